@@ -1,0 +1,24 @@
+"""sksegment: classical image segmentation as scikit-learn estimators.
+
+Each step of a segmentation recipe (threshold, closing, border clearing,
+labeling, area filtering, counting) is an estimator, so recipes are
+``sklearn.pipeline.Pipeline`` objects whose parameters are learned and
+grid-searched instead of hand-picked.
+"""
+
+from sksegment.counting import ObjectCounter
+from sksegment.morphology import MorphCloser
+from sksegment.objects import AreaFilter, BorderClearer, ComponentLabeler
+from sksegment.thresholding import OtsuThresholder
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AreaFilter",
+    "BorderClearer",
+    "ComponentLabeler",
+    "MorphCloser",
+    "ObjectCounter",
+    "OtsuThresholder",
+    "__version__",
+]

@@ -1,0 +1,133 @@
+"""Base classes shared by every step: parameters, tags and the batch template."""
+
+from numbers import Integral
+
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils.validation import check_is_fitted
+
+from sksegment._batch import validate_batch
+
+__all__ = ["ImageStepMixin", "ImageTransformer"]
+
+
+class ImageStepMixin:
+    """What every step shares: ``image_shape``, ``n_jobs`` and the image tags.
+
+    Subclasses list their own parameters in ``_parameter_constraints`` merged
+    with ``ImageStepMixin._parameter_constraints``, and may define
+    ``_check_params()`` for checks across parameters.  Steps that learn
+    nothing set ``_stateless = True``: they need no ``fit`` and validate their
+    parameters on every call instead.
+    """
+
+    _parameter_constraints = {
+        "image_shape": [None, tuple, list],
+        "n_jobs": [None, Integral],
+    }
+    _stateless = False
+    # Whether NaN and infinite values are rejected.
+    _finite_input = True
+
+    def _check_params(self):
+        """Checks across parameters; raise ``InvalidParameterError``."""
+
+    def _validate_batch(self, X, *, reset):
+        return validate_batch(self, X, reset=reset, finite=self._finite_input)
+
+    def _check_ready(self):
+        """Before transform/predict: validate parameters or require fit."""
+        if self._stateless:
+            self._validate_params()
+            self._check_params()
+        else:
+            check_is_fitted(self)
+
+    def __sklearn_is_fitted__(self):
+        if self._stateless:
+            return True
+        return any(
+            name.endswith("_") and not name.startswith("__") for name in vars(self)
+        )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = self.image_shape is not None
+        tags.input_tags.three_d_array = True
+        tags.requires_fit = not self._stateless
+        if tags.transformer_tags is not None:
+            tags.transformer_tags.preserves_dtype = []
+        return tags
+
+
+class ImageTransformer(ImageStepMixin, TransformerMixin, BaseEstimator):
+    """Template for steps that turn a batch of images into a batch of images.
+
+    ``fit`` validates the parameters and the batch, then calls
+    ``_fit(batch)``; ``transform`` validates the batch and maps
+    ``_transform_image`` (one image in, one image out) over it.
+    """
+
+    def _fit(self, batch):
+        """Learn from a validated batch; stateless steps learn nothing."""
+
+    def _transform_image(self, image):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Validate the parameters and the batch and learn what the step needs.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_images, *spatial) or list of ndarray
+            The batch of images.
+        y : None
+            Ignored; present for compatibility with pipelines.
+
+        Returns
+        -------
+        self : object
+            The fitted step.
+        """
+        self._check_params()
+        self._fit(self._validate_batch(X, reset=True))
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_transform(self, X, y=None):
+        """Fit to ``X`` and transform it, validating ``X`` once.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_images, *spatial) or list of ndarray
+            The batch of images.
+        y : None
+            Ignored; present for compatibility with pipelines.
+
+        Returns
+        -------
+        Xt : ndarray or list of ndarray
+            The transformed batch, in the container kind of ``X``.
+        """
+        self._check_params()
+        batch = self._validate_batch(X, reset=True)
+        self._fit(batch)
+        return batch.map(self._transform_image, n_jobs=self.n_jobs)
+
+    def transform(self, X):
+        """Apply the step to every image of ``X``.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_images, *spatial) or list of ndarray
+            The batch of images.
+
+        Returns
+        -------
+        Xt : ndarray or list of ndarray
+            The transformed batch, in the container kind of ``X``; the input is
+            never modified.
+        """
+        self._check_ready()
+        batch = self._validate_batch(X, reset=False)
+        return batch.map(self._transform_image, n_jobs=self.n_jobs)

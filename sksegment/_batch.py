@@ -1,0 +1,193 @@
+"""The one place that knows what a batch of images is.
+
+Every step receives ``X`` in one of these container kinds and gives its result
+back in the same kind:
+
+``"array"``
+    an ndarray ``(n_images, *spatial)`` with 2 or 3 spatial dimensions; the
+    result is stacked into an ndarray.
+``"list"``
+    a list or tuple of 2D/3D arrays whose shapes may differ; the result is a
+    list.
+``"flat"``
+    a 2D array of flattened images, one per row, read with the step's
+    ``image_shape``; the result is flattened the same way.
+
+Steps only say what they do to one image (a function of one ndarray); this
+module validates the batch, runs that function over the images (in threads
+when ``n_jobs`` asks for it) and wraps the results.  A new container kind (a
+lazy dask array) is added here, not in the steps.
+"""
+
+from numbers import Integral
+
+import numpy as np
+from sklearn.utils._param_validation import InvalidParameterError
+from sklearn.utils.validation import validate_data
+
+from sksegment._validation import check_image
+
+__all__ = ["ImageBatch", "validate_batch", "resolve_image_shape"]
+
+
+class ImageBatch:
+    """A validated batch of images and the container kind it came in.
+
+    Parameters
+    ----------
+    images : list of ndarray
+        The images, each 2D or 3D (views of the input, never copies).
+    kind : {"array", "list", "flat"}
+        The container kind the batch came in and its results go back in.
+    """
+
+    __slots__ = ("images", "kind")
+
+    def __init__(self, images, kind):
+        self.images = images
+        self.kind = kind
+
+    def __len__(self):
+        return len(self.images)
+
+    def __iter__(self):
+        return iter(self.images)
+
+    def map(self, func, n_jobs=None):
+        """Apply ``func`` to every image and wrap the results like the input.
+
+        ``func`` takes one image and returns an array (an image of the same
+        spatial shape) or a scalar.  ``n_jobs`` other than None or 1 runs the
+        images in threads (scikit-image, scipy and numpy release the GIL); the
+        results are the same as with ``n_jobs=1``.
+        """
+        if n_jobs in (None, 1) or len(self.images) == 1:
+            results = [func(image) for image in self.images]
+        else:
+            from sklearn.utils.parallel import Parallel, delayed
+
+            results = Parallel(n_jobs=n_jobs, prefer="threads")(
+                delayed(func)(image) for image in self.images
+            )
+        return self.wrap(results)
+
+    def wrap(self, results):
+        """Put per-image results back in the container kind of the input."""
+        if self.kind == "list":
+            return list(results)
+        out = np.stack(results)
+        if self.kind == "flat" and out.ndim > 1:
+            out = out.reshape(len(out), -1)
+        return out
+
+
+def resolve_image_shape(image_shape, n_features, step):
+    """The image shape for rows of ``n_features`` values, with -1 filled in."""
+    shape = tuple(image_shape)
+    if (
+        len(shape) not in (2, 3)
+        or not all(isinstance(n, Integral) and (n > 0 or n == -1) for n in shape)
+        or shape.count(-1) > 1
+    ):
+        raise InvalidParameterError(
+            f"The 'image_shape' parameter of {step} must be None or a tuple of 2 or 3 "
+            f"positive ints, one of which may be -1; got {image_shape!r}."
+        )
+    known = int(np.prod([n for n in shape if n != -1]))
+    if -1 in shape:
+        if n_features % known:
+            raise ValueError(
+                f"{step} cannot read rows of {n_features} values as images of "
+                f"shape {shape}: {n_features} is not a multiple of {known}."
+            )
+        shape = tuple(n_features // known if n == -1 else n for n in shape)
+    elif known != n_features:
+        raise ValueError(
+            f"{step} has image_shape={shape}, which needs {known} values per row; "
+            f"X has {n_features} values per row."
+        )
+    return shape
+
+
+def validate_batch(estimator, X, *, reset, finite=True):
+    """Validate ``X`` as a batch of images for ``estimator``.
+
+    Parameters
+    ----------
+    estimator : estimator
+        The step; its class name is used in messages and its ``image_shape``
+        says whether ``X`` holds flattened images.
+    X : ndarray, list or tuple
+        The batch.
+    reset : bool
+        In flattened mode, whether to record ``n_features_in_`` (in ``fit``)
+        rather than check it (in ``transform``).
+    finite : bool, default=True
+        Whether NaN and infinite values are rejected.
+
+    Returns
+    -------
+    batch : ImageBatch
+    """
+    step = type(estimator).__name__
+    image_shape = getattr(estimator, "image_shape", None)
+    if hasattr(X, "__dask_graph__"):
+        raise TypeError(
+            f"{step} does not accept dask arrays yet; call .compute() on X first."
+        )
+    if image_shape is not None:
+        X = validate_data(
+            estimator,
+            X,
+            reset=reset,
+            dtype="numeric",
+            ensure_all_finite=finite,
+            ensure_2d=True,
+            ensure_min_features=1,
+        )
+        if X.dtype.kind not in "buif":
+            raise TypeError(f"{step} expects numeric values; got dtype {X.dtype}.")
+        shape = resolve_image_shape(image_shape, X.shape[1], step)
+        images = X.reshape((X.shape[0], *shape))
+        return ImageBatch(
+            [check_image(im, step, finite=False) for im in images], "flat"
+        )
+
+    if reset and hasattr(estimator, "n_features_in_"):
+        # refitted on images after a fit on flattened rows
+        del estimator.n_features_in_
+    if isinstance(X, (list, tuple)):
+        if len(X) == 0:
+            raise ValueError(
+                f"{step} got an empty batch: a {type(X).__name__} of 0 images."
+            )
+        images = [
+            check_image(image, step, index=i, finite=finite)
+            for i, image in enumerate(X)
+        ]
+        return ImageBatch(images, "list")
+
+    X = np.asarray(X)
+    if X.ndim in (0, 1, 2):
+        hint = (
+            " Wrap a single image as [image] or image[None]; for rows of flattened "
+            "images set image_shape."
+            if X.ndim == 2
+            else ""
+        )
+        raise ValueError(
+            f"{step} expects a batch of images (n_images, height, width) or a list "
+            f"of images; got a {X.ndim}D array of shape {X.shape}.{hint}"
+        )
+    if X.ndim > 4:
+        raise ValueError(
+            f"{step} expects a batch of 2D or 3D images, an array of 3 or 4 "
+            f"dimensions (n_images, *spatial); got a {X.ndim}D array of shape "
+            f"{X.shape}."
+        )
+    if X.shape[0] == 0:
+        raise ValueError(f"{step} got an empty batch: an array of shape {X.shape}.")
+    images = [
+        check_image(image, step, index=i, finite=finite) for i, image in enumerate(X)
+    ]
+    return ImageBatch(images, "array")

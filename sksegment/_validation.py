@@ -1,0 +1,137 @@
+"""Input and parameter checks whose messages name the step and what was given."""
+
+import os
+import sys
+import warnings
+
+import numpy as np
+
+__all__ = [
+    "as_objects",
+    "check_image",
+    "label_dtype",
+    "warn_user",
+]
+
+# Kinds of numpy dtypes an image may have: bool, unsigned, signed, float.
+_SUPPORTED_KINDS = "buif"
+
+
+def _describe(array):
+    """Short description of an array for error messages."""
+    return f"a {array.ndim}D array of shape {array.shape} and dtype {array.dtype}"
+
+
+def check_image(image, step, *, index=None, finite=True):
+    """Check one image of a batch and return it as a numpy array.
+
+    Parameters
+    ----------
+    image : array-like
+        The image, 2D or 3D.
+    step : str
+        Name of the step, for messages.
+    index : int or None, default=None
+        Position of the image in its batch, for messages.
+    finite : bool, default=True
+        Whether NaN and infinite values are rejected.
+
+    Returns
+    -------
+    image : ndarray
+        The image, never copied except float16 which becomes float32.
+    """
+    where = "image" if index is None else f"image {index} of the batch"
+    image = np.asarray(image)
+    if image.dtype.kind == "c":
+        raise TypeError(
+            f"{step} does not support complex images; {where} has dtype "
+            f"{image.dtype}. Take the absolute value or the real part first."
+        )
+    if image.dtype.kind not in _SUPPORTED_KINDS:
+        raise TypeError(
+            f"{step} expects numeric images (bool, integer or float); {where} has "
+            f"dtype {image.dtype}."
+        )
+    if image.ndim not in (2, 3):
+        raise ValueError(
+            f"{step} expects 2D or 3D images; {where} is {_describe(image)}."
+        )
+    if image.size == 0:
+        raise ValueError(f"{step} got an empty image: {where} has shape {image.shape}.")
+    if image.dtype == np.float16:
+        image = image.astype(np.float32)
+    if finite and image.dtype.kind == "f" and not np.isfinite(image).all():
+        raise ValueError(
+            f"{step} got NaN or infinite values in {where}; replace or mask them "
+            "first (for example with numpy.nan_to_num)."
+        )
+    return image
+
+
+def as_objects(image, step, connectivity=None):
+    """Read an image as objects: a mask or a label image.
+
+    A bool image is a mask; an integer image is a label image (0 is the
+    background, other values are object ids, which must not be negative); a
+    float image is read as the mask of its nonzero pixels.  ``connectivity``,
+    the step's parameter, is checked against the image's dimensions.
+
+    Returns
+    -------
+    objects : ndarray
+        The bool mask or the integer label image (not copied).
+    is_labels : bool
+        Whether `objects` is a label image.
+    """
+    if connectivity is not None and connectivity > image.ndim:
+        raise ValueError(
+            f"{step}: connectivity={connectivity} exceeds the number of dimensions "
+            f"of a {image.ndim}D image."
+        )
+    kind = image.dtype.kind
+    if kind == "b":
+        return image, False
+    if kind in "ui":
+        if kind == "i" and image.min() < 0:
+            raise ValueError(
+                f"{step} expects label images with ids >= 0 (0 is the background); "
+                f"got a label image whose smallest value is {image.min()}."
+            )
+        return image, True
+    return image != 0, False
+
+
+def label_dtype(max_label):
+    """The signed integer dtype for a label image: int32, or int64 when needed."""
+    return np.int32 if max_label <= np.iinfo(np.int32).max else np.int64
+
+
+def _skipped_dirs():
+    import joblib
+    import sklearn
+
+    import sksegment
+
+    return tuple(
+        os.path.dirname(module.__file__) + os.sep
+        for module in (sksegment, sklearn, joblib)
+    )
+
+
+def warn_user(message, category=UserWarning):
+    """Warn with a stacklevel that points at the user's own call.
+
+    Frames inside sksegment, scikit-learn (pipelines, searches) and joblib are
+    skipped, so the warning names the line that called ``fit``, ``transform``
+    or ``Pipeline.fit``, whatever the depth of the call.
+    """
+    skipped = _skipped_dirs()
+    frame = sys._getframe(1)
+    stacklevel = 2
+    while frame is not None and frame.f_code.co_filename.startswith(skipped):
+        frame = frame.f_back
+        stacklevel += 1
+    if frame is None:  # called from a worker thread: no user frame above
+        stacklevel = 2
+    warnings.warn(message, category, stacklevel=stacklevel)

@@ -1,0 +1,129 @@
+"""The final estimator of a pipeline: objects per image."""
+
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_array, check_consistent_length, column_or_1d
+
+from sksegment import _kernels
+from sksegment._base import ImageStepMixin
+from sksegment._validation import as_objects
+
+__all__ = ["ObjectCounter"]
+
+
+class ObjectCounter(ImageStepMixin, RegressorMixin, BaseEstimator):
+    """Count the objects of each image: the end of a counting pipeline.
+
+    A regressor whose prediction is the number of objects per image, so a
+    pipeline ending with it can be scored against true counts (for example
+    ``scoring="neg_mean_absolute_error"`` in ``GridSearchCV``; its
+    cross-validation is ``KFold``, not stratified).
+
+    Parameters
+    ----------
+    connectivity : int or None, default=None
+        Which neighbours join pixels of a mask into one object, as in
+        ``skimage.measure.label``: 1 for face neighbours only, up to the
+        number of dimensions; None means full connectivity.  Only used for
+        masks.
+    image_shape : tuple of int or None, default=None
+        When set, ``X`` may be a 2D array of flattened images, one per row,
+        each of this shape (one entry may be -1).
+    n_jobs : int or None, default=None
+        Number of threads over the images of a batch; None means 1, -1 means
+        all cores.  The result does not depend on it.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of values per row; only set when fitted on flattened images.
+
+    See Also
+    --------
+    ComponentLabeler : Labels the objects that are counted.
+
+    Notes
+    -----
+    For a label image the count is the number of distinct nonzero ids; for a
+    mask (bool, or float read as its nonzero pixels) it is the number of its
+    connected components.  The step learns nothing: ``fit`` validates ``X``
+    and ``y`` (when given), and ``predict`` works unfitted.  ``score`` is the
+    coefficient of determination R², as for every scikit-learn regressor.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksegment import ObjectCounter
+    >>> masks = np.array([[[1, 0, 0, 1],
+    ...                    [0, 1, 0, 1],
+    ...                    [0, 0, 0, 0]]], dtype=bool)
+    >>> ObjectCounter().predict(masks)
+    array([2])
+    >>> ObjectCounter(connectivity=1).predict(masks)
+    array([3])
+    """
+
+    _parameter_constraints = {
+        **ImageStepMixin._parameter_constraints,
+        "connectivity": [None, Interval(Integral, 1, 3, closed="both")],
+    }
+    _stateless = True
+
+    def __init__(self, connectivity=None, *, image_shape=None, n_jobs=None):
+        self.connectivity = connectivity
+        self.image_shape = image_shape
+        self.n_jobs = n_jobs
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = False
+        tags.regressor_tags.poor_score = True  # it counts; it does not learn y
+        return tags
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Validate the batch (and ``y`` when given); nothing is learned.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_images, *spatial) or list of ndarray
+            Masks or label images.
+        y : array-like of shape (n_images,) or None, default=None
+            True counts; validated, not used.
+
+        Returns
+        -------
+        self : object
+            The step.
+        """
+        batch = self._validate_batch(X, reset=True)
+        if y is not None:
+            y = column_or_1d(check_array(y, ensure_2d=False, input_name="y"), warn=True)
+            check_consistent_length(batch.images, y)
+        return self
+
+    def _count(self, image):
+        objects, is_labels = as_objects(image, "ObjectCounter", self.connectivity)
+        if is_labels:
+            return _kernels.count_objects(objects)
+        return _kernels.label_components(objects, self.connectivity)[1]
+
+    def predict(self, X):
+        """Count the objects of each image.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_images, *spatial) or list of ndarray
+            Masks or label images.
+
+        Returns
+        -------
+        counts : ndarray of shape (n_images,), dtype int64
+            Number of objects in each image.
+        """
+        self._check_ready()
+        batch = self._validate_batch(X, reset=False)
+        return np.asarray(batch.map(self._count, n_jobs=self.n_jobs), dtype=np.int64)
