@@ -1,0 +1,608 @@
+"""Image batches with known object counts, to test and benchmark counting.
+
+:func:`load_coins` wraps scikit-image's ``coins`` photograph with its count of
+24 coins; :func:`make_objects` generates synthetic batches whose counts and
+ground-truth label images are exact by construction.
+"""
+
+import math
+import numbers
+from types import SimpleNamespace
+
+import numpy as np
+import skimage.data
+from scipy import ndimage
+from sklearn.utils import Bunch, check_random_state
+
+__all__ = ["load_coins", "make_objects"]
+
+# Grey levels (0-255) of the synthetic images, before noise.
+_BACKGROUND_LEVEL = 25.0  # darkest background; the gradient adds on top of it
+_OBJECT_LEVELS = (150.0, 220.0)  # objects, border objects and debris (inclusive)
+_MAX_GRADIENT = 0.45  # 25 + 0.45 * 255 = 139.75 < 150: a global threshold exists
+
+# Geometry of the synthetic images, in pixels.
+_MIN_RADIUS = 5.0  # smallest semi-axis of an object (area >= ~78 px > debris)
+_DEBRIS_RADIUS = (1.0, 2.5)  # semi-axes of debris specks (inclusive)
+_DEBRIS_MAX_AREA = 20  # debris specks have 1 to 20 pixels (inclusive)
+_CRACK_WIDTHS = (1, 2)  # cracks are 1 or 2 pixels wide
+_CRACK_OFFSET = 0.2  # crack passes within 0.2 * smaller semi-axis of the centre
+_MIN_SHAPE = 32  # smallest image side
+_MAX_ATTEMPTS = 50  # rejection-sampling attempts per thing to place
+
+_COINS_DESCR = """\
+Greek coins from Pompeii
+------------------------
+
+One grey-level photograph (303 x 384 pixels, uint8) of 24 coins on a darker,
+unevenly lit background, from ``skimage.data.coins()`` (Brooklyn Museum
+Collection, no known copyright restrictions). It ships with scikit-image:
+nothing is downloaded.
+
+``images`` has shape (1, 303, 384); ``counts`` is ``[24]``.
+
+The count follows scikit-image's gallery example ``plot_label.py`` ("Label
+image regions": threshold, binary closing, ``clear_border``, ``label``, then
+keep regions with area >= 100). The gallery runs it on a crop
+(``coins[50:-50, 50:-50]``) with Otsu's threshold and a 3x3 closing. On the
+whole image, this recipe gives the 24 coins:
+
+1. ``image > 120`` (Otsu's threshold of the whole image is 107, too low:
+   some coins merge with bright background that reaches the image edge,
+   ``clear_border`` removes them and the recipe finds only 21 regions);
+2. binary closing with a 5x5 square
+   (``skimage.morphology.footprint_rectangle((5, 5))``);
+3. ``skimage.segmentation.clear_border``;
+4. ``skimage.measure.label``;
+5. keep the components of area > 100 pixels: 24 coins.
+"""
+
+
+def load_coins():
+    """Load scikit-image's coins photograph as a batch of one image.
+
+    A real image with a known count, 24 coins, that the classical recipe
+    recovers with a hand-picked threshold but not with Otsu's threshold.
+
+    Returns
+    -------
+    :class:`~sklearn.utils.Bunch`
+        Dictionary-like object with the following attributes.
+
+        images : ndarray of shape (1, 303, 384), dtype uint8
+            The photograph, a fresh copy at each call.
+        counts : ndarray of shape (1,), dtype int64
+            The number of coins, 24.
+        DESCR : str
+            Description of the image and of the recipe that counts its coins.
+
+    See Also
+    --------
+    make_objects : Synthetic images with exact counts and label images.
+    skimage.data.coins : The photograph itself.
+
+    Notes
+    -----
+    The recipe of scikit-image's gallery example "Label image regions"
+    (``plot_label.py``) adapted to the whole image counts the 24 coins:
+    threshold at 120 (Otsu's threshold, 107, is too low and leads to 21),
+    binary closing with a 5x5 square, ``clear_border``, ``label`` and keep the
+    components of area > 100 pixels. ``DESCR`` gives the details. The image
+    ships with scikit-image: nothing is downloaded.
+
+    Examples
+    --------
+    >>> from sksegment.datasets import load_coins
+    >>> coins = load_coins()
+    >>> coins.images.shape, coins.images.dtype
+    ((1, 303, 384), dtype('uint8'))
+    >>> coins.counts
+    array([24])
+    """
+    images = np.array(skimage.data.coins()[None], dtype=np.uint8, copy=True)
+    return Bunch(
+        images=images,
+        counts=np.array([24], dtype=np.int64),
+        DESCR=_COINS_DESCR,
+    )
+
+
+def make_objects(
+    n_images=10,
+    shape=(256, 256),
+    *,
+    n_objects=(8, 16),
+    radius=(7, 14),
+    border_objects=2,
+    debris=6,
+    crack_fraction=0.3,
+    gradient=0.3,
+    noise=0.05,
+    min_gap=8,
+    random_state=None,
+):
+    """Generate images of bright objects with exact counts and label images.
+
+    Each image shows bright filled ellipses (the counted objects) on a darker,
+    unevenly lit and noisy background, together with distractors that a
+    counting recipe must discard: objects cut by the image border, small
+    bright debris, and thin dark cracks that split some objects in two. The
+    images are built so that the classical recipe (global threshold, binary
+    closing, ``clear_border``, ``label``, area filter) recovers the counts
+    exactly; see Notes.
+
+    Parameters
+    ----------
+    n_images : int, default=10
+        Number of images, >= 1.
+    shape : tuple of 2 int, default=(256, 256)
+        Height and width of each image in pixels, each >= 32. Only 2D images
+        are supported.
+    n_objects : int or tuple of 2 int, default=(8, 16)
+        Number of counted objects to place in each image, drawn uniformly
+        from the inclusive range ``(low, high)`` for each image, with
+        ``0 <= low <= high``; an int ``n`` means ``(n, n)``. When an object
+        cannot be placed (see Notes), the image has fewer objects; ``counts``
+        always gives the number actually placed.
+    radius : float or tuple of 2 float, default=(7, 14)
+        Inclusive range ``(low, high)`` of the semi-axes of the objects and of
+        the border objects, in pixels, with ``5 <= low <= high``; a number
+        ``r`` means ``(r, r)`` (discs). The two semi-axes of each ellipse are
+        drawn independently and uniformly from this range. An object and its
+        margins must fit in the image:
+        ``2 * high + 2 * min_gap + 1 <= min(shape)``.
+    border_objects : int, default=2
+        Number of extra objects cut by the image border in each image, >= 0.
+        They are neither counted nor in ``labels``.
+    debris : int, default=6
+        Number of small bright specks in each image, >= 0, each of 1 to 20
+        pixels (inclusive). They are neither counted nor in ``labels``.
+    crack_fraction : float, default=0.3
+        Fraction of the counted objects of each image, in ``[0, 1]``
+        (inclusive), crossed by a straight dark crack 1 or 2 pixels wide
+        that runs through the object near its centre and splits it into
+        (at least) two 8-connected components; a closing mends it.
+        ``round(crack_fraction * count)`` objects, chosen at random, are
+        cracked in each image.
+    gradient : float, default=0.3
+        Strength of the linear illumination gradient of the background, as a
+        fraction of the 0-255 range, in ``[0, 0.45]`` (inclusive): the
+        background rises from 25 to ``25 + 255 * gradient`` grey levels
+        across the image, in a random direction for each image.
+    noise : float, default=0.05
+        Standard deviation of the additive Gaussian noise, as a fraction of
+        255, in ``[0, 1]`` (inclusive).
+    min_gap : int, default=8
+        Smallest separation, in pixels, >= 2. Any two bright things (objects,
+        border objects, debris) are at a Chebyshev distance of at least
+        ``min_gap + 1`` from each other, that is at least ``min_gap``
+        background pixels lie between them along every row, column and
+        diagonal. Counted objects also keep ``min_gap`` background pixels
+        from every image edge.
+    random_state : int, RandomState instance or None, default=None
+        Seed or generator of all random choices. Pass an int for
+        reproducible output; a RandomState instance is advanced.
+
+    Returns
+    -------
+    :class:`~sklearn.utils.Bunch`
+        Dictionary-like object with the following attributes.
+
+        images : ndarray of shape (n_images, height, width), dtype uint8
+            The images.
+        counts : ndarray of shape (n_images,), dtype int64
+            The number of counted objects in each image.
+        labels : ndarray of shape (n_images, height, width), dtype int32
+            Ground-truth label image of the counted objects only: 0 for
+            everything else, ids ``1..counts[i]`` in image ``i``. Cracked
+            objects keep their crack pixels.
+        DESCR : str
+            Description of the construction, with the parameters used.
+
+    See Also
+    --------
+    load_coins : A real photograph with a known count.
+    skimage.draw.ellipse : Draws one filled ellipse.
+
+    Notes
+    -----
+    Grey levels before noise: the background goes from 25 to
+    ``25 + 255 * gradient`` (101.5 with the default gradient); each object,
+    border object and speck has a flat level drawn from 150 to 220. Any
+    global threshold between the brightest background and 150 therefore
+    separates objects from background before noise. Crack pixels keep the
+    background level.
+
+    Things are placed one after the other by rejection sampling, border
+    objects first, then counted objects, then debris: a candidate is redrawn
+    (new size, orientation and position) when it comes closer than allowed
+    to something already placed, at most 50 times, after which it is
+    skipped. ``counts`` and ``labels`` describe the objects actually placed.
+
+    With the default ``min_gap=8``, a binary closing with a square of side up
+    to 7 cannot join two bright things, nor a counted object and the image
+    edge, while a closing with a square of side 3 to 7 mends every crack.
+    Debris (at most 20 pixels) is far smaller than any object (semi-axes >= 5
+    pixels, about 78 pixels or more). Hence thresholding between background
+    and objects, closing with a 5x5 square, ``clear_border``, ``label`` and
+    keeping the components of at least 50 pixels recovers ``counts``
+    exactly, whereas skipping the closing over-counts cracked objects. With
+    the default parameters, thresholds from 125 to 150 work; closer to the
+    background, noise specks on its bright side merge under the closing into
+    components that pass the area filter.
+
+    Examples
+    --------
+    >>> from sksegment.datasets import make_objects
+    >>> data = make_objects(n_images=3, shape=(64, 64), n_objects=(1, 3),
+    ...                     radius=(5, 8), random_state=0)
+    >>> data.images.shape, data.images.dtype
+    ((3, 64, 64), dtype('uint8'))
+    >>> data.labels.shape, data.labels.dtype
+    ((3, 64, 64), dtype('int32'))
+    >>> bool((data.labels.max(axis=(1, 2)) == data.counts).all())
+    True
+
+    The classical recipe counts the objects exactly:
+
+    >>> import numpy as np
+    >>> from skimage.measure import label
+    >>> from skimage.morphology import closing, footprint_rectangle
+    >>> from skimage.segmentation import clear_border
+    >>> def count(image):
+    ...     mask = closing(image > 130, footprint_rectangle((5, 5)))
+    ...     areas = np.bincount(label(clear_border(mask)).ravel())[1:]
+    ...     return int((areas >= 50).sum())
+    >>> [count(image) for image in data.images] == data.counts.tolist()
+    True
+    """
+    name = "make_objects"
+    n_images = _check_int(n_images, "n_images", name, low=1)
+    shape = _check_shape(shape, name)
+    n_low, n_high = _check_int_range(n_objects, "n_objects", name, low=0)
+    r_low, r_high = _check_real_range(radius, "radius", name, low=_MIN_RADIUS)
+    border_objects = _check_int(border_objects, "border_objects", name, low=0)
+    debris = _check_int(debris, "debris", name, low=0)
+    crack_fraction = _check_real(crack_fraction, "crack_fraction", name, 0.0, 1.0)
+    gradient = _check_real(gradient, "gradient", name, 0.0, _MAX_GRADIENT)
+    noise = _check_real(noise, "noise", name, 0.0, 1.0)
+    min_gap = _check_int(min_gap, "min_gap", name, low=2)
+    needed = 2 * r_high + 2 * min_gap + 1
+    if needed > min(shape):
+        raise ValueError(
+            f"{name}: radius={radius!r} and min_gap={min_gap!r} do not fit in "
+            f"shape={shape!r}: an object with its margins needs "
+            f"2 * radius_high + 2 * min_gap + 1 = {needed:g} pixels, more than "
+            f"the smallest side, {min(shape)}."
+        )
+    rng = check_random_state(random_state)
+
+    images = np.empty((n_images, *shape), dtype=np.uint8)
+    labels = np.zeros((n_images, *shape), dtype=np.int32)
+    counts = np.zeros(n_images, dtype=np.int64)
+    settings = SimpleNamespace(
+        shape=shape,
+        n_objects=(n_low, n_high),
+        radius=(r_low, r_high),
+        border_objects=border_objects,
+        debris=debris,
+        crack_fraction=crack_fraction,
+        gradient=gradient,
+        noise=noise,
+        min_gap=min_gap,
+    )
+    for i in range(n_images):
+        counts[i] = _make_one(images[i], labels[i], settings, rng)
+
+    descr = _OBJECTS_DESCR.format(
+        params=(
+            f"n_images={n_images}, shape={shape}, n_objects=({n_low}, {n_high}), "
+            f"radius=({r_low:g}, {r_high:g}), border_objects={border_objects}, "
+            f"debris={debris}, crack_fraction={crack_fraction:g}, "
+            f"gradient={gradient:g}, noise={noise:g}, min_gap={min_gap}"
+        ),
+        min_gap=min_gap,
+        max_side=min_gap - 1,
+        bg_high=_BACKGROUND_LEVEL + 255 * gradient,
+        noise_std=255 * noise,
+    )
+    return Bunch(images=images, counts=counts, labels=labels, DESCR=descr)
+
+
+_OBJECTS_DESCR = """\
+Synthetic bright objects
+------------------------
+
+Generated by sksegment.datasets.make_objects({params}).
+
+Each image shows bright filled ellipses (the counted objects, flat grey levels
+from 150 to 220) on a darker background lit by a linear gradient (from 25 to
+{bg_high:g} grey levels, in a random direction for each image), plus Gaussian
+noise of standard deviation {noise_std:g} grey levels, rounded and clipped to
+uint8. Distractors, neither counted nor in ``labels``: objects cut by the
+image border, small bright debris (1 to 20 pixels), and dark cracks 1 or 2
+pixels wide, at the background level, that split some objects in two.
+
+Counted objects keep at least {min_gap} background pixels (along every row,
+column and diagonal) from each other, from every other bright thing and from
+the image edges, so that a binary closing with a square of side up to
+{max_side} cannot merge them, while a 5x5 closing mends every crack.
+``labels`` holds the whole objects (crack pixels included) with ids 1..count;
+``counts`` is the number of objects placed, exact by construction.
+"""
+
+
+def _make_one(image, labels, s, rng):
+    """Draw one image into ``image`` and ``labels``; return its count.
+
+    ``s`` holds the validated parameters of :func:`make_objects`.
+    """
+    height, width = s.shape
+    background = _background(s.shape, s.gradient, rng)
+    canvas = background.copy()
+    occupied = np.zeros(s.shape, dtype=bool)
+
+    for _ in range(s.border_objects):
+        for _ in range(_MAX_ATTEMPTS):
+            a, b = rng.uniform(s.radius[0], s.radius[1], size=2)
+            theta = rng.uniform(0.0, np.pi)
+            side = rng.randint(4)
+            along = rng.uniform(0.0, (width if side < 2 else height) - 1.0)
+            depth = rng.uniform(0.0, 0.7 * min(a, b))
+            if side == 0:  # top
+                cy, cx = depth, along
+            elif side == 1:  # bottom
+                cy, cx = height - 1.0 - depth, along
+            elif side == 2:  # left
+                cy, cx = along, depth
+            else:  # right
+                cy, cx = along, width - 1.0 - depth
+            box = _ellipse(cy, cx, a, b, theta, s.shape)
+            if _touches_edge(box, s.shape) and _is_free(box, occupied):
+                level = rng.uniform(*_OBJECT_LEVELS)
+                _paint(canvas, box, level)
+                _occupy(occupied, box, s.min_gap)
+                break
+
+    placed = []
+    n_target = rng.randint(s.n_objects[0], s.n_objects[1] + 1)
+    for _ in range(n_target):
+        for _ in range(_MAX_ATTEMPTS):
+            a, b = rng.uniform(s.radius[0], s.radius[1], size=2)
+            theta = rng.uniform(0.0, np.pi)
+            half_r, half_c = _half_extents(a, b, theta)
+            lo_r, hi_r = s.min_gap + half_r, height - 1 - s.min_gap - half_r
+            lo_c, hi_c = s.min_gap + half_c, width - 1 - s.min_gap - half_c
+            cy = rng.uniform(lo_r, hi_r)
+            cx = rng.uniform(lo_c, hi_c)
+            box = _ellipse(cy, cx, a, b, theta, s.shape)
+            if _is_free(box, occupied):
+                level = rng.uniform(*_OBJECT_LEVELS)
+                _paint(canvas, box, level)
+                _occupy(occupied, box, s.min_gap)
+                placed.append((box, cy, cx, min(a, b)))
+                r0, c0, mask = box
+                region = labels[r0 : r0 + mask.shape[0], c0 : c0 + mask.shape[1]]
+                region[mask] = len(placed)
+                break
+
+    n_cracked = math.floor(s.crack_fraction * len(placed) + 0.5)
+    if n_cracked:
+        for k in np.sort(rng.choice(len(placed), size=n_cracked, replace=False)):
+            box, cy, cx, b = placed[k]
+            _crack(canvas, background, box, cy, cx, b, rng)
+
+    for _ in range(s.debris):
+        for _ in range(_MAX_ATTEMPTS):
+            a, b = rng.uniform(*_DEBRIS_RADIUS, size=2)
+            theta = rng.uniform(0.0, np.pi)
+            reach = max(a, b)  # debris keeps 2 pixels from the edges
+            cy = rng.uniform(2.0 + reach, height - 3.0 - reach)
+            cx = rng.uniform(2.0 + reach, width - 3.0 - reach)
+            box = _ellipse(cy, cx, a, b, theta, s.shape)
+            area = np.count_nonzero(box[2])
+            if 1 <= area <= _DEBRIS_MAX_AREA and _is_free(box, occupied):
+                level = rng.uniform(*_OBJECT_LEVELS)
+                _paint(canvas, box, level)
+                _occupy(occupied, box, s.min_gap)
+                break
+
+    if s.noise > 0:
+        canvas += rng.normal(0.0, 255.0 * s.noise, size=s.shape)
+    np.rint(canvas, out=canvas)
+    np.clip(canvas, 0, 255, out=canvas)
+    image[...] = canvas
+    return len(placed)
+
+
+def _background(shape, gradient, rng):
+    """Background level with a linear gradient in a random direction."""
+    height, width = shape
+    phi = rng.uniform(0.0, 2.0 * np.pi)
+    rows = np.arange(height) * np.cos(phi)
+    cols = np.arange(width) * np.sin(phi)
+    rows -= rows.min()
+    cols -= cols.min()
+    scale = 255.0 * gradient / (rows.max() + cols.max())  # ramp from 0 to 1
+    return _BACKGROUND_LEVEL + scale * (rows[:, None] + cols[None, :])
+
+
+def _half_extents(a, b, theta):
+    """Half height and half width of an ellipse's bounding box."""
+    cos, sin = math.cos(theta), math.sin(theta)
+    half_r = math.sqrt((a * cos) ** 2 + (b * sin) ** 2)
+    half_c = math.sqrt((a * sin) ** 2 + (b * cos) ** 2)
+    return half_r, half_c
+
+
+def _ellipse(cy, cx, a, b, theta, shape):
+    """Filled ellipse clipped to the image, as ``(row0, col0, mask)``.
+
+    ``a`` is the semi-axis along the direction ``(cos(theta), sin(theta))``
+    in (row, column) coordinates, ``b`` the other one.
+    """
+    half_r, half_c = _half_extents(a, b, theta)
+    r0 = max(math.floor(cy - half_r), 0)
+    r1 = min(math.ceil(cy + half_r), shape[0] - 1)
+    c0 = max(math.floor(cx - half_c), 0)
+    c1 = min(math.ceil(cx + half_c), shape[1] - 1)
+    if r1 < r0 or c1 < c0:
+        return r0, c0, np.zeros((0, 0), dtype=bool)
+    dr = (np.arange(r0, r1 + 1) - cy)[:, None]
+    dc = (np.arange(c0, c1 + 1) - cx)[None, :]
+    cos, sin = math.cos(theta), math.sin(theta)
+    u = (dr * cos + dc * sin) / a
+    v = (dc * cos - dr * sin) / b
+    return r0, c0, u * u + v * v <= 1.0
+
+
+def _window(array, box):
+    r0, c0, mask = box
+    return array[r0 : r0 + mask.shape[0], c0 : c0 + mask.shape[1]]
+
+
+def _is_free(box, occupied):
+    """Whether the ellipse is non-empty and clear of everything placed."""
+    mask = box[2]
+    return mask.any() and not _window(occupied, box)[mask].any()
+
+
+def _touches_edge(box, shape):
+    r0, c0, mask = box
+    if not mask.any():
+        return False
+    return bool(
+        (r0 == 0 and mask[0].any())
+        or (r0 + mask.shape[0] == shape[0] and mask[-1].any())
+        or (c0 == 0 and mask[:, 0].any())
+        or (c0 + mask.shape[1] == shape[1] and mask[:, -1].any())
+    )
+
+
+def _paint(canvas, box, level):
+    _window(canvas, box)[box[2]] = level
+
+
+def _occupy(occupied, box, gap):
+    """Mark the pixels within Chebyshev distance ``gap`` of the ellipse."""
+    r0, c0, mask = box
+    h, w = mask.shape
+    grown = np.zeros((h + 2 * gap, w + 2 * gap), dtype=np.uint8)
+    grown[gap : gap + h, gap : gap + w] = mask
+    size = 2 * gap + 1
+    ndimage.maximum_filter1d(grown, size, axis=0, output=grown, mode="constant")
+    ndimage.maximum_filter1d(grown, size, axis=1, output=grown, mode="constant")
+    top, left = r0 - gap, c0 - gap
+    rs, cs = max(top, 0), max(left, 0)
+    re = min(top + grown.shape[0], occupied.shape[0])
+    ce = min(left + grown.shape[1], occupied.shape[1])
+    occupied[rs:re, cs:ce] |= grown[rs - top : re - top, cs - left : ce - left] > 0
+
+
+def _crack(canvas, background, box, cy, cx, small_axis, rng):
+    """Reset to background a straight band 1 or 2 pixels wide across the object.
+
+    The band ``-h <= n . (p - q) < h`` with ``h = width * (|n_r| + |n_c|) / 2``
+    (``n`` the unit normal, ``q`` a point near the centre) contains a standard,
+    4-connected digital line, which no 8-connected path crosses: the ellipse
+    falls apart into two components (a few more when the crack runs along a
+    thin ellipse and the digital halves break up).
+    """
+    r0, c0, mask = box
+    width = rng.choice(_CRACK_WIDTHS)
+    psi = rng.uniform(0.0, np.pi)
+    offset = rng.uniform(-_CRACK_OFFSET, _CRACK_OFFSET) * small_axis
+    nr, nc = math.cos(psi), math.sin(psi)
+    dr = (np.arange(r0, r0 + mask.shape[0]) - cy)[:, None]
+    dc = (np.arange(c0, c0 + mask.shape[1]) - cx)[None, :]
+    dist = dr * nr + dc * nc - offset
+    half = width * (abs(nr) + abs(nc)) / 2.0
+    band = mask & (dist >= -half) & (dist < half)
+    _window(canvas, box)[band] = _window(background, box)[band]
+
+
+def _check_int(value, param, func, *, low):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(
+            f"{func}: {param} must be an int, got {value!r} "
+            f"of type {type(value).__name__}."
+        )
+    if value < low:
+        raise ValueError(f"{func}: {param} must be >= {low}, got {value!r}.")
+    return int(value)
+
+
+def _check_real(value, param, func, low, high):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(
+            f"{func}: {param} must be a real number, got {value!r} "
+            f"of type {type(value).__name__}."
+        )
+    if not low <= value <= high:  # also rejects nan
+        raise ValueError(
+            f"{func}: {param} must be in [{low:g}, {high:g}] (inclusive), "
+            f"got {value!r}."
+        )
+    return float(value)
+
+
+def _as_pair(value, param, func, kind):
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise ValueError(
+                f"{func}: {param} must be {kind} or a (low, high) pair, "
+                f"got {value!r} of length {len(value)}."
+            )
+        return tuple(value)
+    return value, value
+
+
+def _check_int_range(value, param, func, *, low):
+    pair = _as_pair(value, param, func, "an int")
+    for item in pair:
+        if isinstance(item, bool) or not isinstance(item, numbers.Integral):
+            raise TypeError(
+                f"{func}: {param} must be an int or a (low, high) pair of ints, "
+                f"got {value!r}."
+            )
+    lo, hi = int(pair[0]), int(pair[1])
+    if not low <= lo <= hi:
+        raise ValueError(
+            f"{func}: {param} must satisfy {low} <= low <= high, got {value!r}."
+        )
+    return lo, hi
+
+
+def _check_real_range(value, param, func, *, low):
+    pair = _as_pair(value, param, func, "a number")
+    for item in pair:
+        if isinstance(item, bool) or not isinstance(item, numbers.Real):
+            raise TypeError(
+                f"{func}: {param} must be a number or a (low, high) pair of "
+                f"numbers, got {value!r}."
+            )
+    lo, hi = float(pair[0]), float(pair[1])
+    if not (low <= lo <= hi and math.isfinite(hi)):
+        raise ValueError(
+            f"{func}: {param} must satisfy {low:g} <= low <= high (in pixels), "
+            f"got {value!r}."
+        )
+    return lo, hi
+
+
+def _check_shape(shape, func):
+    if not isinstance(shape, (tuple, list)) or not all(
+        isinstance(n, numbers.Integral) and not isinstance(n, bool) for n in shape
+    ):
+        raise TypeError(f"{func}: shape must be a tuple of 2 ints, got {shape!r}.")
+    if len(shape) != 2:
+        raise ValueError(
+            f"{func}: only 2D images are supported, shape must have 2 entries, "
+            f"got shape={tuple(shape)!r} with {len(shape)}."
+        )
+    if min(shape) < _MIN_SHAPE:
+        raise ValueError(
+            f"{func}: each side of shape must be >= {_MIN_SHAPE}, "
+            f"got shape={tuple(shape)!r}."
+        )
+    return int(shape[0]), int(shape[1])

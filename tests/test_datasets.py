@@ -1,0 +1,320 @@
+import numpy as np
+import pytest
+from scipy import ndimage
+from skimage.filters import threshold_otsu
+from skimage.measure import label
+from skimage.morphology import closing, footprint_rectangle
+from skimage.segmentation import clear_border
+
+from sksegment.datasets import load_coins, make_objects
+
+SMALL = dict(n_images=4, shape=(96, 128), n_objects=(2, 5), radius=(5, 9))
+
+
+def recipe_count(image, threshold, side=5, min_area=50):
+    """scikit-image's recipe: threshold, closing, clear_border, label, area."""
+    mask = image > threshold
+    if side > 1:
+        mask = closing(mask, footprint_rectangle((side, side)))
+    areas = np.bincount(label(clear_border(mask)).ravel())[1:]
+    return int(np.count_nonzero(areas >= min_area))
+
+
+def recipe_counts(images, threshold, side=5, min_area=50):
+    return np.array([recipe_count(im, threshold, side, min_area) for im in images])
+
+
+# load_coins
+
+
+def test_load_coins_shapes_dtypes_and_count():
+    coins = load_coins()
+    assert set(coins) == {"images", "counts", "DESCR"}
+    assert coins.images.shape == (1, 303, 384)
+    assert coins.images.dtype == np.uint8
+    assert coins.counts.shape == (1,)
+    assert coins.counts.dtype == np.int64
+    assert coins.counts[0] == 24
+    assert "plot_label.py" in coins.DESCR
+    assert "120" in coins.DESCR and "107" in coins.DESCR
+
+
+def test_load_coins_returns_a_fresh_copy():
+    first = load_coins()
+    first.images[...] = 0
+    assert load_coins().images.max() > 0
+
+
+def test_load_coins_recipe_recovers_the_count():
+    coins = load_coins()
+    image = coins.images[0]
+    mask = closing(image > 120, footprint_rectangle((5, 5)))
+    areas = np.bincount(label(clear_border(mask)).ravel())[1:]
+    assert np.count_nonzero(areas > 100) == coins.counts[0]
+
+
+def test_load_coins_otsu_threshold_is_too_low():
+    # The claim made in DESCR: Otsu's threshold undercounts the coins.
+    image = load_coins().images[0]
+    assert threshold_otsu(image) == 107
+    mask = closing(image > 107, footprint_rectangle((5, 5)))
+    areas = np.bincount(label(clear_border(mask)).ravel())[1:]
+    assert np.count_nonzero(areas > 100) == 21
+
+
+# make_objects: output contract
+
+
+def test_make_objects_shapes_and_dtypes():
+    data = make_objects(**SMALL, random_state=0)
+    assert set(data) == {"images", "counts", "labels", "DESCR"}
+    assert data.images.shape == (4, 96, 128)
+    assert data.images.dtype == np.uint8
+    assert data.labels.shape == (4, 96, 128)
+    assert data.labels.dtype == np.int32
+    assert data.counts.shape == (4,)
+    assert data.counts.dtype == np.int64
+    assert isinstance(data.DESCR, str) and "n_objects=(2, 5)" in data.DESCR
+
+
+def test_make_objects_defaults():
+    data = make_objects(n_images=2, random_state=0)
+    assert data.images.shape == (2, 256, 256)
+    assert ((data.counts >= 8) & (data.counts <= 16)).all()
+
+
+def test_make_objects_is_reproducible():
+    a = make_objects(**SMALL, random_state=0)
+    b = make_objects(**SMALL, random_state=0)
+    c = make_objects(**SMALL, random_state=np.random.RandomState(0))
+    for key in ("images", "labels", "counts"):
+        np.testing.assert_array_equal(a[key], b[key])
+        np.testing.assert_array_equal(a[key], c[key])
+    d = make_objects(**SMALL, random_state=1)
+    assert not np.array_equal(a.images, d.images)
+    assert not np.array_equal(a.labels, d.labels)
+
+
+def test_make_objects_random_state_instance_is_advanced():
+    rng = np.random.RandomState(0)
+    a = make_objects(**SMALL, random_state=rng)
+    b = make_objects(**SMALL, random_state=rng)
+    assert not np.array_equal(a.images, b.images)
+
+
+def test_make_objects_counts_are_the_labels():
+    data = make_objects(n_images=6, shape=(128, 128), random_state=0)
+    assert (data.counts > 0).all()
+    np.testing.assert_array_equal(data.labels.max(axis=(1, 2)), data.counts)
+    for labels, count in zip(data.labels, data.counts):
+        np.testing.assert_array_equal(np.unique(labels), np.arange(count + 1))
+        # each object is one connected component, and no two objects touch
+        components = label(labels > 0)
+        assert components.max() == count
+        pairs = np.unique(np.stack([components, labels])[:, labels > 0], axis=1)
+        assert pairs.shape[1] == count
+
+
+@pytest.mark.parametrize("min_gap", [2, 8, 11])
+def test_make_objects_objects_are_inside_with_margin(min_gap):
+    data = make_objects(
+        n_images=5, shape=(64, 80), radius=(5, 8), min_gap=min_gap, random_state=0
+    )
+    assert data.counts.sum() > 0
+    for labels in data.labels:
+        rows, cols = np.nonzero(labels)
+        assert rows.min() >= min_gap and cols.min() >= min_gap
+        assert rows.max() <= 64 - 1 - min_gap and cols.max() <= 80 - 1 - min_gap
+
+
+@pytest.mark.parametrize("min_gap", [3, 8])
+def test_make_objects_objects_are_apart_from_every_bright_thing(min_gap):
+    data = make_objects(
+        n_images=3,
+        shape=(128, 128),
+        n_objects=(10, 20),
+        border_objects=4,
+        debris=10,
+        noise=0.0,
+        min_gap=min_gap,
+        random_state=0,
+    )
+    assert data.counts.sum() > 0
+    side = 2 * min_gap + 1
+    for image, labels in zip(data.images, data.labels):
+        bright = (image > 128) | (labels > 0)
+        for i in range(1, labels.max() + 1):
+            obj = labels == i
+            near = ndimage.binary_dilation(obj, structure=np.ones((side, side)))
+            assert not (near & bright & ~obj).any()
+
+
+def test_make_objects_places_fewer_objects_when_crowded():
+    data = make_objects(
+        n_images=2, shape=(48, 48), n_objects=50, radius=5, random_state=0
+    )
+    assert (data.counts < 50).all()
+    assert (data.counts > 0).all()
+    np.testing.assert_array_equal(data.labels.max(axis=(1, 2)), data.counts)
+
+
+def test_make_objects_fixed_and_zero_numbers_of_objects():
+    data = make_objects(n_images=3, shape=(128, 128), n_objects=5, random_state=0)
+    np.testing.assert_array_equal(data.counts, [5, 5, 5])
+    data = make_objects(n_images=2, shape=(64, 64), n_objects=0, random_state=0)
+    np.testing.assert_array_equal(data.counts, [0, 0])
+    assert not data.labels.any()
+
+
+def test_make_objects_smallest_shape():
+    data = make_objects(n_images=2, shape=(32, 32), radius=(5, 7), random_state=0)
+    assert data.images.shape == (2, 32, 32)
+    np.testing.assert_array_equal(data.labels.max(axis=(1, 2)), data.counts)
+
+
+# make_objects: grey levels and distractors
+
+
+def test_make_objects_grey_levels_without_noise():
+    data = make_objects(
+        **SMALL, crack_fraction=0.0, gradient=0.3, noise=0.0, random_state=0
+    )
+    objects = data.labels > 0
+    assert data.images[objects].min() >= 150
+    assert data.images[objects].max() <= 220
+    background = data.images < 128
+    assert not (background & objects).any()  # no crack, no dark pixel inside
+    assert data.images[background].min() >= 25
+    assert data.images[background].max() <= round(25 + 0.3 * 255)
+    # the gradient spans most of its range in every image
+    for image in data.images:
+        assert np.ptp(image[image < 128]) >= 0.8 * 0.3 * 255
+
+
+def test_make_objects_flat_background_without_gradient():
+    data = make_objects(**SMALL, gradient=0.0, noise=0.0, random_state=0)
+    background = data.images[data.images < 128]
+    np.testing.assert_array_equal(np.unique(background), [25])
+
+
+def test_make_objects_cracks_split_objects_but_stay_in_labels():
+    data = make_objects(
+        n_images=3, shape=(128, 128), crack_fraction=1.0, noise=0.0, random_state=0
+    )
+    eight = np.ones((3, 3))
+    for image, labels in zip(data.images, data.labels):
+        for i in range(1, labels.max() + 1):
+            obj = labels == i
+            assert (obj & (image < 128)).any()  # crack pixels are labelled
+            assert ndimage.label(obj & (image > 128), structure=eight)[1] >= 2
+
+
+def test_make_objects_crack_fraction_is_a_fraction_of_each_image():
+    data = make_objects(
+        n_images=4, shape=(128, 128), crack_fraction=0.5, noise=0.0, random_state=0
+    )
+    for image, labels, count in zip(data.images, data.labels, data.counts):
+        cracked = np.unique(labels[(labels > 0) & (image < 128)])
+        assert len(cracked) == np.floor(0.5 * count + 0.5)
+
+
+def test_make_objects_border_objects_and_debris_are_not_labelled():
+    data = make_objects(
+        n_images=3,
+        shape=(128, 128),
+        n_objects=(4, 8),
+        border_objects=3,
+        debris=5,
+        noise=0.0,
+        random_state=0,
+    )
+    for image, labels in zip(data.images, data.labels):
+        extra = label((image > 128) & (labels == 0))
+        areas = np.bincount(extra.ravel())[1:]
+        edges = np.concatenate([extra[0], extra[-1], extra[:, 0], extra[:, -1]])
+        on_border = np.setdiff1d(np.unique(edges), [0])
+        inside = np.setdiff1d(np.arange(1, extra.max() + 1), on_border)
+        assert len(on_border) == 3
+        assert len(inside) == 5
+        assert areas[inside - 1].max() <= 20
+        # border objects are big enough to pass the area filter: the recipe
+        # needs clear_border
+        assert areas[on_border - 1].min() >= 50
+
+
+def test_make_objects_without_distractors():
+    data = make_objects(**SMALL, border_objects=0, debris=0, noise=0.0, random_state=0)
+    assert not ((data.images > 128) & (data.labels == 0)).any()
+
+
+# make_objects: the classical recipe solves the data
+
+
+@pytest.mark.parametrize("threshold, side", [(130, 5), (130, 3), (140, 7), (150, 5)])
+def test_make_objects_recipe_recovers_counts(threshold, side):
+    data = make_objects(n_images=10, random_state=42)
+    counts = recipe_counts(data.images, threshold, side=side)
+    np.testing.assert_array_equal(counts, data.counts)
+
+
+def test_make_objects_recipe_without_closing_overcounts_cracks():
+    data = make_objects(n_images=10, crack_fraction=1.0, random_state=42)
+    np.testing.assert_array_equal(recipe_counts(data.images, 130), data.counts)
+    without = recipe_counts(data.images, 130, side=1)
+    assert (without > data.counts).all()
+    assert without.sum() >= 1.5 * data.counts.sum()
+
+
+def test_make_objects_recipe_without_cracks_needs_no_closing():
+    data = make_objects(n_images=10, crack_fraction=0.0, random_state=42)
+    np.testing.assert_array_equal(recipe_counts(data.images, 130, side=1), data.counts)
+
+
+def test_make_objects_recipe_needs_clear_border_and_area_filter():
+    data = make_objects(n_images=5, random_state=42)
+    mask = np.stack(
+        [closing(im > 130, footprint_rectangle((5, 5))) for im in data.images]
+    )
+    no_clear = np.array([label(m).max() for m in mask])
+    assert (no_clear > data.counts).all()  # border objects and debris
+    no_area = np.array([label(clear_border(m)).max() for m in mask])
+    assert (no_area > data.counts).all()  # debris
+
+
+# make_objects: argument validation
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(n_images=0), ValueError, r"make_objects: n_images must be >= 1, got 0"),
+        (dict(n_images=2.0), TypeError, r"n_images must be an int, got 2\.0"),
+        (dict(n_images=True), TypeError, r"n_images must be an int, got True"),
+        (dict(shape=(64, 64, 3)), ValueError, r"only 2D images.*\(64, 64, 3\)"),
+        (dict(shape=(64,)), ValueError, r"only 2D images"),
+        (dict(shape=64), TypeError, r"shape must be a tuple of 2 ints, got 64"),
+        (dict(shape=(64.0, 64)), TypeError, r"shape must be a tuple of 2 ints"),
+        (dict(shape=(31, 64)), ValueError, r"each side of shape must be >= 32"),
+        (dict(n_objects=(5, 2)), ValueError, r"n_objects must satisfy 0 <= low"),
+        (dict(n_objects=-1), ValueError, r"n_objects must satisfy.*got -1"),
+        (dict(n_objects=(1, 2, 3)), ValueError, r"n_objects.*pair.*length 3"),
+        (dict(n_objects=(1, 2.5)), TypeError, r"n_objects must be an int or"),
+        (dict(radius=(4, 8)), ValueError, r"radius must satisfy 5 <= low"),
+        (dict(radius=(9, 8)), ValueError, r"radius must satisfy.*got \(9, 8\)"),
+        (dict(radius=(5, np.inf)), ValueError, r"radius must satisfy"),
+        (dict(radius="7"), TypeError, r"radius must be a number or"),
+        (dict(border_objects=-1), ValueError, r"border_objects must be >= 0"),
+        (dict(debris=1.5), TypeError, r"debris must be an int, got 1\.5"),
+        (dict(crack_fraction=1.5), ValueError, r"crack_fraction must be in \[0, 1\]"),
+        (dict(crack_fraction=np.nan), ValueError, r"crack_fraction must be in"),
+        (dict(gradient=0.5), ValueError, r"gradient must be in \[0, 0\.45\].*0\.5"),
+        (dict(noise=-0.1), ValueError, r"noise must be in \[0, 1\].*-0\.1"),
+        (dict(noise="low"), TypeError, r"noise must be a real number, got 'low'"),
+        (dict(min_gap=1), ValueError, r"min_gap must be >= 2, got 1"),
+        (dict(shape=(32, 32)), ValueError, r"radius=\(7, 14\).*do not fit.*45"),
+        (dict(random_state="seed"), ValueError, r"seed"),
+    ],
+)
+def test_make_objects_rejects_bad_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        make_objects(**kwargs)
