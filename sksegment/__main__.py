@@ -1,0 +1,5 @@
+import sys
+
+from sksegment.cli import main
+
+sys.exit(main())
