@@ -3,11 +3,39 @@
 from numbers import Integral
 
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import validate_parameter_constraints
 from sklearn.utils.validation import check_is_fitted
 
 from sksegment._batch import validate_batch
 
 __all__ = ["ImageStepMixin", "ImageTransformer"]
+
+
+# Parameter sets already validated, per class: a stateless step validates its
+# parameters on every call, and a grid search calls it thousands of times.
+_VALID_PARAMS = {}
+
+
+def _validate_cached(step):
+    """Validate a step's parameters, remembering hashable sets that passed.
+
+    Does what ``BaseEstimator._validate_params`` does, without its
+    ``get_params`` (signature inspection) and constraint parsing on every call.
+    """
+    params = {name: getattr(step, name) for name in step._parameter_constraints}
+    try:
+        # types too: 5, 5.0 and True are equal keys but not equally valid
+        key = (type(step), tuple((k, type(v), v) for k, v in params.items()))
+        if key in _VALID_PARAMS:
+            return
+    except TypeError:  # an unhashable value, such as a list: validate every time
+        key = None
+    validate_parameter_constraints(
+        step._parameter_constraints, params, caller_name=type(step).__name__
+    )
+    step._check_params()
+    if key is not None and len(_VALID_PARAMS) < 4096:
+        _VALID_PARAMS[key] = True
 
 
 class ImageStepMixin:
@@ -37,8 +65,7 @@ class ImageStepMixin:
     def _check_ready(self):
         """Before transform/predict: validate parameters or require fit."""
         if self._stateless:
-            self._validate_params()
-            self._check_params()
+            _validate_cached(self)
         else:
             check_is_fitted(self)
 
@@ -70,7 +97,8 @@ class ImageTransformer(ImageStepMixin, TransformerMixin, BaseEstimator):
     def _fit(self, batch):
         """Learn from a validated batch; stateless steps learn nothing."""
 
-    def _transform_image(self, image):  # pragma: no cover - abstract
+    def _transform_image(self, image, out=None):  # pragma: no cover - abstract
+        """The result for one image, written into ``out`` when it is given."""
         raise NotImplementedError
 
     @_fit_context(prefer_skip_nested_validation=True)

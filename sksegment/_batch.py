@@ -54,31 +54,56 @@ class ImageBatch:
         return iter(self.images)
 
     def map(self, func, n_jobs=None):
-        """Apply ``func`` to every image and wrap the results like the input.
+        """Apply ``func`` to every image; the results in the container kind of X.
 
-        ``func`` takes one image and returns an array (an image of the same
-        spatial shape) or a scalar.  ``n_jobs`` other than None or 1 runs the
-        images in threads (scikit-image, scipy and numpy release the GIL); the
-        results are the same as with ``n_jobs=1``.
+        ``func(image, out)`` gives the result for one image: an array of the
+        image's spatial shape, or a scalar.  For stacked kinds, ``out`` is the
+        image's slot in the batch result, allocated once for the whole batch
+        from the first image's result; ``func`` writes there and returns
+        ``out`` itself, or returns a new array, which is copied in (the batch
+        is widened when its dtype must be).  For lists ``out`` is None.
+
+        ``n_jobs`` other than None or 1 runs the images in threads (OpenCV,
+        scikit-image, scipy and numpy release the GIL); the results are the
+        same as with ``n_jobs=1``.
         """
-        if n_jobs in (None, 1) or len(self.images) == 1:
-            results = [func(image) for image in self.images]
-        else:
-            from sklearn.utils.parallel import Parallel, delayed
-
-            results = Parallel(n_jobs=n_jobs, prefer="threads")(
-                delayed(func)(image) for image in self.images
-            )
-        return self.wrap(results)
-
-    def wrap(self, results):
-        """Put per-image results back in the container kind of the input."""
+        images = self.images
         if self.kind == "list":
-            return list(results)
-        out = np.stack(results)
-        if self.kind == "flat" and out.ndim > 1:
+            return _run(lambda image: func(image, None), images, n_jobs)
+        first = func(images[0], None)
+        if np.ndim(first) == 0:
+            rest = _run(lambda image: func(image, None), images[1:], n_jobs)
+            return np.array([first, *rest])
+        if len(images) == 1:
+            out = np.asarray(first)[None]  # a view, no copy
+        else:
+            out = np.empty((len(images), *np.shape(first)), dtype=first.dtype)
+            out[0] = first
+
+            def one(i):
+                slot = out[i]
+                result = func(images[i], slot)
+                return None if result is slot else result
+
+            for i, result in enumerate(_run(one, range(1, len(images)), n_jobs), 1):
+                if result is not None:
+                    if not np.can_cast(result.dtype, out.dtype):
+                        out = out.astype(np.result_type(out.dtype, result.dtype))
+                    out[i] = result
+        if self.kind == "flat":
             out = out.reshape(len(out), -1)
         return out
+
+
+def _run(func, items, n_jobs):
+    """``[func(item) for item in items]``, in threads when ``n_jobs`` asks."""
+    if n_jobs in (None, 1) or len(items) <= 1:
+        return [func(item) for item in items]
+    from sklearn.utils.parallel import Parallel, delayed
+
+    return Parallel(n_jobs=n_jobs, prefer="threads")(
+        delayed(func)(item) for item in items
+    )
 
 
 def resolve_image_shape(image_shape, n_features, step):

@@ -1,35 +1,89 @@
 """Per-image kernels: one image in, one result out, no validation.
 
-The steps validate their input and call these; each kernel gives exactly the
-result of the scikit-image function named in its docstring.
+The steps validate their input and call these.  Each kernel gives exactly the
+result of the scikit-image function named in its docstring; where OpenCV has
+a faster exact routine (2D closing and labeling, flood fill, histograms of
+uint8 images) it is used, and a numpy/scipy/scikit-image path covers the rest
+(3D, the ``"wrap"`` border mode, OpenCV missing).  ``tests/test_kernels.py``
+checks both paths against scikit-image.
 """
+
+import functools
 
 import numpy as np
 from scipy import ndimage as ndi
 from skimage import morphology
 
-from sksegment._validation import label_dtype
+try:  # a dependency; the pure path keeps working without it
+    import cv2
+except ImportError:  # pragma: no cover - exercised by monkeypatching in tests
+    cv2 = None
 
 __all__ = [
-    "border_ids",
+    "area_filter_labels",
+    "area_filter_mask",
+    "clear_border_labels",
+    "clear_border_mask",
     "closing",
-    "count_objects",
+    "count_labels",
+    "count_mask",
     "footprint",
+    "label_mask",
     "pooled_histogram",
-    "label_components",
     "relabel_components",
-    "keep_ids",
-    "object_areas",
-    "remove_ids",
 ]
 
+# Elements per np.bincount call: bincount casts its input to int64, so
+# counting a large label image in pieces bounds that copy to 8 MiB.
+_CHUNK = 1 << 16
 
+
+def _use_cv2(image):
+    return cv2 is not None and image.ndim == 2
+
+
+def _into(out, result):
+    """``result``, or ``out`` filled with it when a slot is given."""
+    if out is None or result is out:
+        return result
+    out[...] = result
+    return out
+
+
+def _take(table, labels, out, foreground=None):
+    """``table[labels]`` for a table with ``table[0] == 0``, into ``out``.
+
+    The labels index the table by construction, so numpy's bounds checks are
+    skipped (``mode="clip"`` never clips here).  ``foreground``, the number
+    of nonzero labels when known, selects a sparse path for mostly empty
+    images: only their nonzero pixels are looked up.
+    """
+    if out is None or out.dtype != table.dtype:
+        return _into(out, np.take(table, labels, mode="clip"))
+    if foreground is not None and foreground < labels.size // 8:
+        nonzero = labels != 0
+        out.fill(0)
+        out[nonzero] = table[labels[nonzero]]
+        return out
+    return np.take(table, labels, out=out, mode="clip")
+
+
+def label_dtype(n):
+    """The signed integer dtype for labels up to ``n``: int32, or int64."""
+    return np.int32 if n <= np.iinfo(np.int32).max else np.int64
+
+
+# --- footprints and closing -------------------------------------------------
+
+
+@functools.lru_cache(maxsize=64)
 def footprint(shape, size, ndim):
     """The footprint named by ``shape`` with side/diameter ``size`` in ``ndim`` D.
 
     ``"square"`` is a square (a cube in 3D) of side ``size``; ``"disk"`` and
     ``"diamond"`` (a ball and an octahedron in 3D) have radius
-    ``(size - 1) // 2``, so a diameter of ``size`` pixels.
+    ``(size - 1) // 2``, so a diameter of ``size`` pixels.  Cached: callers
+    must not modify the array.
     """
     if shape == "square":
         return morphology.footprint_rectangle((size,) * ndim)
@@ -39,9 +93,54 @@ def footprint(shape, size, ndim):
     return morphology.diamond(radius) if ndim == 2 else morphology.octahedron(radius)
 
 
-def closing(mask, fp, mode):
-    """Binary closing, equal to ``skimage.morphology.closing(mask, fp, mode=mode)``."""
-    return morphology.closing(mask, fp, mode=mode)
+def _cv2_border(mode):
+    """OpenCV's border arguments for a scikit-image mode (None: not available)."""
+    if cv2 is None:
+        return None
+    return {
+        "ignore": {},  # OpenCV's default: dilation pads -inf, erosion +inf
+        "constant": {"borderType": cv2.BORDER_CONSTANT, "borderValue": 0},
+        "min": {"borderType": cv2.BORDER_CONSTANT, "borderValue": 0},
+        "max": {"borderType": cv2.BORDER_CONSTANT, "borderValue": 1},
+        "reflect": {"borderType": cv2.BORDER_REFLECT},
+        "mirror": {"borderType": cv2.BORDER_REFLECT_101},
+        "nearest": {"borderType": cv2.BORDER_REPLICATE},
+    }.get(mode)
+
+
+@functools.lru_cache(maxsize=64)
+def _cv2_kernels(shape, size):
+    """The 2D footprint padded as scikit-image pads it, and its mirror, for OpenCV."""
+    fp = footprint(shape, size, 2)
+    kernel = np.ascontiguousarray(morphology.pad_footprint(fp, pad_end=False), np.uint8)
+    return kernel, np.ascontiguousarray(kernel[::-1, ::-1])
+
+
+def closing(mask, shape, size, mode, out=None):
+    """Binary closing, equal to ``skimage.morphology.closing(mask, fp, mode=mode)``.
+
+    ``fp`` is ``footprint(shape, size, mask.ndim)``.
+
+    scikit-image pads an even footprint at its start to an odd size, dilates
+    with it and erodes with its mirror; the OpenCV path does the same with
+    the kernel centred.
+    """
+    border = _cv2_border(mode)
+    if border is None or not _use_cv2(mask):
+        fp = footprint(shape, size, mask.ndim)
+        return _into(out, morphology.closing(mask, fp, mode=mode))
+    kernel, mirrored = _cv2_kernels(shape, size)
+    src = np.ascontiguousarray(mask).view(np.uint8)
+    dilated = cv2.dilate(src, kernel, **border)
+    if out is None:
+        return cv2.erode(dilated, mirrored, dst=dilated, **border).view(bool)
+    dst = out.view(np.uint8)
+    if cv2.erode(dilated, mirrored, dst=dst, **border) is not dst:  # pragma: no cover
+        raise RuntimeError("OpenCV did not write into the output slot")
+    return out
+
+
+# --- labeling -----------------------------------------------------------------
 
 
 def _structure(ndim, connectivity):
@@ -50,22 +149,35 @@ def _structure(ndim, connectivity):
     )
 
 
-def label_components(mask, connectivity):
+def label_mask(mask, connectivity, out=None):
     """Label the connected components of a mask, ids 1..n in raster order.
 
     Equal to ``skimage.measure.label(mask, connectivity=connectivity)``; the
-    result is int32 (int64 when there are more objects than int32 holds).
+    result is int32 (int64 for images of more than 2**31 pixels).
 
     Returns
     -------
     labels : ndarray of int
     n : int
     """
-    labels, n = ndi.label(mask, structure=_structure(mask.ndim, connectivity))
-    return labels.astype(label_dtype(n), copy=False), n
+    dtype = label_dtype(mask.size)
+    if out is None or out.dtype != dtype:
+        out = np.empty(mask.shape, dtype=dtype)
+    if _use_cv2(mask) and dtype == np.int32:
+        # Wu's algorithm numbers components in raster order, as skimage does
+        n, labels = cv2.connectedComponentsWithAlgorithm(
+            np.ascontiguousarray(mask).view(np.uint8),
+            4 if connectivity == 1 else 8,
+            cv2.CV_32S,
+            cv2.CCL_WU,
+            labels=out,
+        )
+        return _into(out, labels), n - 1
+    n = ndi.label(mask, structure=_structure(mask.ndim, connectivity), output=out)
+    return out, n
 
 
-def relabel_components(labels, connectivity):
+def relabel_components(labels, connectivity, out=None):
     """Connected components of each id of a label image, ids 1..n.
 
     Equal to ``skimage.measure.label(labels, background=0,
@@ -74,12 +186,47 @@ def relabel_components(labels, connectivity):
     """
     from skimage.measure import label
 
-    out, n = label(labels, background=0, connectivity=connectivity, return_num=True)
-    return out.astype(label_dtype(n), copy=False), n
+    result, n = label(labels, background=0, connectivity=connectivity, return_num=True)
+    return _into(out, result.astype(label_dtype(n), copy=False))
 
 
-def border_ids(labels, buffer_size):
-    """The ids (background included) found within ``buffer_size`` of the border.
+# --- areas and ids of label images ------------------------------------------
+
+
+def _is_dense(labels):
+    """Whether ids are small enough to index a lookup table of their range."""
+    return int(labels.max()) <= 4 * labels.size
+
+
+def _bincount(labels, size, skip_zeros=False):
+    """``np.bincount(labels.ravel(), minlength=size)`` in bounded memory.
+
+    With ``skip_zeros`` the count of 0 is left at 0, which is faster on label
+    images that are mostly background.
+    """
+    flat = labels.reshape(-1)
+    counts = np.zeros(size, dtype=np.intp)
+    for start in range(0, flat.size, _CHUNK):
+        chunk = flat[start : start + _CHUNK]
+        if skip_zeros:
+            chunk = chunk[chunk != 0]
+        counts += np.bincount(chunk, minlength=size)
+    return counts
+
+
+def _object_areas(labels):
+    """The nonzero ids of a label image, in increasing order, and their areas."""
+    if _is_dense(labels):
+        counts = _bincount(labels, int(labels.max()) + 1, skip_zeros=True)
+        ids = np.flatnonzero(counts)
+        return ids, counts[ids]
+    ids, counts = np.unique(labels, return_counts=True)
+    nonzero = ids != 0
+    return ids[nonzero], counts[nonzero]
+
+
+def _border_ids(labels, buffer_size):
+    """The ids (background included) within ``buffer_size`` of the border.
 
     The zone is the one ``skimage.segmentation.clear_border`` examines: the
     first and last ``buffer_size + 1`` pixels along every axis.
@@ -93,50 +240,135 @@ def border_ids(labels, buffer_size):
     return np.unique(np.concatenate(pieces))
 
 
-def _is_dense(labels):
-    """Whether ids are small enough to index a lookup table of their range."""
-    return int(labels.max()) <= 4 * labels.size
+def _in_bounds(areas, min_area, max_area):
+    keep = np.ones(areas.shape, dtype=bool)
+    if min_area is not None:
+        keep &= areas >= min_area
+    if max_area is not None:
+        keep &= areas <= max_area
+    return keep
 
 
-def remove_ids(labels, ids):
-    """A copy of ``labels`` with the pixels of ``ids`` set to 0."""
-    if _is_dense(labels):
-        drop = np.zeros(int(labels.max()) + 1, dtype=bool)
-        drop[ids] = True
-        drop[0] = False
-        return np.where(drop[labels], 0, labels)
-    return np.where(np.isin(labels, ids), 0, labels)
+def _keep_ids(labels, ids, out, foreground=None):
+    """Keep the objects of the sorted ``ids`` only, renumbered 1..len(ids).
 
-
-def object_areas(labels):
-    """The nonzero ids of a label image, in increasing order, and their areas."""
-    if _is_dense(labels):
-        counts = np.bincount(labels.ravel())
-        ids = np.flatnonzero(counts)
-        ids = ids[ids != 0]
-        return ids, counts[ids]
-    ids, counts = np.unique(labels, return_counts=True)
-    nonzero = ids != 0
-    return ids[nonzero], counts[nonzero]
-
-
-def keep_ids(labels, ids):
-    """Keep the objects of the sorted ``ids`` only, renumbered 1..len(ids)."""
+    ``foreground`` is the number of pixels of the kept ids, when known.
+    """
     dtype = label_dtype(len(ids))
-    if _is_dense(labels):
-        lut = np.zeros(int(labels.max()) + 1, dtype=dtype)
+    top = int(labels.max())
+    if top == len(ids) and labels.dtype == dtype:  # every id 1..n is kept
+        return _into(out, labels.copy() if out is None else labels)
+    if top <= 4 * labels.size:
+        lut = np.zeros(top + 1, dtype=dtype)
         lut[ids] = np.arange(1, len(ids) + 1, dtype=dtype)
-        return lut[labels]
+        return _take(lut, labels, out, foreground)
     pos = np.searchsorted(ids, labels)
     found = ids[np.minimum(pos, len(ids) - 1)] == labels if len(ids) else False
-    return np.where(found, pos + 1, 0).astype(dtype)
+    return _into(out, np.where(found, pos + 1, 0).astype(dtype))
 
 
-def count_objects(labels):
-    """Number of distinct nonzero ids in a label image."""
+# --- border clearing -----------------------------------------------------------
+
+
+def _flood_border(mask, buffer_size, connectivity, out, max_seeds=64):
+    """Clear border objects of a 2D mask by flood fill; None when too many seeds.
+
+    Each run of foreground pixels along a line of the border zone seeds one
+    flood fill, which erases the whole component; runs of a component already
+    erased are skipped.  Far fewer pixels are touched than by labeling the
+    image, unless the border is crowded (then the caller labels instead).
+    """
+    height, width = mask.shape
+    zone = min(buffer_size + 1, height, width)
+    seeds = []
+    # the zone's rows, then its columns (transposed), each line scanned for runs
+    for block, rows, transposed in (
+        (mask[:zone], range(zone), False),
+        (mask[height - zone :], range(height - zone, height), False),
+        (mask[:, :zone].T, range(zone), True),
+        (mask[:, width - zone :].T, range(width - zone, width), True),
+    ):
+        starts = block.copy()
+        starts[:, 1:] &= ~block[:, :-1]
+        line, pos = np.nonzero(starts)
+        if len(seeds) + len(pos) > max_seeds:
+            return None
+        fixed = np.asarray(rows)[line]
+        seeds += zip(fixed, pos) if transposed else zip(pos, fixed)
+    if out is None:
+        out = np.empty(mask.shape, dtype=bool)
+    np.copyto(out, mask)
+    canvas = out.view(np.uint8)
+    flags = 4 if connectivity == 1 else 8
+    for x, y in seeds:
+        if canvas[y, x]:
+            cv2.floodFill(canvas, None, (int(x), int(y)), 0, flags=flags)
+    return out
+
+
+def clear_border_mask(mask, buffer_size, connectivity, out=None):
+    """``skimage.segmentation.clear_border`` of a mask (objects at ``connectivity``)."""
+    if _use_cv2(mask):
+        cleared = _flood_border(mask, buffer_size, connectivity, out)
+        if cleared is not None:
+            return cleared
+    labels, n = label_mask(mask, connectivity)
+    keep = np.ones(n + 1, dtype=bool)
+    keep[_border_ids(labels, buffer_size)] = False
+    return _take(keep, labels, out)
+
+
+def clear_border_labels(labels, buffer_size, out=None):
+    """Zero every id with a pixel in the border zone; other ids are kept."""
+    ids = _border_ids(labels, buffer_size)
+    out_dtype = label_dtype(int(labels.max()))
     if _is_dense(labels):
-        return int(np.count_nonzero(np.bincount(labels.ravel())[1:]))
-    return int(np.count_nonzero(np.unique(labels)))
+        lut = np.arange(int(labels.max()) + 1, dtype=out_dtype)
+        lut[ids] = 0
+        return _take(lut, labels, out)
+    return _into(out, np.where(np.isin(labels, ids), 0, labels).astype(out_dtype))
+
+
+# --- area filtering and counting ---------------------------------------------------
+
+
+def area_filter_mask(mask, min_area, max_area, connectivity, out=None):
+    """Keep the components of a mask with ``min_area <= area <= max_area``."""
+    labels, n = label_mask(mask, connectivity)
+    areas = _bincount(labels, n + 1, skip_zeros=True)
+    keep = _in_bounds(areas, min_area, max_area)
+    keep[0] = False
+    return _take(keep, labels, out, foreground=int(areas.sum()))
+
+
+def area_filter_labels(labels, min_area, max_area, out=None):
+    """Keep the ids of a label image within the area bounds, renumbered 1..k."""
+    ids, areas = _object_areas(labels)
+    keep = _in_bounds(areas, min_area, max_area)
+    return _keep_ids(labels, ids[keep], out, foreground=int(areas.sum()))
+
+
+def count_mask(mask, connectivity):
+    """Number of connected components of a mask."""
+    if _use_cv2(mask):
+        return label_mask(mask, connectivity)[1]
+    return ndi.label(mask, structure=_structure(mask.ndim, connectivity))[1]
+
+
+def count_labels(labels):
+    """Number of distinct nonzero ids of a label image."""
+    return len(_object_areas(labels)[0])
+
+
+# --- histograms -----------------------------------------------------------------
+
+
+def _counts_uint8(image):
+    if cv2 is not None and image.size < 2**24 and image.ndim == 2:
+        # float32 bin counts are exact below 2**24 pixels
+        hist = cv2.calcHist([np.ascontiguousarray(image)], [0], None, [256], [0, 256])
+        return hist.ravel().astype(np.int64)
+    return _bincount(image, 256)
 
 
 def pooled_histogram(images, nbins):
@@ -154,6 +386,13 @@ def pooled_histogram(images, nbins):
         None when every pixel of every image has the same value.
     """
     images = [im.view(np.uint8) if im.dtype == bool else im for im in images]
+    if all(im.dtype == np.uint8 for im in images):
+        counts = sum(_counts_uint8(im) for im in images)
+        present = np.flatnonzero(counts)
+        lo, hi = present[0], present[-1]
+        if lo == hi:
+            return None
+        return counts[lo : hi + 1], np.arange(lo, hi + 1)
     lo = min(image.min() for image in images)
     hi = max(image.max() for image in images)
     if lo == hi:
@@ -169,10 +408,9 @@ def pooled_histogram(images, nbins):
     for image in images:
         if image.dtype == np.uint64:  # bincount refuses uint64
             image = image.astype(np.int64)
-        if lo >= 0:
-            counts += np.bincount(image.ravel(), minlength=hi + 1)[lo:]
+        if lo < 0:
+            image = image.astype(np.int64) - lo
+            counts += _bincount(image, hi - lo + 1)
         else:
-            counts += np.bincount(
-                image.ravel().astype(np.int64) - lo, minlength=hi - lo + 1
-            )
+            counts += _bincount(image, hi + 1)[lo:]
     return counts, np.arange(lo, hi + 1)

@@ -9,7 +9,6 @@ import numpy as np
 __all__ = [
     "as_objects",
     "check_image",
-    "label_dtype",
     "warn_user",
 ]
 
@@ -100,11 +99,6 @@ def as_objects(image, step, connectivity=None):
             )
         return image, True
     return image != 0, False
-
-
-def label_dtype(max_label):
-    """The signed integer dtype for a label image: int32, or int64 when needed."""
-    return np.int32 if max_label <= np.iinfo(np.int32).max else np.int64
 
 
 def _skipped_dirs():

@@ -105,11 +105,11 @@ class ObjectCounter(ImageStepMixin, RegressorMixin, BaseEstimator):
             check_consistent_length(batch.images, y)
         return self
 
-    def _count(self, image):
+    def _count(self, image, out=None):
         objects, is_labels = as_objects(image, "ObjectCounter", self.connectivity)
         if is_labels:
-            return _kernels.count_objects(objects)
-        return _kernels.label_components(objects, self.connectivity)[1]
+            return _kernels.count_labels(objects)
+        return _kernels.count_mask(objects, self.connectivity)
 
     def predict(self, X):
         """Count the objects of each image.

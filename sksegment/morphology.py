@@ -2,6 +2,7 @@
 
 from numbers import Integral
 
+import numpy as np
 from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 
 from sksegment import _kernels
@@ -98,9 +99,11 @@ class MorphCloser(ImageTransformer):
                 f"size={self.size}. Use an odd size or shape='square'."
             )
 
-    def _transform_image(self, image):
+    def _transform_image(self, image, out=None):
         mask = image if image.dtype == bool else image != 0
         if self.size == 1:
+            if out is not None:
+                np.copyto(out, mask)
+                return out
             return mask.copy() if mask is image else mask
-        fp = _kernels.footprint(self.shape, self.size, mask.ndim)
-        return _kernels.closing(mask, fp, self.mode)
+        return _kernels.closing(mask, self.shape, self.size, self.mode, out)

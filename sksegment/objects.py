@@ -8,12 +8,11 @@ image is read as the mask of its nonzero pixels.
 
 from numbers import Integral, Real
 
-import numpy as np
 from sklearn.utils._param_validation import Interval, InvalidParameterError
 
 from sksegment import _kernels
 from sksegment._base import ImageStepMixin, ImageTransformer
-from sksegment._validation import as_objects, label_dtype
+from sksegment._validation import as_objects
 
 __all__ = ["AreaFilter", "BorderClearer", "ComponentLabeler"]
 
@@ -105,7 +104,7 @@ class BorderClearer(_ObjectStep):
         self.image_shape = image_shape
         self.n_jobs = n_jobs
 
-    def _transform_image(self, image):
+    def _transform_image(self, image, out=None):
         objects, is_labels = self._objects(image)
         if self.buffer_size >= min(image.shape):
             raise ValueError(
@@ -113,15 +112,10 @@ class BorderClearer(_ObjectStep):
                 f"every image dimension; got an image of shape {image.shape}."
             )
         if is_labels:
-            out = _kernels.remove_ids(
-                objects, _kernels.border_ids(objects, self.buffer_size)
-            )
-            return out.astype(label_dtype(out.max()), copy=False)
-        labels, n = _kernels.label_components(objects, self.connectivity)
-        drop = np.zeros(n + 1, dtype=bool)
-        drop[_kernels.border_ids(labels, self.buffer_size)] = True
-        drop[0] = True
-        return ~drop[labels]
+            return _kernels.clear_border_labels(objects, self.buffer_size, out)
+        return _kernels.clear_border_mask(
+            objects, self.buffer_size, self.connectivity, out
+        )
 
 
 class ComponentLabeler(_ObjectStep):
@@ -180,11 +174,11 @@ class ComponentLabeler(_ObjectStep):
         self.image_shape = image_shape
         self.n_jobs = n_jobs
 
-    def _transform_image(self, image):
+    def _transform_image(self, image, out=None):
         objects, is_labels = self._objects(image)
         if is_labels:
-            return _kernels.relabel_components(objects, self.connectivity)[0]
-        return _kernels.label_components(objects, self.connectivity)[0]
+            return _kernels.relabel_components(objects, self.connectivity, out)
+        return _kernels.label_mask(objects, self.connectivity, out)[0]
 
 
 class AreaFilter(_ObjectStep):
@@ -274,23 +268,15 @@ class AreaFilter(_ObjectStep):
                 f"max_area={self.max_area}; no object could be kept."
             )
 
-    def _in_bounds(self, areas):
-        keep = np.ones(areas.shape, dtype=bool)
-        if self.min_area is not None:
-            keep &= areas >= self.min_area
-        if self.max_area is not None:
-            keep &= areas <= self.max_area
-        return keep
-
-    def _transform_image(self, image):
+    def _transform_image(self, image, out=None):
         objects, is_labels = self._objects(image)
         if is_labels:
-            ids, areas = _kernels.object_areas(objects)
-            return _kernels.keep_ids(objects, ids[self._in_bounds(areas)])
-        labels, _ = _kernels.label_components(objects, self.connectivity)
-        keep = self._in_bounds(np.bincount(labels.ravel()))
-        keep[0] = False
-        return keep[labels]
+            return _kernels.area_filter_labels(
+                objects, self.min_area, self.max_area, out
+            )
+        return _kernels.area_filter_mask(
+            objects, self.min_area, self.max_area, self.connectivity, out
+        )
 
 
 for _cls in (BorderClearer, ComponentLabeler, AreaFilter):

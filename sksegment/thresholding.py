@@ -115,8 +115,8 @@ class OtsuThresholder(ImageTransformer):
         else:
             self.threshold_ = self._otsu(batch.images, "the training images are")
 
-    def _transform_image(self, image):
+    def _transform_image(self, image, out=None):
         threshold = self.threshold_
         if threshold is None:
             threshold = self._otsu([image], "an image is")
-        return _intensity(image) > threshold
+        return np.greater(_intensity(image), threshold, out=out)

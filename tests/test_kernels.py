@@ -1,0 +1,172 @@
+"""Both paths of every kernel, OpenCV's and the pure one, equal scikit-image."""
+
+import numpy as np
+import pytest
+from skimage import measure, morphology, segmentation
+from skimage.exposure import histogram
+
+from sksegment import _kernels
+
+
+@pytest.fixture(params=["opencv", "pure"])
+def backend(request, monkeypatch):
+    if request.param == "opencv":
+        pytest.importorskip("cv2")
+    else:
+        monkeypatch.setattr(_kernels, "cv2", None)
+    return request.param
+
+
+def _masks(n=4, shape=(37, 41), seed=0):
+    rng = np.random.default_rng(seed)
+    return [rng.random(shape) > rng.uniform(0.35, 0.8) for _ in range(n)]
+
+
+@pytest.mark.parametrize(
+    "mode", ["ignore", "constant", "reflect", "mirror", "nearest", "max", "min", "wrap"]
+)
+@pytest.mark.parametrize(
+    "shape, size",
+    [
+        ("square", 1),
+        ("square", 2),
+        ("square", 5),
+        ("square", 6),
+        ("disk", 5),
+        ("diamond", 7),
+    ],
+)
+def test_closing(backend, shape, size, mode):
+    fp = _kernels.footprint(shape, size, 2)
+    for mask in _masks():
+        expected = morphology.closing(mask, fp, mode=mode)
+        np.testing.assert_array_equal(
+            _kernels.closing(mask, shape, size, mode), expected
+        )
+        out = np.ones(mask.shape, dtype=bool)
+        assert _kernels.closing(mask, shape, size, mode, out) is out
+        np.testing.assert_array_equal(out, expected)
+
+
+def test_closing_of_a_non_contiguous_view(backend):
+    mask = _masks(1, (40, 60))[0][:, ::2]
+    fp = _kernels.footprint("square", 3, 2)
+    np.testing.assert_array_equal(
+        _kernels.closing(mask, "square", 3, "ignore"),
+        morphology.closing(mask, fp, mode="ignore"),
+    )
+
+
+@pytest.mark.parametrize("connectivity", [None, 1, 2])
+def test_label_mask(backend, connectivity):
+    for mask in _masks(seed=1):
+        labels, n = _kernels.label_mask(mask, connectivity)
+        expected = measure.label(mask, connectivity=connectivity)
+        np.testing.assert_array_equal(labels, expected)  # same ids, raster order
+        assert n == expected.max() and labels.dtype == np.int32
+
+
+@pytest.mark.parametrize("buffer_size", [0, 2])
+@pytest.mark.parametrize("connectivity", [None, 1])
+@pytest.mark.parametrize("density", [0.5, 0.85])  # crowded border: labeling path
+def test_clear_border_mask(backend, buffer_size, connectivity, density):
+    rng = np.random.default_rng(2)
+    for _ in range(4):
+        mask = rng.random((40, 33)) > density
+        labels = measure.label(mask, connectivity=connectivity)
+        expected = segmentation.clear_border(labels, buffer_size=buffer_size) > 0
+        if connectivity is None:
+            np.testing.assert_array_equal(
+                expected, segmentation.clear_border(mask, buffer_size=buffer_size)
+            )
+        out = np.zeros(mask.shape, dtype=bool)
+        result = _kernels.clear_border_mask(mask, buffer_size, connectivity, out)
+        assert result is out
+        np.testing.assert_array_equal(out, expected)
+
+
+def test_flood_fill_falls_back_when_the_border_is_crowded():
+    pytest.importorskip("cv2")
+    mask = np.zeros((20, 200), dtype=bool)
+    mask[0, ::2] = True  # 100 separate runs on the top edge
+    assert _kernels._flood_border(mask, 0, None, None) is None
+    assert not _kernels.clear_border_mask(mask, 0, None).any()
+
+
+@pytest.mark.parametrize("bounds", [(None, None), (3, None), (None, 5), (2, 9)])
+def test_area_filters(backend, bounds):
+    for mask in _masks(seed=3):
+        labels = measure.label(mask)
+        areas = np.bincount(labels.ravel())
+        keep = np.ones(len(areas), dtype=bool)
+        if bounds[0] is not None:
+            keep &= areas >= bounds[0]
+        if bounds[1] is not None:
+            keep &= areas <= bounds[1]
+        keep[0] = False
+        np.testing.assert_array_equal(
+            _kernels.area_filter_mask(mask, *bounds, None), keep[labels]
+        )
+        kept = _kernels.area_filter_labels(labels, *bounds)
+        expected, _, _ = segmentation.relabel_sequential(
+            np.where(keep[labels], labels, 0)
+        )
+        np.testing.assert_array_equal(kept, expected)
+
+
+def test_area_filter_sparse_and_dense_paths_agree():
+    labels = np.zeros((64, 64), dtype=np.int32)
+    labels[10:12, 10:12] = 7
+    labels[30:40, 30:40] = 3
+    expected = np.where(labels == 3, 1, 0)
+    sparse = _kernels.area_filter_labels(labels, 10, None, np.empty_like(labels))
+    np.testing.assert_array_equal(sparse, expected)
+    full = labels.copy()
+    full[full == 0] = 9  # foreground everywhere: the dense path
+    dense = _kernels.area_filter_labels(full, 10, None, np.empty_like(full))
+    np.testing.assert_array_equal(
+        dense, np.where(full == 3, 1, np.where(full == 9, 2, 0))
+    )
+
+
+def test_area_filter_keeping_everything_returns_a_copy():
+    labels = measure.label(_masks(1)[0]).astype(np.int32)
+    kept = _kernels.area_filter_labels(labels, None, None)
+    np.testing.assert_array_equal(kept, labels)
+    assert not np.shares_memory(kept, labels)
+
+
+def test_bincount_in_chunks(monkeypatch):
+    monkeypatch.setattr(_kernels, "_CHUNK", 7)
+    labels = np.random.default_rng(4).integers(0, 5, size=(9, 11))
+    np.testing.assert_array_equal(
+        _kernels._bincount(labels, 5), np.bincount(labels.ravel())
+    )
+    skipped = _kernels._bincount(labels, 5, skip_zeros=True)
+    assert skipped[0] == 0 and (skipped[1:] == np.bincount(labels.ravel())[1:]).all()
+
+
+def test_counts(backend):
+    for mask in _masks(seed=5):
+        assert _kernels.count_mask(mask, None) == measure.label(mask).max()
+        assert _kernels.count_mask(mask, 1) == measure.label(mask, connectivity=1).max()
+        labels = measure.label(mask) * 3
+        assert _kernels.count_labels(labels) == measure.label(mask).max()
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int8, np.float32])
+def test_pooled_histogram(backend, dtype):
+    rng = np.random.default_rng(6)
+    images = [
+        (rng.normal(60, 25, size=(20, 30))).clip(-100, 250).astype(dtype)
+        for _ in range(3)
+    ]
+    counts, centers = _kernels.pooled_histogram(images, 256)
+    stacked = np.concatenate([im.ravel() for im in images])
+    expected_counts, expected_centers = histogram(stacked, nbins=256)
+    np.testing.assert_array_equal(counts, expected_counts)
+    np.testing.assert_allclose(centers, expected_centers)
+
+
+def test_pooled_histogram_of_constant_images_is_none(backend):
+    assert _kernels.pooled_histogram([np.full((3, 3), 9, np.uint8)] * 2, 256) is None
