@@ -125,12 +125,21 @@ def run_batch(title, images, repeats):
     for name, impl in impls.items():
         out = impl(images)
         assert all(map(same_partition, out, reference)), f"{name} differs from skimage"
-    rows = {name: median_ms(lambda impl=impl: impl(images), repeats) for name, impl in impls.items()}
+    rows = {
+        name: median_ms(lambda impl=impl: impl(images), repeats)
+        for name, impl in impls.items()
+    }
     if len(images) > 1:
         threaded = sksegment_pipeline(n_jobs=2).fit(images[:1])
         assert all(map(same_partition, threaded.transform(images), reference))
-        rows["sksegment n_jobs=2"] = median_ms(lambda: threaded.transform(images), repeats)
-    report(f"{title}: labels equal to skimage's on all {len(images)} images", rows, len(images))
+        rows["sksegment n_jobs=2"] = median_ms(
+            lambda: threaded.transform(images), repeats
+        )
+    report(
+        f"{title}: labels equal to skimage's on all {len(images)} images",
+        rows,
+        len(images),
+    )
     return rows
 
 
@@ -139,7 +148,11 @@ def run_batch(title, images, repeats):
 
 def _large_image():
     return make_objects(
-        n_images=1, shape=(8192, 8192), n_objects=(9000, 9000), radius=(7, 14), random_state=0
+        n_images=1,
+        shape=(8192, 8192),
+        n_objects=(9000, 9000),
+        radius=(7, 14),
+        random_state=0,
     ).images
 
 
@@ -161,22 +174,37 @@ def run_large(tmpdir):
     image = _large_image()
     path = os.path.join(tmpdir, "large.npy")
     np.save(path, image)
-    env = {**os.environ, "SKS_BENCH_IMAGE": path, "SKS_BENCH_OUT": os.path.join(tmpdir, "out_")}
+    env = {
+        **os.environ,
+        "SKS_BENCH_IMAGE": path,
+        "SKS_BENCH_OUT": os.path.join(tmpdir, "out_"),
+    }
     rows, memory = {}, {}
     for name in implementations():
         out = subprocess.run(
-            [sys.executable, __file__, "--child", name], env=env, capture_output=True,
-            text=True, check=True,
+            [sys.executable, __file__, "--child", name],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.split()
         rows[name], memory[name] = 1e3 * float(out[0]), float(out[1])
     reference = np.load(os.path.join(tmpdir, "out_skimage.npy"))
     for name in rows:
-        assert same_partition(np.load(os.path.join(tmpdir, f"out_{name}.npy")), reference), name
-    report(f"One {image.shape[1]}x{image.shape[2]} uint8 image ({reference.max()} objects), "
-           "labels equal to skimage's", rows, 1)
+        assert same_partition(
+            np.load(os.path.join(tmpdir, f"out_{name}.npy")), reference
+        ), name
+    report(
+        f"One {image.shape[1]}x{image.shape[2]} uint8 image ({reference.max()} objects), "
+        "labels equal to skimage's",
+        rows,
+        1,
+    )
     print(f"  peak memory above the loaded image ({image.nbytes / 2**20:.0f} MiB):")
     for name, mb in memory.items():
-        print(f"    {name:<20}{mb:>8.0f} MiB = {mb * 2**20 / image.nbytes:.1f}x the image")
+        print(
+            f"    {name:<20}{mb:>8.0f} MiB = {mb * 2**20 / image.nbytes:.1f}x the image"
+        )
 
 
 # --- grid search ---------------------------------------------------------------------------
@@ -234,12 +262,22 @@ def run_grid(repeats):
             return count(X, self.min_area)
 
     plain = make_pipeline(
-        PlainThreshold(), FunctionTransformer(close, kw_args={"size": 5}), PlainCounter(50)
+        PlainThreshold(),
+        FunctionTransformer(close, kw_args={"size": 5}),
+        PlainCounter(50),
     )
-    plain_grid = {"plainthreshold__threshold": thresholds,
-                  "functiontransformer__kw_args": [{"size": s} for s in sizes]}
-    ours = make_pipeline(sks.OtsuThresholder(), sks.MorphCloser(), sks.BorderClearer(),
-                         sks.ComponentLabeler(), sks.AreaFilter(min_area=50), sks.ObjectCounter())
+    plain_grid = {
+        "plainthreshold__threshold": thresholds,
+        "functiontransformer__kw_args": [{"size": s} for s in sizes],
+    }
+    ours = make_pipeline(
+        sks.OtsuThresholder(),
+        sks.MorphCloser(),
+        sks.BorderClearer(),
+        sks.ComponentLabeler(),
+        sks.AreaFilter(min_area=50),
+        sks.ObjectCounter(),
+    )
     our_grid = {"otsuthresholder__threshold": thresholds, "morphcloser__size": sizes}
     kwargs = dict(scoring="neg_mean_absolute_error", cv=3)
     searches = {
@@ -253,8 +291,10 @@ def run_grid(repeats):
         results[name] = search.cv_results_["mean_test_score"]
     np.testing.assert_allclose(*results.values())
     base = rows["skimage (FunctionTransformer)"]
-    print("\nGrid search, 8 thresholds x 4 closing sizes, 3-fold, 60 images 256x256 "
-          "(same scores for all 32 candidates)")
+    print(
+        "\nGrid search, 8 thresholds x 4 closing sizes, 3-fold, 60 images 256x256 "
+        "(same scores for all 32 candidates)"
+    )
     for name, ms in rows.items():
         print(f"  {name:<32}{ms / 1e3:>8.2f} s{base / ms:>8.1f}x")
 
@@ -269,12 +309,18 @@ def main():
     if args.child:
         return _child(args.child)
     repeats = 3 if args.quick else 7
-    print(f"sksegment {sks.__version__} on {platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}, OpenCV {cv2.__version__ if cv2 else 'absent'}")
+    print(
+        f"sksegment {sks.__version__} on {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, OpenCV {cv2.__version__ if cv2 else 'absent'}"
+    )
     coins = load_coins().images
     run_batch("coins 303x384", coins, 5 * repeats)
     n = 40 if args.quick else 200
-    run_batch(f"{n} images 512x512", make_objects(n_images=n, shape=(512, 512), random_state=1).images, repeats)
+    run_batch(
+        f"{n} images 512x512",
+        make_objects(n_images=n, shape=(512, 512), random_state=1).images,
+        repeats,
+    )
     if not args.skip_large:
         import tempfile
 

@@ -19,9 +19,13 @@ when ``n_jobs`` asks for it) and wraps the results.  A new container kind (a
 lazy dask array) is added here, not in the steps.
 """
 
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from numbers import Integral
 
 import numpy as np
+from joblib import effective_n_jobs
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.validation import validate_data
 
@@ -95,15 +99,52 @@ class ImageBatch:
         return out
 
 
-def _run(func, items, n_jobs):
-    """``[func(item) for item in items]``, in threads when ``n_jobs`` asks."""
-    if n_jobs in (None, 1) or len(items) <= 1:
-        return [func(item) for item in items]
-    from sklearn.utils.parallel import Parallel, delayed
+_POOL = None
+_POOL_LOCK = threading.Lock()
+_IN_POOL = threading.local()
 
-    return Parallel(n_jobs=n_jobs, prefer="threads")(
-        delayed(func)(item) for item in items
-    )
+
+def _pool():
+    """The process's thread pool for steps, created on first use.
+
+    A pool that lives across calls: joblib's threading backend starts
+    threads on every call, which costs more than a cheap step on a batch.
+    """
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(
+                max_workers=os.cpu_count() or 1,
+                thread_name_prefix="sksegment",
+                initializer=setattr,
+                initargs=(_IN_POOL, "active", True),
+            )
+        return _POOL
+
+
+def _run(func, items, n_jobs):
+    """``[func(item) for item in items]``, in threads when ``n_jobs`` asks.
+
+    The items are cut into one contiguous chunk per thread, so that a thread
+    pays the dispatch cost once, not once per image.  Calls made from inside
+    the pool run sequentially (no nested parallelism, no deadlock).
+    """
+    items = list(items)
+    n_threads = 1 if n_jobs is None else effective_n_jobs(n_jobs)
+    n_threads = min(n_threads, len(items))
+    if n_threads <= 1 or getattr(_IN_POOL, "active", False):
+        return [func(item) for item in items]
+    bounds = np.linspace(0, len(items), n_threads + 1).astype(int)
+    chunks = [items[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+    futures = [_pool().submit(_run_chunk, func, chunk) for chunk in chunks[1:]]
+    results = _run_chunk(func, chunks[0])  # the calling thread takes a chunk too
+    for future in futures:
+        results.extend(future.result())
+    return results
+
+
+def _run_chunk(func, items):
+    return [func(item) for item in items]
 
 
 def resolve_image_shape(image_shape, n_features, step):
