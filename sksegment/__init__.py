@@ -9,6 +9,7 @@ grid-searched instead of hand-picked.
 from sksegment.counting import ObjectCounter
 from sksegment.morphology import MorphCloser
 from sksegment.objects import AreaFilter, BorderClearer, ComponentLabeler
+from sksegment.pipeline import Pipeline, make_pipeline
 from sksegment.thresholding import OtsuThresholder
 
 __version__ = "0.1.0"
@@ -20,5 +21,7 @@ __all__ = [
     "MorphCloser",
     "ObjectCounter",
     "OtsuThresholder",
+    "Pipeline",
     "__version__",
+    "make_pipeline",
 ]

@@ -192,9 +192,9 @@ def relabel_components(labels, connectivity, out=None):
 # --- areas and ids of label images ------------------------------------------
 
 
-def _is_dense(labels):
-    """Whether ids are small enough to index a lookup table of their range."""
-    return int(labels.max()) <= 4 * labels.size
+def _is_dense(labels, top):
+    """Whether ids up to ``top`` are few enough to index a lookup table."""
+    return top <= 4 * labels.size
 
 
 def _bincount(labels, size, skip_zeros=False):
@@ -213,10 +213,13 @@ def _bincount(labels, size, skip_zeros=False):
     return counts
 
 
-def _object_areas(labels):
-    """The nonzero ids of a label image, in increasing order, and their areas."""
-    if _is_dense(labels):
-        counts = _bincount(labels, int(labels.max()) + 1, skip_zeros=True)
+def _object_areas(labels, top):
+    """The nonzero ids of a label image, in increasing order, and their areas.
+
+    ``top`` is the largest id, ``labels.max()``.
+    """
+    if _is_dense(labels, top):
+        counts = _bincount(labels, top + 1, skip_zeros=True)
         ids = np.flatnonzero(counts)
         return ids, counts[ids]
     ids, counts = np.unique(labels, return_counts=True)
@@ -248,10 +251,12 @@ def _in_bounds(areas, min_area, max_area):
     return keep
 
 
-def _keep_ids(labels, ids, out):
-    """Keep the objects of the sorted ``ids`` only, renumbered 1..len(ids)."""
+def _keep_ids(labels, top, ids, out):
+    """Keep the objects of the sorted ``ids`` only, renumbered 1..len(ids).
+
+    ``top`` is the largest id, ``labels.max()``.
+    """
     dtype = label_dtype(len(ids))
-    top = int(labels.max())
     if top == len(ids) and labels.dtype == dtype:  # every id 1..n is kept
         return _into(out, labels.copy() if out is None else labels)
     if top <= 4 * labels.size:
@@ -264,6 +269,17 @@ def _keep_ids(labels, ids, out):
 
 
 # --- border clearing -----------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=16)
+def _perimeter(height, width):
+    """Row and column indices of the border pixels of an image, in a loop."""
+    top = [(0, c) for c in range(width)]
+    right = [(r, width - 1) for r in range(1, height)]
+    bottom = [(height - 1, c) for c in range(width - 2, -1, -1)]
+    left = [(r, 0) for r in range(height - 2, 0, -1)]
+    rows, cols = np.array(top + right + bottom + left).T
+    return rows, cols
 
 
 def _flood_border(mask, buffer_size, connectivity, out):
@@ -280,21 +296,33 @@ def _flood_border(mask, buffer_size, connectivity, out):
     max_seeds = int(6e-9 * mask.size / (8e-6 + 7e-12 * mask.size))
     height, width = mask.shape
     zone = min(buffer_size + 1, height, width)
-    seeds = []
-    # the zone's rows, then its columns (transposed), each line scanned for runs
-    for block, rows, transposed in (
-        (mask[:zone], range(zone), False),
-        (mask[height - zone :], range(height - zone, height), False),
-        (mask[:, :zone].T, range(zone), True),
-        (mask[:, width - zone :].T, range(width - zone, width), True),
-    ):
-        starts = block.copy()
-        starts[:, 1:] &= ~block[:, :-1]
-        line, pos = np.nonzero(starts)
-        if len(seeds) + len(pos) > max_seeds:
+    if zone == 1 and height > 1 and width > 1:
+        # the perimeter as one closed loop: a run starts where the pixel
+        # before it (around the loop) is background
+        rows, cols = _perimeter(height, width)
+        ring = mask[rows, cols]
+        starts = np.flatnonzero(ring[1:] & ~ring[:-1]) + 1
+        if ring[0] and (not ring[-1] or not len(starts)):
+            starts = np.concatenate(([0], starts))
+        if len(starts) > max_seeds:
             return None
-        fixed = np.asarray(rows)[line]
-        seeds += zip(fixed, pos) if transposed else zip(pos, fixed)
+        seeds = zip(cols[starts], rows[starts])
+    else:
+        seeds = []
+        # the zone's rows, then its columns (transposed), scanned for runs
+        for block, lines, transposed in (
+            (mask[:zone], range(zone), False),
+            (mask[height - zone :], range(height - zone, height), False),
+            (mask[:, :zone].T, range(zone), True),
+            (mask[:, width - zone :].T, range(width - zone, width), True),
+        ):
+            starts = block.copy()
+            starts[:, 1:] &= ~block[:, :-1]
+            line, pos = np.nonzero(starts)
+            if len(seeds) + len(pos) > max_seeds:
+                return None
+            fixed = np.asarray(lines)[line]
+            seeds += zip(fixed, pos) if transposed else zip(pos, fixed)
     if out is None:
         out = np.empty(mask.shape, dtype=bool)
     np.copyto(out, mask)
@@ -323,9 +351,10 @@ def clear_border_mask(mask, buffer_size, connectivity, out=None):
 def clear_border_labels(labels, buffer_size, out=None):
     """Zero every id with a pixel in the border zone; other ids are kept."""
     ids = _border_ids(labels, buffer_size)
-    out_dtype = label_dtype(int(labels.max()))
-    if _is_dense(labels):
-        lut = np.arange(int(labels.max()) + 1, dtype=out_dtype)
+    top = int(labels.max())
+    out_dtype = label_dtype(top)
+    if _is_dense(labels, top):
+        lut = np.arange(top + 1, dtype=out_dtype)
         lut[ids] = 0
         return _take(lut, labels, out)
     return _into(out, np.where(np.isin(labels, ids), 0, labels).astype(out_dtype))
@@ -345,9 +374,10 @@ def area_filter_mask(mask, min_area, max_area, connectivity, out=None):
 
 def area_filter_labels(labels, min_area, max_area, out=None):
     """Keep the ids of a label image within the area bounds, renumbered 1..k."""
-    ids, areas = _object_areas(labels)
+    top = int(labels.max())
+    ids, areas = _object_areas(labels, top)
     keep = _in_bounds(areas, min_area, max_area)
-    return _keep_ids(labels, ids[keep], out)
+    return _keep_ids(labels, top, ids[keep], out)
 
 
 def count_mask(mask, connectivity):
@@ -359,7 +389,7 @@ def count_mask(mask, connectivity):
 
 def count_labels(labels):
     """Number of distinct nonzero ids of a label image."""
-    return len(_object_areas(labels)[0])
+    return len(_object_areas(labels, int(labels.max()))[0])
 
 
 # --- histograms -----------------------------------------------------------------

@@ -8,11 +8,11 @@ __all__ = ["all_estimators"]
 
 
 def all_estimators():
-    """The public estimators of sksegment, as (name, class) pairs sorted by name.
+    """The public steps of sksegment, as (name, class) pairs sorted by name.
 
-    Every class exported from ``sksegment`` that is a scikit-learn estimator
-    is listed, so the conformance tests cover a new step as soon as it is
-    exported.
+    Every estimator exported from ``sksegment`` that works on batches of
+    images is listed (not the ``Pipeline`` that chains them), so the
+    conformance tests cover a new step as soon as it is exported.
 
     Returns
     -------
@@ -25,10 +25,15 @@ def all_estimators():
     ['AreaFilter', 'BorderClearer']
     """
     import sksegment
+    from sksegment._base import ImageStepMixin
 
     found = []
     for name in sksegment.__all__:
         obj = getattr(sksegment, name)
-        if inspect.isclass(obj) and issubclass(obj, BaseEstimator):
+        if (
+            inspect.isclass(obj)
+            and issubclass(obj, BaseEstimator)
+            and issubclass(obj, ImageStepMixin)
+        ):
             found.append((name, obj))
     return sorted(found)
