@@ -6,6 +6,7 @@ labeling, area filtering, counting) is an estimator, so recipes are
 grid-searched instead of hand-picked.
 """
 
+from sksegment import datasets, inspection
 from sksegment.counting import ObjectCounter
 from sksegment.morphology import MorphCloser
 from sksegment.objects import AreaFilter, BorderClearer, ComponentLabeler
@@ -23,5 +24,7 @@ __all__ = [
     "OtsuThresholder",
     "Pipeline",
     "__version__",
+    "datasets",
+    "inspection",
     "make_pipeline",
 ]
