@@ -11,7 +11,7 @@ from sksegment.counting import ObjectCounter
 from sksegment.morphology import MorphCloser
 from sksegment.objects import AreaFilter, BorderClearer, ComponentLabeler
 from sksegment.pipeline import Pipeline, make_pipeline
-from sksegment.thresholding import OtsuThresholder
+from sksegment.thresholding import LocalThresholder, OtsuThresholder, Thresholder
 
 __version__ = "0.1.0"
 
@@ -19,10 +19,12 @@ __all__ = [
     "AreaFilter",
     "BorderClearer",
     "ComponentLabeler",
+    "LocalThresholder",
     "MorphCloser",
     "ObjectCounter",
     "OtsuThresholder",
     "Pipeline",
+    "Thresholder",
     "__version__",
     "datasets",
     "inspection",

@@ -1,16 +1,56 @@
-"""Thresholders: intensity images in, bool masks out."""
+"""Thresholders: intensity images in, bool masks out.
 
+Global thresholders (``Thresholder``, ``OtsuThresholder``) learn one
+threshold over the training batch in ``fit`` (or compute one per image with
+``scope="image"``); ``LocalThresholder`` compares each pixel with a threshold
+computed from its neighbourhood.  Every thresholder returns the bool masks
+``image > threshold``, with the threshold in the images' own units: images
+are never rescaled.
+"""
+
+import math
 from numbers import Integral, Real
 
 import numpy as np
-from skimage.filters import threshold_otsu
-from sklearn.utils._param_validation import Interval, StrOptions
+from skimage.filters import (
+    threshold_isodata,
+    threshold_li,
+    threshold_local,
+    threshold_minimum,
+    threshold_multiotsu,
+    threshold_niblack,
+    threshold_otsu,
+    threshold_sauvola,
+    threshold_triangle,
+    threshold_yen,
+)
+from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 
 from sksegment._base import ImageStepMixin, ImageTransformer
 from sksegment._kernels import pooled_histogram
 from sksegment._validation import warn_user
 
-__all__ = ["OtsuThresholder"]
+__all__ = ["LocalThresholder", "OtsuThresholder", "Thresholder"]
+
+_IMAGE_SHAPE_DOC = """image_shape : tuple of int or None, default=None
+        When set, ``X`` may be a 2D array of flattened images, one per row,
+        each of this shape (one entry may be -1); the output is flattened the
+        same way.
+    n_jobs : int or None, default=None
+        Number of threads over the images of a batch; None means 1, -1 means
+        all cores.  The result does not depend on it."""
+
+# Methods whose scikit-image function accepts a histogram (``hist=``): the
+# histograms of the training images are pooled, never their pixels.
+_HIST_METHODS = {
+    "otsu": threshold_otsu,
+    "yen": threshold_yen,
+    "isodata": threshold_isodata,
+    "minimum": threshold_minimum,
+}
+# Methods whose scikit-image function needs the pixels themselves.
+_PIXEL_METHODS = {"li": threshold_li, "triangle": threshold_triangle}
+_METHODS = {*_HIST_METHODS, *_PIXEL_METHODS, "mean", "multiotsu", "robust_background"}
 
 
 def _intensity(image):
@@ -18,7 +58,179 @@ def _intensity(image):
     return image.view(np.uint8) if image.dtype == bool else image
 
 
-class OtsuThresholder(ImageTransformer):
+def _is_integer(images):
+    return all(image.dtype.kind in "biu" for image in images)
+
+
+def _concatenated(images):
+    """All pixels of the images in one 1D array (a copy)."""
+    return np.concatenate([image.ravel() for image in images])
+
+
+def _value_range(images):
+    return min(image.min() for image in images), max(image.max() for image in images)
+
+
+def _check_pair(step, name, value, *, positive=False):
+    """Check a ``(low, high)`` parameter whose entries may be None."""
+    what = "positive numbers" if positive else "numbers"
+    ok = isinstance(value, (tuple, list)) and len(value) == 2
+    ok = ok and all(
+        v is None
+        or (isinstance(v, Real) and not isinstance(v, bool) and math.isfinite(v))
+        for v in value
+    )
+    if ok and positive:
+        ok = all(v is None or v > 0 for v in value)
+    if not ok:
+        raise InvalidParameterError(
+            f"The {name!r} parameter of {step} must be a pair (low, high) of "
+            f"{what} or None; got {value!r}."
+        )
+    low, high = value
+    if low is not None and high is not None and low > high:
+        raise InvalidParameterError(
+            f"The {name!r} parameter of {step} must have low <= high; got {value!r}."
+        )
+
+
+# --- robust background -----------------------------------------------------------
+
+
+def _distinct_values(images):
+    """Distinct pixel values of all images, ascending, and their counts.
+
+    Integer images are counted with a pooled histogram (exact, no copy of the
+    pixels) unless their range is much wider than their number of pixels;
+    float images are sorted together.
+    """
+    if _is_integer(images):
+        lo, hi = _value_range(images)
+        n_pixels = sum(image.size for image in images)
+        if int(hi) - int(lo) <= max(1 << 16, n_pixels):
+            counts, values = pooled_histogram(images, 2)  # not constant here
+            keep = counts > 0
+            return values[keep], counts[keep]
+    values, counts = np.unique(_concatenated(images), return_counts=True)
+    return values, counts
+
+
+def _at_ranks(values, counts, ranks):
+    """Elements at the given ranks of the sorted sample ``repeat(values, counts)``."""
+    return values[np.searchsorted(np.cumsum(counts), ranks, side="right")]
+
+
+def _median(values, counts, n):
+    """``numpy.median`` of the sorted sample ``repeat(values, counts)`` of size n."""
+    low, high = _at_ranks(values, counts, [(n - 1) // 2, n // 2])
+    return (low + high) / 2
+
+
+def _percentile(values, counts, n, q):
+    """``numpy.percentile(sample, q)`` (linear) of the sorted sample."""
+    position = q / 100 * (n - 1)
+    below = math.floor(position)
+    low, high = _at_ranks(values, counts, [below, min(below + 1, n - 1)])
+    t = position - below
+    if t >= 0.5:
+        return high - (high - low) * (1 - t)
+    return low + (high - low) * t
+
+
+def _binned_mode(values, counts, n):
+    """CellProfiler's binned mode (``centrosome.threshold.binned_mode``).
+
+    The sample is cut into ``ceil(sqrt(n))`` equal bins over its range; the
+    mode is the sample's percentile at the centre of the fullest bin.
+    """
+    lo, hi = values[0], values[-1]
+    if lo == hi:
+        return lo
+    n_bins = math.ceil(math.sqrt(n))
+    bins = ((values - lo) / (hi - lo) * n_bins).astype(np.intp)
+    fullest = np.argmax(np.bincount(bins, weights=counts))
+    return _percentile(values, counts, n, 100 * (fullest + 0.5) / n_bins)
+
+
+def _robust_background(values, counts, lower, upper, average, deviation, n_dev):
+    """CellProfiler's RobustBackground threshold of a sample given by counts.
+
+    ``values`` ascending with their ``counts`` describe the sorted sample.
+    The ``round(n * lower)`` lowest and ``round(n * upper)`` highest values
+    are discarded (none when that would discard every value), then the
+    threshold is ``average + n_dev * deviation`` of the rest.
+    """
+    n = int(counts.sum())
+    start, stop = round(n * lower), n - round(n * upper)
+    if stop <= start:
+        start, stop = 0, n
+    cum = np.cumsum(counts)
+    kept = np.minimum(cum, stop) - np.maximum(cum - counts, start)
+    keep = kept > 0
+    values = values[keep].astype(np.float64)
+    counts = kept[keep]
+    n = stop - start
+    mean = values @ counts / n
+    if average == "mean":
+        center = mean
+    elif average == "median":
+        center = _median(values, counts, n)
+    else:
+        center = _binned_mode(values, counts, n)
+    if deviation == "std":
+        spread = math.sqrt(((values - mean) ** 2) @ counts / n)
+    else:  # median absolute deviation, unscaled, as CellProfiler's
+        distance = np.abs(values - _median(values, counts, n))
+        order = np.argsort(distance, kind="stable")
+        spread = _median(distance[order], counts[order], n)
+    return float(center + n_dev * spread)
+
+
+# --- global thresholders ---------------------------------------------------------
+
+
+class _GlobalThresholder(ImageTransformer):
+    """Shared by the global thresholders: fit, scopes, constant images.
+
+    Subclasses define ``_raw_threshold(images)``: the threshold of all pixels
+    of ``images`` together, or None when they all have one value.
+    """
+
+    def _raw_threshold(self, images):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _adjust(self, value):
+        """Correction and bounds applied to a computed threshold."""
+        return value
+
+    def _learn(self, images, what):
+        images = [_intensity(image) for image in images]
+        value = self._raw_threshold(images)
+        if value is None:
+            value = images[0].flat[0].item()
+            warn_user(
+                f"{type(self).__name__}: {what} constant (every pixel is {value}); "
+                f"using {value} as the threshold, so such an image is all background."
+            )
+            return value
+        return self._adjust(value)
+
+    def _fit(self, batch):
+        if self.threshold is not None:
+            self.threshold_ = self.threshold
+        elif self.scope == "image":
+            self.threshold_ = None
+        else:
+            self.threshold_ = self._learn(batch.images, "the training images are")
+
+    def _transform_image(self, image, out=None):
+        threshold = self.threshold_
+        if threshold is None:
+            threshold = self._learn([image], "an image is")
+        return np.greater(_intensity(image), threshold, out=out)
+
+
+class OtsuThresholder(_GlobalThresholder):
     """Threshold images at Otsu's threshold, learned over the training batch.
 
     ``fit`` learns ``threshold_``: the value ``skimage.filters.threshold_otsu``
@@ -40,13 +252,7 @@ class OtsuThresholder(ImageTransformer):
         ``"batch"`` learns one threshold in ``fit``; ``"image"`` computes
         Otsu's threshold of each image at transform time instead (then
         ``threshold_`` is None).  Ignored when ``threshold`` is a number.
-    image_shape : tuple of int or None, default=None
-        When set, ``X`` may be a 2D array of flattened images, one per row,
-        each of this shape (one entry may be -1); the output is flattened the
-        same way.
-    n_jobs : int or None, default=None
-        Number of threads over the images of a batch; None means 1, -1 means
-        all cores.  The result does not depend on it.
+    %(image_shape)s
 
     Attributes
     ----------
@@ -59,6 +265,7 @@ class OtsuThresholder(ImageTransformer):
     See Also
     --------
     skimage.filters.threshold_otsu : The threshold for one image.
+    Thresholder : The same step with other methods, correction and bounds.
     MorphCloser : The step that usually follows.
 
     Notes
@@ -96,27 +303,504 @@ class OtsuThresholder(ImageTransformer):
         self.image_shape = image_shape
         self.n_jobs = n_jobs
 
-    def _otsu(self, images, what):
-        hist = pooled_histogram([_intensity(im) for im in images], self.nbins)
-        if hist is None:
-            value = _intensity(images[0]).flat[0].item()
-            warn_user(
-                f"{type(self).__name__}: {what} constant (every pixel is {value}); "
-                f"using {value} as the threshold, so such an image is all background."
+    def _raw_threshold(self, images):
+        hist = pooled_histogram(images, self.nbins)
+        return None if hist is None else threshold_otsu(hist=hist).item()
+
+
+class Thresholder(_GlobalThresholder):
+    """Threshold images at a global threshold learned over the training batch.
+
+    The global thresholding methods of scikit-image and CellProfiler in one
+    step, so a grid search can choose the method.  ``fit`` learns
+    ``threshold_``: the method's threshold of all training pixels together
+    (see Notes for what that means for each method), then multiplied by
+    ``correction`` and clipped to ``bounds``.  ``transform`` returns the bool
+    masks ``image > threshold_``.
+
+    Parameters
+    ----------
+    method : {"otsu", "li", "yen", "triangle", "isodata", "mean", "minimum", \
+"multiotsu", "robust_background"}, default="otsu"
+        How the threshold is computed: the ``skimage.filters.threshold_<method>``
+        function, or CellProfiler's RobustBackground method for
+        ``"robust_background"`` (see Notes).
+    threshold : float or None, default=None
+        A fixed threshold in the images' own units, used as is (neither
+        corrected nor bounded, as CellProfiler's manual threshold); None
+        learns the method's.  A grid can mix None and numbers.
+    correction : float, default=1.0
+        Factor, > 0, that multiplies the computed threshold (CellProfiler's
+        "threshold correction factor"): below 1 is more lenient, above 1 more
+        stringent.
+    bounds : tuple of (float or None, float or None), default=(None, None)
+        ``(low, high)``: the corrected threshold is clipped to the inclusive
+        range ``[low, high]`` (CellProfiler's "lower and upper bounds on
+        threshold"), in the images' units; None leaves that side unbounded.
+        A lower bound keeps images without objects from being split at their
+        noise.
+    scope : {"batch", "image"}, default="batch"
+        ``"batch"`` learns one threshold in ``fit``; ``"image"`` computes the
+        method's threshold of each image at transform time instead (then
+        ``threshold_`` is None), corrected and bounded the same way.  Ignored
+        when ``threshold`` is a number.
+    nbins : int, default=256
+        Number of histogram bins for float images, for the methods that use
+        a histogram (otsu, yen, triangle, isodata, minimum, multiotsu).
+        Integer images use one bin per integer value, as scikit-image does.
+    classes : int, default=3
+        Number of classes, >= 2, for ``method="multiotsu"``.
+    foreground : {"upper", "all_but_lowest"} or int, default="upper"
+        Which of the ``classes`` intensity classes are foreground, for
+        ``method="multiotsu"``: ``"upper"`` the brightest class only (the
+        threshold is the highest of the ``classes - 1`` thresholds),
+        ``"all_but_lowest"`` every class but the darkest (the lowest
+        threshold), an int ``n`` the ``n`` brightest classes, with
+        ``1 <= n < classes``.  With three classes these are CellProfiler's
+        three-class Otsu with the middle class assigned to the background
+        (``"upper"``) or to the foreground (``"all_but_lowest"``).
+    lower_fraction : float, default=0.05
+        For ``method="robust_background"``: the fraction, in ``[0, 1)``, of
+        the darkest pixels discarded before averaging (CellProfiler's "lower
+        outlier fraction").
+    upper_fraction : float, default=0.05
+        For ``method="robust_background"``: the fraction, in ``[0, 1)``, of
+        the brightest pixels discarded (CellProfiler's "upper outlier
+        fraction").  ``lower_fraction + upper_fraction`` must be below 1.
+    n_deviations : float, default=2.0
+        For ``method="robust_background"``: the number of deviations added
+        to the average (CellProfiler's "number of deviations"); negative
+        values put the threshold below the average.
+    average : {"mean", "median", "mode"}, default="mean"
+        For ``method="robust_background"``: the average of the remaining
+        pixels (CellProfiler's "averaging method"; ``"mode"`` is its binned
+        mode, see Notes).
+    deviation : {"std", "mad"}, default="std"
+        For ``method="robust_background"``: the spread of the remaining
+        pixels, their standard deviation (about their mean, ``ddof=0``) or
+        their median absolute deviation (about their median, unscaled), as
+        CellProfiler's "variance method".
+    %(image_shape)s
+
+    Attributes
+    ----------
+    threshold_ : float, int or None
+        The threshold used by ``transform``: the fixed ``threshold``, the
+        learned, corrected and bounded threshold, or None with
+        ``scope="image"``.
+    n_features_in_ : int
+        Number of values per row; only set when fitted on flattened images.
+
+    See Also
+    --------
+    OtsuThresholder : Otsu's method only.
+    LocalThresholder : A threshold per pixel from its neighbourhood.
+    skimage.filters.try_all_threshold : Compare the methods on one image.
+
+    Notes
+    -----
+    **What "learned over the batch" means.**  For every method the threshold
+    is that of all training pixels together, as if the images were stacked:
+
+    - otsu, yen, isodata, minimum and multiotsu: the scikit-image function
+      applied to the pooled histogram of the images (``hist=``), never to
+      their pixels, so the batch costs no more memory than one image.
+      Pooled histograms bin exactly as scikit-image bins the stacked batch,
+      so the result equals the function of the stacked batch.
+    - li and triangle: scikit-image offers no histogram input, so the
+      function is applied to all training pixels concatenated (one copy of
+      the training pixels is held during ``fit``); the result equals the
+      function of the stacked batch.
+    - mean: the mean of all training pixels, accumulated in float64 (equal
+      to ``threshold_mean`` of the stacked batch for integer images; for
+      float images it is at least as accurate).
+    - robust_background: computed from the pooled counts of the distinct
+      pixel values: a pooled histogram for integer images (no copy of the
+      pixels), all pixels sorted together for float images.
+
+    With ``scope="image"`` the same computation is made on each image alone.
+
+    **RobustBackground** (CellProfiler's definition, from its ``Threshold``
+    module): sort the ``n`` pixels, discard the ``round(n * lower_fraction)``
+    darkest and ``round(n * upper_fraction)`` brightest, and return
+    ``average + n_deviations * deviation`` of the remaining pixels.  The
+    binned mode cuts the remaining pixels into ``ceil(sqrt(m))`` equal bins
+    over their range (``m`` pixels) and takes their percentile at the centre
+    of the fullest bin.  Two corner cases differ from CellProfiler: each end
+    is trimmed on its own (CellProfiler skips the upper trim when the lower
+    one discards no pixel), and when trimming would discard every pixel none
+    is discarded.
+
+    **Images without objects.**  Otsu's method always splits the histogram
+    in two: on an image of pure noise it marks about half of the pixels,
+    in large connected blobs.  RobustBackground models the background
+    (most of the pixels) and puts the threshold ``n_deviations`` deviations
+    above it: on pure Gaussian noise only a few percent of the pixels
+    remain, as isolated specks that an area filter removes, so an empty
+    image counts 0 objects.  ``bounds`` gives the same protection to any
+    method when the background level is known.
+
+    Images whose pixels all have one value have no threshold: the value
+    itself is used, uncorrected, so such an image is all background, and a
+    ``UserWarning`` says so.  Multi-Otsu on images with fewer distinct
+    values than ``classes`` makes each value its own class (as
+    ``threshold_multiotsu`` does for exactly ``classes`` values) and warns.
+    The minimum method raises a ``ValueError`` when the histogram does not
+    have two peaks.
+
+    CellProfiler marks pixels ``>=`` the threshold as foreground; this step,
+    as scikit-image's examples, marks pixels ``>`` it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksegment import Thresholder
+    >>> images = np.array([[[10, 12, 200], [11, 90, 210]]], dtype=np.uint8)
+    >>> step = Thresholder("multiotsu", foreground="upper").fit(images)
+    >>> step.threshold_
+    90
+    >>> step.transform(images)
+    array([[[False, False,  True],
+            [False, False,  True]]])
+    >>> Thresholder("multiotsu", foreground="all_but_lowest").fit(images).threshold_
+    12
+    >>> Thresholder(correction=0.5).fit(images).threshold_  # Otsu's 90, halved
+    45.0
+    """
+
+    _parameter_constraints = {
+        **ImageStepMixin._parameter_constraints,
+        "method": [StrOptions(_METHODS)],
+        "threshold": [None, Real],
+        "correction": [Interval(Real, 0, None, closed="neither")],
+        "bounds": [tuple, list],
+        "scope": [StrOptions({"batch", "image"})],
+        "nbins": [Interval(Integral, 2, None, closed="left")],
+        "classes": [Interval(Integral, 2, None, closed="left")],
+        "foreground": [
+            StrOptions({"upper", "all_but_lowest"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "lower_fraction": [Interval(Real, 0, 1, closed="left")],
+        "upper_fraction": [Interval(Real, 0, 1, closed="left")],
+        "n_deviations": [Real],
+        "average": [StrOptions({"mean", "median", "mode"})],
+        "deviation": [StrOptions({"std", "mad"})],
+    }
+
+    def __init__(
+        self,
+        method="otsu",
+        *,
+        threshold=None,
+        correction=1.0,
+        bounds=(None, None),
+        scope="batch",
+        nbins=256,
+        classes=3,
+        foreground="upper",
+        lower_fraction=0.05,
+        upper_fraction=0.05,
+        n_deviations=2.0,
+        average="mean",
+        deviation="std",
+        image_shape=None,
+        n_jobs=None,
+    ):
+        self.method = method
+        self.threshold = threshold
+        self.correction = correction
+        self.bounds = bounds
+        self.scope = scope
+        self.nbins = nbins
+        self.classes = classes
+        self.foreground = foreground
+        self.lower_fraction = lower_fraction
+        self.upper_fraction = upper_fraction
+        self.n_deviations = n_deviations
+        self.average = average
+        self.deviation = deviation
+        self.image_shape = image_shape
+        self.n_jobs = n_jobs
+
+    def _check_params(self):
+        _check_pair("Thresholder", "bounds", self.bounds)
+        if self.lower_fraction + self.upper_fraction >= 1:
+            raise InvalidParameterError(
+                f"Thresholder: lower_fraction={self.lower_fraction} and "
+                f"upper_fraction={self.upper_fraction} discard every pixel; their "
+                "sum must be below 1."
             )
-            return value
-        return threshold_otsu(hist=hist).item()
+        if (
+            self.method == "multiotsu"
+            and isinstance(self.foreground, Integral)
+            and self.foreground >= self.classes
+        ):
+            raise InvalidParameterError(
+                f"Thresholder: foreground={self.foreground} brightest classes must "
+                f"be fewer than classes={self.classes}, or nothing is background."
+            )
+
+    def _adjust(self, value):
+        if self.correction != 1:
+            value = value * self.correction
+        low, high = self.bounds
+        if low is not None and value < low:
+            value = low
+        if high is not None and value > high:
+            value = high
+        return value
+
+    def _raw_threshold(self, images):
+        method = self.method
+        if method in _HIST_METHODS or method == "multiotsu":
+            hist = pooled_histogram(images, self.nbins)
+            if hist is None:
+                return None
+            if method == "multiotsu":
+                return self._multiotsu(*hist)
+            try:
+                return _HIST_METHODS[method](hist=hist).item()
+            except RuntimeError as error:  # threshold_minimum without two peaks
+                raise ValueError(
+                    f"Thresholder(method={method!r}) found no threshold: {error}. "
+                    "Try another method or nbins."
+                ) from error
+        lo, hi = _value_range(images)
+        if lo == hi:
+            return None
+        if method in _PIXEL_METHODS:
+            pixels = _concatenated(images)
+            if method == "triangle":
+                return threshold_triangle(pixels, nbins=self.nbins).item()
+            return threshold_li(pixels).item()
+        if method == "mean":
+            total = sum(image.sum(dtype=np.float64) for image in images)
+            return (total / sum(image.size for image in images)).item()
+        return _robust_background(
+            *_distinct_values(images),
+            self.lower_fraction,
+            self.upper_fraction,
+            self.average,
+            self.deviation,
+            self.n_deviations,
+        )
+
+    def _multiotsu(self, counts, centers):
+        present = np.flatnonzero(counts)
+        if len(present) < self.classes:
+            warn_user(
+                f"Thresholder: only {len(present)} distinct values for "
+                f"classes={self.classes}; each value is its own class."
+            )
+            thresholds = centers[present[:-1]]
+        else:
+            # normalized as threshold_multiotsu normalizes an image's histogram
+            hist = (counts / counts.sum(), centers)
+            thresholds = threshold_multiotsu(hist=hist, classes=self.classes)
+        n_top = {"upper": 1, "all_but_lowest": self.classes - 1}.get(
+            self.foreground, self.foreground
+        )
+        return thresholds[max(len(thresholds) - n_top, 0)].item()
+
+
+# --- local thresholding ----------------------------------------------------------
+
+
+class LocalThresholder(ImageTransformer):
+    """Threshold each pixel at a threshold computed from its neighbourhood.
+
+    Local (adaptive) thresholding follows uneven illumination that a global
+    threshold cannot.  ``transform`` returns the bool masks
+    ``image > local_threshold``, where the local threshold of each pixel is
+    computed by scikit-image from the ``block_size`` window around it, then
+    lowered by ``offset`` and, when ``clamp`` is set, kept near a global
+    threshold learned in ``fit`` (as CellProfiler's adaptive strategy keeps
+    it near its "guide threshold").
+
+    Parameters
+    ----------
+    method : {"sauvola", "niblack", "gaussian", "mean", "median"}, \
+default="sauvola"
+        ``"sauvola"`` and ``"niblack"``:
+        ``skimage.filters.threshold_sauvola`` and ``threshold_niblack``
+        (local mean and standard deviation); ``"gaussian"``, ``"mean"`` and
+        ``"median"``: ``skimage.filters.threshold_local`` with that method
+        (a weighted mean, the mean or the median of the window).
+    block_size : int, default=15
+        Odd side, >= 1, of the window in pixels (scikit-image's
+        ``block_size``, or ``window_size`` for Sauvola and Niblack).  Windows
+        larger than an image are fine: scikit-image reflects the image at its
+        borders.
+    k : float, default=0.2
+        For ``"sauvola"`` and ``"niblack"``: the weight of the local standard
+        deviation.  For bright objects on a dark background, a negative
+        ``k`` with Niblack puts the threshold above the local mean.
+    offset : float, default=0.0
+        Subtracted from every local threshold (scikit-image's ``offset`` of
+        ``threshold_local``, applied to every method here), in the images'
+        units: a negative offset raises the thresholds, so that flat
+        background stays background.
+    r : float or None, default=None
+        For ``"sauvola"``: the dynamic range of the standard deviation, > 0;
+        None uses scikit-image's default, half the range of the image dtype
+        (127.5 for uint8, 1 for float images: set ``r`` for float images not
+        scaled to [0, 1]).
+    clamp : tuple of (float or None, float or None) or None, default=None
+        ``(low, high)`` factors, > 0, that keep every local threshold within
+        the inclusive range between ``low * global_threshold_`` and
+        ``high * global_threshold_``, where ``global_threshold_`` is the
+        ``guide`` threshold of all training pixels, learned in ``fit``; None
+        on one side leaves it open.  CellProfiler clamps to ``(0.7, 1.5)`` so
+        that windows of pure background or of pure foreground are not split
+        at their noise.  None: no clamping, and ``fit`` learns nothing.
+    guide : {"otsu", "li", "yen", "triangle", "isodata", "mean", "minimum", \
+"multiotsu", "robust_background"}, default="otsu"
+        The global method of ``global_threshold_``, learned over the batch as
+        ``Thresholder(guide)`` learns it (with that step's defaults); only
+        used with ``clamp``.  CellProfiler's guide is the adaptive method's
+        own global version, Li's threshold for Sauvola.  When background and
+        objects are well apart, Otsu's threshold sits just above the
+        background (every threshold in the gap splits the same way and
+        scikit-image takes the first), so ``0.7`` times it may fall inside
+        the background; Li's sits between the two.
+    %(image_shape)s
+
+    Attributes
+    ----------
+    global_threshold_ : float, int or None
+        The ``guide`` threshold of all training pixels (as
+        ``Thresholder(guide)`` learns it), or None when ``clamp`` is None.
+    n_features_in_ : int
+        Number of values per row; only set when fitted on flattened images.
+
+    See Also
+    --------
+    skimage.filters.threshold_local : Gaussian, mean and median windows.
+    skimage.filters.threshold_sauvola : Sauvola's threshold.
+    skimage.filters.threshold_niblack : Niblack's threshold.
+    Thresholder : One global threshold for every pixel.
+
+    Notes
+    -----
+    The step always needs ``fit``, like the global thresholders, even
+    though it learns nothing without ``clamp``.  Images are thresholded in
+    their own units, never rescaled; bool images as 0/1 integers.
+
+    Every method puts the threshold of a window of flat, noisy background
+    near that background's level: at its mean for Niblack, mean and
+    Gaussian windows (about half the noisy pixels end above it), at
+    ``(1 - k)`` times its mean for Sauvola (nearly all of them, for bright
+    objects on a dark background).  ``clamp``, a negative ``offset``, or a
+    negative ``k`` with Niblack keep such windows background.
+
+    An image whose pixels all have one value is all background, and a
+    ``UserWarning`` says so.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksegment import LocalThresholder
+    >>> images = np.array([[[10, 10, 10, 10, 10],
+    ...                     [10, 10, 90, 10, 10],
+    ...                     [10, 10, 10, 10, 10]]], dtype=np.uint8)
+    >>> step = LocalThresholder("mean", block_size=3, offset=-5).fit(images)
+    >>> step.transform(images).astype(int)
+    array([[[0, 0, 0, 0, 0],
+            [0, 0, 1, 0, 0],
+            [0, 0, 0, 0, 0]]])
+    """
+
+    _parameter_constraints = {
+        **ImageStepMixin._parameter_constraints,
+        "method": [StrOptions({"sauvola", "niblack", "gaussian", "mean", "median"})],
+        "block_size": [Interval(Integral, 1, None, closed="left")],
+        "k": [Real],
+        "offset": [Real],
+        "r": [None, Interval(Real, 0, None, closed="neither")],
+        "clamp": [None, tuple, list],
+        "guide": [StrOptions(_METHODS)],
+    }
+
+    def __init__(
+        self,
+        method="sauvola",
+        *,
+        block_size=15,
+        k=0.2,
+        offset=0.0,
+        r=None,
+        clamp=None,
+        guide="otsu",
+        image_shape=None,
+        n_jobs=None,
+    ):
+        self.method = method
+        self.block_size = block_size
+        self.k = k
+        self.offset = offset
+        self.r = r
+        self.clamp = clamp
+        self.guide = guide
+        self.image_shape = image_shape
+        self.n_jobs = n_jobs
+
+    def _check_params(self):
+        if self.block_size % 2 == 0:
+            raise InvalidParameterError(
+                f"LocalThresholder: block_size must be odd, so that the window is "
+                f"centred on its pixel; got block_size={self.block_size}."
+            )
+        if self.clamp is not None:
+            _check_pair("LocalThresholder", "clamp", self.clamp, positive=True)
 
     def _fit(self, batch):
-        if self.threshold is not None:
-            self.threshold_ = self.threshold
-        elif self.scope == "image":
-            self.threshold_ = None
+        if self.clamp is None:
+            self.global_threshold_ = None
+            return
+        images = [_intensity(image) for image in batch.images]
+        value = Thresholder(self.guide)._raw_threshold(images)
+        if value is None:
+            value = images[0].flat[0].item()
+            warn_user(
+                f"LocalThresholder: the training images are constant (every pixel "
+                f"is {value}); using {value} as the global threshold for clamp."
+            )
+        self.global_threshold_ = value
+
+    def _local_threshold(self, image):
+        method, size = self.method, self.block_size
+        if method == "sauvola":
+            local = threshold_sauvola(image, window_size=size, k=self.k, r=self.r)
+        elif method == "niblack":
+            local = threshold_niblack(image, window_size=size, k=self.k)
         else:
-            self.threshold_ = self._otsu(batch.images, "the training images are")
+            local = threshold_local(image, size, method=method, offset=self.offset)
+        if self.offset and method in ("sauvola", "niblack"):
+            local -= self.offset
+        if self.clamp is not None:
+            low, high = (
+                None if f is None else f * self.global_threshold_ for f in self.clamp
+            )
+            if low is not None and high is not None and low > high:
+                low, high = high, low  # a negative global threshold
+            np.clip(local, low, high, out=local)
+        return local
 
     def _transform_image(self, image, out=None):
-        threshold = self.threshold_
-        if threshold is None:
-            threshold = self._otsu([image], "an image is")
-        return np.greater(_intensity(image), threshold, out=out)
+        image = _intensity(image)
+        first = image.flat[0]
+        if (image == first).all():
+            warn_user(
+                f"LocalThresholder: an image is constant (every pixel is "
+                f"{first.item()}); such an image is all background."
+            )
+            if out is None:
+                return np.zeros(image.shape, dtype=bool)
+            out[...] = False
+            return out
+        return np.greater(image, self._local_threshold(image), out=out)
+
+
+for _cls in (OtsuThresholder, Thresholder, LocalThresholder):
+    _cls.__doc__ = _cls.__doc__ % {"image_shape": _IMAGE_SHAPE_DOC}

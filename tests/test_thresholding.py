@@ -1,11 +1,19 @@
+import math
 import warnings
 
 import numpy as np
 import pytest
-from skimage import data
+from skimage import data, filters
 from skimage.filters import threshold_otsu
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.utils._param_validation import InvalidParameterError
 
+import sksegment as sks
 from sksegment import OtsuThresholder
+from sksegment.datasets import make_objects
+from sksegment.thresholding import LocalThresholder, Thresholder
 
 
 @pytest.fixture
@@ -104,3 +112,576 @@ def test_no_warning_for_ordinary_images(coins):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         OtsuThresholder().fit_transform(coins)
+
+
+# ---------------------------------------------------------------------------
+# Thresholder: every method against scikit-image, learned over the batch.
+
+METHODS = [
+    "otsu",
+    "li",
+    "yen",
+    "triangle",
+    "isodata",
+    "mean",
+    "minimum",
+    "multiotsu",
+    "robust_background",
+]
+SKIMAGE_METHODS = [m for m in METHODS if m != "robust_background"]
+
+
+def _skimage_threshold(method, pixels, **kwargs):
+    """The scikit-image threshold of all pixels, as Thresholder picks it."""
+    value = getattr(filters, f"threshold_{method}")(pixels, **kwargs)
+    return value[-1] if method == "multiotsu" else value
+
+
+def _three_level_batch(dtype, rng, n=3, shape=(20, 25), ragged=True, low=0):
+    """Images of three intensity levels (dark, middle, bright) in rows."""
+    images = [
+        np.concatenate(
+            [
+                rng.normal(low + loc, 12, size=(shape[0] // 2, *shape[1:]))
+                for loc in (60, 120, 190)
+            ]
+        ).astype(dtype)
+        for _ in range(n)
+    ]
+    if ragged:
+        images[1] = images[1][:23]
+    return images
+
+
+def _stacked(images):
+    return np.concatenate([im.ravel() for im in images])
+
+
+@pytest.mark.parametrize("method", SKIMAGE_METHODS)
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int16])
+def test_each_method_equals_skimage_on_the_stacked_integer_batch(method, dtype):
+    rng = np.random.default_rng(20)
+    low = -400 if dtype == np.int16 else 0
+    images = _three_level_batch(dtype, rng, low=low)
+    step = Thresholder(method).fit(images)
+    assert step.threshold_ == _skimage_threshold(method, _stacked(images))
+    for image, mask in zip(images, step.transform(images)):
+        np.testing.assert_array_equal(mask, image > step.threshold_)
+
+
+@pytest.mark.parametrize("method", SKIMAGE_METHODS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_each_method_equals_skimage_on_the_stacked_float_batch(method, dtype):
+    rng = np.random.default_rng(21)
+    images = [im / 255 for im in _three_level_batch(dtype, rng)]
+    for nbins in (256, 64):
+        kwargs = {} if method in ("li", "mean") else {"nbins": nbins}
+        step = Thresholder(method, nbins=nbins).fit(images)
+        expected = _skimage_threshold(method, _stacked(images), **kwargs)
+        if method == "mean":  # accumulated in float64 rather than in float32
+            assert step.threshold_ == pytest.approx(expected, rel=1e-6)
+        else:
+            assert step.threshold_ == expected
+
+
+@pytest.mark.parametrize("method", SKIMAGE_METHODS)
+def test_each_method_on_3d_volumes(method):
+    rng = np.random.default_rng(22)
+    volumes = np.stack(
+        [np.stack(_three_level_batch(np.uint8, rng, n=4, ragged=False))] * 2
+    )  # 2 volumes of shape (4, 30, 25)
+    volumes[1] = volumes[1][::-1] // 2 + 40
+    step = Thresholder(method).fit(volumes)
+    assert step.threshold_ == _skimage_threshold(method, volumes.ravel())
+    out = step.transform(volumes)
+    assert out.shape == volumes.shape and out.dtype == bool
+    np.testing.assert_array_equal(out, volumes > step.threshold_)
+
+
+@pytest.mark.parametrize("method", SKIMAGE_METHODS)
+def test_scope_image_uses_each_images_own_threshold(method):
+    rng = np.random.default_rng(23)
+    images = _three_level_batch(np.uint8, rng)
+    images[2] = images[2] // 2 + 20  # darker, narrower
+    step = Thresholder(method, scope="image").fit(images)
+    assert step.threshold_ is None
+    for image, mask in zip(images, step.transform(images)):
+        np.testing.assert_array_equal(mask, image > _skimage_threshold(method, image))
+
+
+def test_bool_images_for_every_method():
+    images = np.zeros((2, 6, 6), dtype=bool)
+    images[0, 1:4, 1:4] = True
+    images[1, 2:5, 0:3] = True
+    for method in ["otsu", "li", "yen", "isodata", "mean", "triangle"]:
+        step = Thresholder(method).fit(images)
+        expected = _skimage_threshold(method, images.astype(np.uint8).ravel())
+        assert step.threshold_ == expected, method
+        np.testing.assert_array_equal(step.transform(images), images > expected)
+
+
+# --- correction, bounds, fixed thresholds
+
+
+def test_correction_multiplies_then_bounds_clip_the_learned_threshold(coins):
+    otsu = threshold_otsu(coins[0])  # 107
+    assert Thresholder(correction=1.2).fit(coins).threshold_ == otsu * 1.2
+    assert Thresholder(correction=0.5).fit(coins).threshold_ == otsu * 0.5
+    assert Thresholder(bounds=(110, None)).fit(coins).threshold_ == 110
+    assert Thresholder(bounds=(None, 100)).fit(coins).threshold_ == 100
+    assert Thresholder(bounds=(50, 200)).fit(coins).threshold_ == otsu
+    # correction first, then bounds: 107 * 2 = 214 clipped to 150 (inclusive)
+    step = Thresholder(correction=2.0, bounds=[0, 150]).fit(coins)
+    assert step.threshold_ == 150
+    np.testing.assert_array_equal(step.transform(coins), coins > 150)
+
+
+def test_correction_and_bounds_apply_per_image_with_scope_image():
+    rng = np.random.default_rng(24)
+    images = _three_level_batch(np.uint8, rng)
+    step = Thresholder("li", scope="image", correction=0.9, bounds=(None, 100))
+    for image, mask in zip(images, step.fit_transform(images)):
+        expected = min(filters.threshold_li(image) * 0.9, 100)
+        np.testing.assert_array_equal(mask, image > expected)
+
+
+def test_fixed_threshold_is_neither_corrected_nor_bounded(coins):
+    step = Thresholder("li", threshold=120, correction=2.0, bounds=(0, 50))
+    assert step.fit(coins).threshold_ == 120
+    np.testing.assert_array_equal(step.transform(coins), coins > 120)
+
+
+# --- multi-Otsu
+
+
+def test_multiotsu_foreground_chooses_the_bright_classes():
+    rng = np.random.default_rng(25)
+    images = _three_level_batch(np.uint8, rng)
+    low, high = filters.threshold_multiotsu(_stacked(images))
+    assert low < high
+    upper = Thresholder("multiotsu", foreground="upper").fit(images)
+    assert upper.threshold_ == high
+    lower = Thresholder("multiotsu", foreground="all_but_lowest").fit(images)
+    assert lower.threshold_ == low
+    # middle class foreground (CellProfiler's "assign middle to foreground")
+    middle = images[0][images[0].shape[0] // 2]
+    assert lower.transform([images[0]])[0][images[0].shape[0] // 2].mean() > 0.9
+    assert upper.transform([images[0]])[0][images[0].shape[0] // 2].mean() < 0.1
+    assert ((middle > low) & (middle <= high)).mean() > 0.9
+
+
+def test_multiotsu_with_more_classes_and_an_int_foreground():
+    rng = np.random.default_rng(26)
+    images = _three_level_batch(np.uint8, rng)
+    t = filters.threshold_multiotsu(_stacked(images), classes=4)
+    for n_top, expected in [(1, t[-1]), (2, t[-2]), (3, t[0])]:
+        step = Thresholder("multiotsu", classes=4, foreground=n_top).fit(images)
+        assert step.threshold_ == expected
+    step = Thresholder("multiotsu", classes=4, foreground="all_but_lowest")
+    assert step.fit(images).threshold_ == t[0]
+    step = Thresholder("multiotsu", classes=2).fit(images)
+    assert step.threshold_ == threshold_otsu(_stacked(images))
+
+
+def test_multiotsu_on_too_few_values_makes_each_value_a_class():
+    images = np.array([[[0, 0, 5], [5, 0, 5]]], dtype=np.uint8)
+    with pytest.warns(UserWarning, match="2 distinct values"):
+        step = Thresholder("multiotsu").fit(images)
+    assert step.threshold_ == 0
+    three = np.array([[[0, 3, 5], [5, 0, 5]]], dtype=np.uint8)
+    # exactly `classes` values: as threshold_multiotsu, no warning
+    assert Thresholder("multiotsu").fit(three).threshold_ == 3
+    assert filters.threshold_multiotsu(three.ravel()).tolist() == [0, 3]
+
+
+def test_minimum_without_two_peaks_raises_a_clear_error():
+    images = np.arange(100, dtype=np.uint8).reshape(1, 10, 10)
+    with pytest.raises(ValueError, match="method='minimum'.*no threshold"):
+        Thresholder("minimum").fit(images)
+
+
+# --- RobustBackground (CellProfiler)
+
+
+def _cellprofiler_robust_background(
+    pixels, lower=0.05, upper=0.05, average="mean", deviation="std", n_dev=2.0
+):
+    """CellProfiler's Threshold.get_threshold_robust_background, by hand.
+
+    As CellProfiler's, except that each end is trimmed on its own.
+    """
+    a = np.sort(pixels.ravel()).astype(np.float64)
+    n = len(a)
+    a = a[round(n * lower) : n - round(n * upper)]
+    if average == "mean":
+        center = np.mean(a)
+    elif average == "median":
+        center = np.median(a)
+    else:  # centrosome.threshold.binned_mode
+        n_bins = np.ceil(np.sqrt(len(a)))
+        b = ((a - a.min()) / (a.max() - a.min()) * n_bins).astype(int)
+        center = np.percentile(a, 100 * float(np.argmax(np.bincount(b)) + 0.5) / n_bins)
+    if deviation == "std":
+        spread = np.std(a)
+    else:  # centrosome.threshold.mad
+        spread = np.median(np.abs(a - np.median(a)))
+    return center + spread * n_dev
+
+
+def test_robust_background_exact_small_case():
+    # one low outlier, nine 0s, nine 10s, one high outlier: trimming 5% at each
+    # end leaves nine 0s and nine 10s, mean 5 and standard deviation 5
+    pixels = np.array([-100] + [0] * 9 + [10] * 9 + [200], dtype=np.int16)
+    step = Thresholder("robust_background").fit(pixels.reshape(1, 4, 5))
+    assert step.threshold_ == 15.0
+    median = Thresholder("robust_background", average="median", deviation="mad")
+    # median of nine 0s and nine 10s is 5; every |x - 5| is 5
+    assert median.fit(pixels.reshape(1, 4, 5)).threshold_ == 15.0
+
+
+@pytest.mark.parametrize("average", ["mean", "median", "mode"])
+@pytest.mark.parametrize("deviation", ["std", "mad"])
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32, np.float64])
+def test_robust_background_equals_cellprofilers_formula(average, deviation, dtype):
+    rng = np.random.default_rng(27)
+    images = [
+        rng.gamma(4.0, 10.0, size=(17, 19)),
+        rng.gamma(4.0, 12.0, size=(21, 13)),
+    ]
+    images[0][3:8, 4:9] += 150  # a bright object
+    images = [im.astype(dtype) for im in images]
+    for lower, upper, n_dev in [(0.05, 0.05, 2.0), (0.0, 0.2, 3.0), (0.3, 0.1, -1.5)]:
+        step = Thresholder(
+            "robust_background",
+            lower_fraction=lower,
+            upper_fraction=upper,
+            n_deviations=n_dev,
+            average=average,
+            deviation=deviation,
+        ).fit(images)
+        expected = _cellprofiler_robust_background(
+            _stacked(images), lower, upper, average, deviation, n_dev
+        )
+        assert step.threshold_ == pytest.approx(expected, rel=1e-9, abs=1e-9)
+
+
+def test_robust_background_when_trimming_would_discard_everything():
+    image = np.array([[1, 9]], dtype=np.uint8)
+    step = Thresholder("robust_background", lower_fraction=0.4, upper_fraction=0.4)
+    # round(0.8) = 1 pixel off each end: nothing left, so nothing is discarded
+    assert step.fit(image[None]).threshold_ == pytest.approx(5 + 2 * 4)
+
+
+def test_robust_background_finds_no_objects_in_pure_noise_where_otsu_does():
+    rng = np.random.default_rng(28)
+    noise = rng.normal(100, 10, size=(4, 96, 96)).astype(np.float32)
+
+    def count(method):
+        pipe = make_pipeline(
+            Thresholder(method),
+            sks.ComponentLabeler(),
+            sks.AreaFilter(min_area=20),
+            sks.ObjectCounter(),
+        )
+        return pipe.fit(noise).predict(noise)
+
+    robust = Thresholder("robust_background").fit(noise)
+    otsu = Thresholder("otsu").fit(noise)
+    assert (noise > robust.threshold_).mean() < 0.08
+    assert 0.35 < (noise > otsu.threshold_).mean() < 0.65
+    assert count("robust_background").tolist() == [0, 0, 0, 0]
+    assert (count("otsu") > 0).all()
+
+
+# --- constant images
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_constant_images_warn_and_are_background_for_every_method(method):
+    images = np.full((2, 5, 5), 9, dtype=np.uint8)
+    with pytest.warns(UserWarning, match="constant") as record:
+        step = Thresholder(method, correction=0.5).fit(images)
+    assert record[0].filename == __file__
+    assert step.threshold_ == 9
+    assert not step.transform(images).any()
+    with pytest.warns(UserWarning, match="an image is constant"):
+        out = Thresholder(method, scope="image").fit_transform(images.astype(float))
+    assert not out.any()
+
+
+# --- parameters
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"method": "sauvola"},
+        {"correction": 0},
+        {"correction": -1.0},
+        {"bounds": (5, 1)},
+        {"bounds": (1,)},
+        {"bounds": ("a", None)},
+        {"bounds": (None, float("nan"))},
+        {"bounds": None},
+        {"scope": "batches"},
+        {"nbins": 1},
+        {"classes": 1},
+        {"foreground": "lower"},
+        {"foreground": 0},
+        {"method": "multiotsu", "foreground": 3},
+        {"lower_fraction": 1.0},
+        {"upper_fraction": -0.1},
+        {"lower_fraction": 0.5, "upper_fraction": 0.5},
+        {"average": "mode_"},
+        {"deviation": "var"},
+        {"n_deviations": "2"},
+    ],
+)
+def test_bad_parameters_raise(params):
+    images = np.zeros((1, 4, 4), dtype=np.uint8)
+    with pytest.raises(InvalidParameterError):
+        Thresholder(**params).fit(images)
+
+
+def test_bad_parameter_messages_name_the_step_and_values():
+    images = np.zeros((1, 4, 4), dtype=np.uint8)
+    with pytest.raises(InvalidParameterError, match="Thresholder.*low <= high"):
+        Thresholder(bounds=(5, 1)).fit(images)
+    with pytest.raises(InvalidParameterError, match="lower_fraction=0.5"):
+        Thresholder(lower_fraction=0.5, upper_fraction=0.5).fit(images)
+    with pytest.raises(InvalidParameterError, match="foreground=3.*classes=3"):
+        Thresholder("multiotsu", foreground=3).fit(images)
+
+
+def test_foreground_int_is_only_checked_for_multiotsu():
+    images = np.array([[[1, 2], [3, 4]]], dtype=np.uint8)
+    assert Thresholder("otsu", foreground=5).fit(images).threshold_ == 2
+
+
+# --- grid search over methods
+
+
+def test_grid_search_over_methods_in_a_counting_pipeline():
+    data = make_objects(
+        9,
+        (96, 96),
+        n_objects=(2, 5),
+        radius=(6, 9),
+        border_objects=0,
+        random_state=0,
+    )
+    pipe = sks.make_pipeline(
+        Thresholder(),
+        sks.MorphCloser(5),
+        sks.ComponentLabeler(),
+        sks.AreaFilter(min_area=40),
+        sks.ObjectCounter(),
+    )
+    grid = {"thresholder__method": ["mean", "li", "otsu", "robust_background"]}
+    search = GridSearchCV(pipe, grid, scoring="neg_mean_absolute_error", cv=3)
+    search.fit(data.images, data.counts)
+    scores = dict(
+        zip(
+            [p["thresholder__method"] for p in search.cv_results_["params"]],
+            search.cv_results_["mean_test_score"],
+        )
+    )
+    assert len(set(scores.values())) > 1  # the method matters
+    assert search.best_params_ == {"thresholder__method": max(scores, key=scores.get)}
+    best = search.best_estimator_.named_steps["thresholder"]
+    assert best.method == search.best_params_["thresholder__method"]
+    assert best.threshold_ == Thresholder(best.method).fit(data.images).threshold_
+    assert search.best_score_ > -0.5
+
+
+# ---------------------------------------------------------------------------
+# LocalThresholder
+
+
+def _skimage_local(method, image, block_size=15, k=0.2, offset=0.0, r=None):
+    if method == "sauvola":
+        return filters.threshold_sauvola(image, window_size=block_size, k=k, r=r)
+    if method == "niblack":
+        return filters.threshold_niblack(image, window_size=block_size, k=k)
+    return filters.threshold_local(image, block_size, method=method, offset=offset)
+
+
+def _uneven_batch(dtype, rng, shape=(40, 50), n=2):
+    """Bright spots on a background that brightens from left to right."""
+    ramp = np.linspace(20, 120, shape[-1])
+    images = []
+    for _ in range(n):
+        image = ramp + rng.normal(0, 4, size=shape)
+        for _ in range(5):
+            r, c = rng.integers(4, shape[-2] - 8), rng.integers(4, shape[-1] - 8)
+            image[..., r : r + 5, c : c + 5] += 90
+        images.append(np.clip(image, 0, 250).astype(dtype))
+    return images
+
+
+LOCAL_METHODS = ["sauvola", "niblack", "gaussian", "mean", "median"]
+
+
+@pytest.mark.parametrize("method", LOCAL_METHODS)
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32])
+def test_local_methods_equal_skimage(method, dtype):
+    rng = np.random.default_rng(30)
+    images = _uneven_batch(dtype, rng)
+    for params in [{}, {"block_size": 7, "k": -0.3, "offset": -4.0}]:
+        step = LocalThresholder(method, **params).fit(images)
+        assert step.global_threshold_ is None
+        for image, mask in zip(images, step.transform(images)):
+            expected = _skimage_local(method, image, **params)
+            if method in ("sauvola", "niblack"):
+                expected = expected - params.get("offset", 0.0)
+            assert mask.dtype == bool
+            np.testing.assert_array_equal(mask, image > expected)
+
+
+def test_local_thresholds_are_in_the_images_own_units():
+    rng = np.random.default_rng(31)
+    images = _uneven_batch(np.float64, rng)
+    scaled = [im / 1000 for im in images]  # float images far from [0, 1]
+    for method in ("niblack", "gaussian"):
+        a = np.array(LocalThresholder(method, offset=-2.0).fit_transform(images))
+        b = np.array(LocalThresholder(method, offset=-0.002).fit_transform(scaled))
+        assert (a != b).mean() < 0.001
+    step = LocalThresholder("sauvola", r=500.0).fit(images)
+    expected = filters.threshold_sauvola(images[0], window_size=15, r=500.0)
+    np.testing.assert_array_equal(step.transform(images)[0], images[0] > expected)
+
+
+@pytest.mark.parametrize("method", LOCAL_METHODS)
+def test_local_methods_on_3d_volumes(method):
+    rng = np.random.default_rng(32)
+    volumes = np.stack(_uneven_batch(np.uint8, rng, shape=(6, 20, 24)))
+    step = LocalThresholder(method, block_size=5).fit(volumes)
+    out = step.transform(volumes)
+    assert out.shape == volumes.shape
+    for volume, mask in zip(volumes, out):
+        np.testing.assert_array_equal(
+            mask, volume > _skimage_local(method, volume, block_size=5)
+        )
+
+
+def test_clamp_keeps_local_thresholds_near_the_learned_global_otsu():
+    rng = np.random.default_rng(33)
+    images = _uneven_batch(np.uint8, rng)
+    step = LocalThresholder("sauvola", clamp=(0.7, 1.5)).fit(images)
+    g = threshold_otsu(_stacked(images))
+    assert step.global_threshold_ == g
+    for image, mask in zip(images, step.transform(images)):
+        local = np.clip(
+            filters.threshold_sauvola(image, window_size=15), 0.7 * g, 1.5 * g
+        )
+        np.testing.assert_array_equal(mask, image > local)
+
+
+def test_clamp_keeps_flat_background_background():
+    rng = np.random.default_rng(36)
+    images = rng.normal(30, 3, size=(2, 40, 40))
+    images[:, 5:20, 5:20] = images[:, 25:35, 20:35] = 200
+    background = images < 100
+    # Sauvola's threshold on flat background is about 0.8 times its level
+    free = LocalThresholder("sauvola", block_size=7, r=128).fit_transform(images)
+    assert free[background].mean() > 0.5
+    step = LocalThresholder(
+        "sauvola", block_size=7, r=128, clamp=(0.7, 1.5), guide="li"
+    ).fit(images)
+    assert step.global_threshold_ == filters.threshold_li(images.ravel())
+    mask = step.transform(images)
+    assert not mask[background].any()
+    assert mask[~background].all()
+    # Otsu's threshold sits just above a background well apart from the
+    # objects: 0.7 times it is inside the background
+    otsu = LocalThresholder("sauvola", block_size=7, r=128, clamp=(0.7, 1.5))
+    assert otsu.fit(images).global_threshold_ < images[background].max() + 1
+    assert otsu.transform(images)[background].any()
+
+
+@pytest.mark.parametrize("guide", ["mean", "robust_background", "multiotsu"])
+def test_clamp_guide_is_learned_as_thresholder_learns_it(guide):
+    rng = np.random.default_rng(37)
+    images = _uneven_batch(np.uint8, rng)
+    step = LocalThresholder("niblack", clamp=(0.9, 1.1), guide=guide).fit(images)
+    g = Thresholder(guide).fit(images).threshold_
+    assert step.global_threshold_ == g
+    local = np.clip(filters.threshold_niblack(images[1], 15), 0.9 * g, 1.1 * g)
+    np.testing.assert_array_equal(step.transform(images)[1], images[1] > local)
+
+
+def test_clamp_with_one_open_side():
+    rng = np.random.default_rng(34)
+    images = _uneven_batch(np.uint8, rng)
+    step = LocalThresholder("mean", clamp=(None, 1.0)).fit(images)
+    g = step.global_threshold_
+    local = np.minimum(filters.threshold_local(images[0], 15, method="mean"), g)
+    np.testing.assert_array_equal(step.transform(images)[0], images[0] > local)
+
+
+def test_local_thresholder_requires_fit():
+    images = np.zeros((1, 5, 5), dtype=np.uint8)
+    with pytest.raises(NotFittedError):
+        LocalThresholder().transform(images)
+
+
+def test_local_thresholder_on_tiny_images():
+    rng = np.random.default_rng(35)
+    for shape in [(1, 1), (1, 7), (2, 3), (3, 1)]:
+        image = rng.normal(size=shape)
+        for method in LOCAL_METHODS:
+            step = LocalThresholder(method).fit([image])
+            if image.size == 1:
+                with pytest.warns(UserWarning, match="constant"):
+                    mask = step.transform([image])[0]
+                assert not mask.any()
+                continue
+            mask = step.transform([image])[0]
+            np.testing.assert_array_equal(mask, image > _skimage_local(method, image))
+
+
+def test_local_thresholder_constant_image_is_background():
+    images = np.full((2, 8, 8), 50, dtype=np.uint8)
+    with pytest.warns(UserWarning, match="an image is constant") as record:
+        out = LocalThresholder("sauvola").fit(images).transform(images)
+    assert record[0].filename == __file__
+    assert out.dtype == bool and not out.any()
+    with pytest.warns(UserWarning, match="training images are constant"):
+        step = LocalThresholder(clamp=(0.7, 1.5)).fit(images)
+    assert step.global_threshold_ == 50
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"block_size": 4},
+        {"block_size": 0},
+        {"method": "otsu"},
+        {"r": 0},
+        {"clamp": (1.5, 0.7)},
+        {"clamp": (0, 1.5)},
+        {"clamp": (0.7,)},
+        {"clamp": 0.7},
+        {"k": None},
+        {"guide": "sauvola"},
+    ],
+)
+def test_local_bad_parameters_raise(params):
+    images = np.zeros((1, 8, 8), dtype=np.uint8)
+    with pytest.raises(InvalidParameterError):
+        LocalThresholder(**params).fit(images)
+
+
+def test_local_bad_block_size_message():
+    images = np.zeros((1, 8, 8), dtype=np.uint8)
+    with pytest.raises(InvalidParameterError, match="odd.*block_size=4"):
+        LocalThresholder(block_size=4).fit(images)
+
+
+def test_local_thresholder_bool_images():
+    images = np.zeros((1, 9, 9), dtype=bool)
+    images[0, 3:6, 3:6] = True
+    step = LocalThresholder("mean", block_size=5, offset=-0.1).fit(images)
+    expected = filters.threshold_local(images[0].astype(np.uint8), 5, method="mean")
+    np.testing.assert_array_equal(step.transform(images)[0], images[0] > expected + 0.1)
+    assert math.isclose(step.offset, -0.1)
