@@ -6,7 +6,7 @@ labeling, area filtering, counting) is an estimator, so recipes are
 grid-searched instead of hand-picked.
 """
 
-from sksegment import datasets, inspection
+from sksegment import datasets, inspection, metrics
 from sksegment.counting import ObjectCounter
 from sksegment.morphology import MorphCloser
 from sksegment.objects import AreaFilter, BorderClearer, ComponentLabeler
@@ -28,5 +28,6 @@ __all__ = [
     "__version__",
     "datasets",
     "inspection",
+    "metrics",
     "make_pipeline",
 ]

@@ -91,8 +91,10 @@ class ObjectCounter(ImageStepMixin, RegressorMixin, BaseEstimator):
         ----------
         X : ndarray of shape (n_images, *spatial) or list of ndarray
             Masks or label images.
-        y : array-like of shape (n_images,) or None, default=None
-            True counts; validated, not used.
+        y : array-like of shape (n_images,), batch of label images or None, \
+                default=None
+            True counts, or true label images (for a pipeline scored both on
+            counts and on masks); validated, not used.
 
         Returns
         -------
@@ -100,9 +102,14 @@ class ObjectCounter(ImageStepMixin, RegressorMixin, BaseEstimator):
             The step.
         """
         batch = self._validate_batch(X, reset=True)
-        if y is not None:
-            y = column_or_1d(check_array(y, ensure_2d=False, input_name="y"), warn=True)
+        if y is None:
+            return self
+        if isinstance(y, (list, tuple)) or getattr(y, "ndim", 1) > 2:
+            # true label images (scored by a segmentation scorer): not used
             check_consistent_length(batch.images, y)
+            return self
+        y = column_or_1d(check_array(y, ensure_2d=False, input_name="y"), warn=True)
+        check_consistent_length(batch.images, y)
         return self
 
     def _count(self, image, out=None):

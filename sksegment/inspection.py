@@ -55,9 +55,10 @@ def search_table(search):
 
     One row per candidate, indexed by its position in ``cv_results_``; one
     column per searched parameter (its full name, such as
-    ``"morphcloser__size"``) and the mean, standard deviation and rank of
-    each score over the folds (``mean_test_score`` and so on, or one set per
-    metric of a multi-metric search), with the mean fit and score times.
+    ``"morphcloser__size"``; None values stay None) and the mean, standard
+    deviation and rank of each score over the folds (``mean_test_score`` and
+    so on, or one set per metric of a multi-metric search), with the mean fit
+    and score times.
 
     Parameters
     ----------
@@ -95,9 +96,13 @@ def search_table(search):
     pd = import_optional("pandas", "search_table")
     results = search.cv_results_
     names = _param_names(search)
-    table = pd.DataFrame(
-        {name: [params.get(name) for params in results["params"]] for name in names}
-    )
+    columns = {}
+    for name in names:
+        values = [params.get(name) for params in results["params"]]
+        # keep None (a threshold learned in fit) as None, not NaN
+        dtype = object if any(v is None for v in values) else None
+        columns[name] = pd.Series(values, dtype=dtype)
+    table = pd.DataFrame(columns)
     table.index.name = "candidate"
     metrics = [
         key[len("mean_test_") :] for key in results if key.startswith("mean_test_")
