@@ -9,7 +9,14 @@ grid-searched instead of hand-picked.
 from sksegment import datasets, inspection, metrics
 from sksegment.counting import ObjectCounter
 from sksegment.morphology import MorphCloser
-from sksegment.objects import AreaFilter, BorderClearer, ComponentLabeler
+from sksegment.objects import (
+    AreaFilter,
+    BorderClearer,
+    ComponentLabeler,
+    MaxCountGuard,
+    ObjectFilter,
+    WatershedSplitter,
+)
 from sksegment.pipeline import Pipeline, make_pipeline
 from sksegment.thresholding import LocalThresholder, OtsuThresholder, Thresholder
 
@@ -20,11 +27,14 @@ __all__ = [
     "BorderClearer",
     "ComponentLabeler",
     "LocalThresholder",
+    "MaxCountGuard",
     "MorphCloser",
     "ObjectCounter",
+    "ObjectFilter",
     "OtsuThresholder",
     "Pipeline",
     "Thresholder",
+    "WatershedSplitter",
     "__version__",
     "datasets",
     "inspection",

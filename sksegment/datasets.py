@@ -30,6 +30,23 @@ _CRACK_OFFSET = 0.2  # crack passes within 0.2 * smaller semi-axis of the centre
 _MIN_SHAPE = 32  # smallest image side
 _MAX_ATTEMPTS = 50  # rejection-sampling attempts per thing to place
 
+# Touching objects: clumps of 2 or 3 discs of one radius whose centres are
+# 1.3 to 1.6 radii apart (inclusive): they overlap, with a neck narrower than
+# the discs, which a watershed of the distance transform splits.  (At 1.2
+# radii the neck's distance is only 20% below the peaks and a 5x5 closing
+# often fills it.)
+_CLUMP_SPACING = (1.3, 1.6)
+# Three discs form a chain bent by at most 30 degrees: a sharper bend makes
+# the middle of the chain one fat blob whose distance map has one maximum.
+_CLUMP_BEND = np.pi / 6
+
+# Dim objects: a flat level 40 grey levels above the brightest background
+# pixel under the object, and at least 15 below the brightest background of
+# the image; the gradient must make room for both.
+_DIM_CONTRAST = 40.0
+_DIM_MARGIN = 15.0
+_DIM_MIN_GRADIENT = 0.3  # 25 + 0.3 * 255 = 101.5 > 25 + 40 + 15 = 80
+
 _COINS_DESCR = """\
 Greek coins from Pompeii
 ------------------------
@@ -116,6 +133,8 @@ def make_objects(
     border_objects=2,
     debris=6,
     crack_fraction=0.3,
+    touching=0.0,
+    dim_fraction=0.0,
     gradient=0.3,
     noise=0.05,
     min_gap=8,
@@ -130,6 +149,12 @@ def make_objects(
     images are built so that the classical recipe (global threshold, binary
     closing, ``clear_border``, ``label``, area filter) recovers the counts
     exactly; see Notes.
+
+    Two options make harder images, for the steps that exist for them:
+    ``touching`` puts some objects in clumps of overlapping discs (one
+    connected component, several objects: split them by a watershed), and
+    ``dim_fraction`` makes some objects dimmer than the bright side of the
+    background (no global threshold separates them: threshold locally).
 
     Parameters
     ----------
@@ -163,7 +188,32 @@ def make_objects(
         that runs through the object near its centre and splits it into
         (at least) two 8-connected components; a closing mends it.
         ``round(crack_fraction * count)`` objects, chosen at random, are
-        cracked in each image.
+        cracked in each image; objects in clumps (see ``touching``) are
+        never cracked, so fewer are when too few others exist.
+    touching : float, default=0.0
+        Fraction of the counted objects of each image, in ``[0, 1]``
+        (inclusive), that come in clumps of 2 or 3 touching discs. The discs
+        of a clump have one radius, drawn from ``radius``; they form a chain
+        (bent by at most 30 degrees) whose consecutive centres are 1.3 to
+        1.6 radii apart (inclusive), so they overlap and form one connected
+        component with a narrower neck between discs. Each disc is
+        a counted object with its own grey level and its own id in
+        ``labels`` (a pixel covered by several discs goes to the nearest
+        centre). Of the ``n`` objects drawn for an image,
+        ``round(touching * n)`` are in clumps (2 when that gives 1, none when
+        ``n < 2``), in clumps of random size. A clump keeps ``min_gap`` from
+        everything else, as a single object does.
+    dim_fraction : float, default=0.0
+        Fraction of the counted objects of each image, in ``[0, 1]``
+        (inclusive), that are dim: a dim object has a flat grey level 40
+        above the brightest background pixel under it, and is placed on the
+        dark side of the gradient, where that level is at least 15 grey
+        levels below the brightest background of the image. Of the ``n``
+        objects drawn for an image, ``round(dim_fraction * n)`` are dim (at
+        most those not in clumps). It needs ``gradient >= 0.3`` (inclusive),
+        and ``touching + dim_fraction <= 1``. No global threshold then
+        separates all objects from the background, while a local one does
+        (see Notes).
     gradient : float, default=0.3
         Strength of the linear illumination gradient of the background, as a
         fraction of the 0-255 range, in ``[0, 0.45]`` (inclusive): the
@@ -213,11 +263,20 @@ def make_objects(
     separates objects from background before noise. Crack pixels keep the
     background level.
 
+    Dim objects (``dim_fraction > 0``) break this: a dim object is brighter
+    than the background around it by 40 grey levels or more, but dimmer than
+    the bright side of the background by at least 15, so a global threshold
+    either misses it or takes in a band of bright background. A threshold
+    that follows the background (``skimage.filters.threshold_local`` on a
+    smoothed image, or subtracting an estimate of the background) finds it.
+
     Things are placed one after the other by rejection sampling, border
-    objects first, then counted objects, then debris: a candidate is redrawn
-    (new size, orientation and position) when it comes closer than allowed
-    to something already placed, at most 50 times, after which it is
-    skipped. ``counts`` and ``labels`` describe the objects actually placed.
+    objects first, then counted objects (dim objects, then clumps, then the
+    others), then debris: a candidate is redrawn (new size, orientation and
+    position) when it comes closer than allowed to something already
+    placed, or, for a dim object, when it is not dark enough, at most 50
+    times, after which it is skipped. ``counts`` and ``labels`` describe the
+    objects actually placed; the ids of ``labels`` follow that order.
 
     With the default ``min_gap=8``, a binary closing with a square of side up
     to 7 cannot join two bright things, nor a counted object and the image
@@ -264,7 +323,21 @@ def make_objects(
     border_objects = _check_int(border_objects, "border_objects", name, low=0)
     debris = _check_int(debris, "debris", name, low=0)
     crack_fraction = _check_real(crack_fraction, "crack_fraction", name, 0.0, 1.0)
+    touching = _check_real(touching, "touching", name, 0.0, 1.0)
+    dim_fraction = _check_real(dim_fraction, "dim_fraction", name, 0.0, 1.0)
     gradient = _check_real(gradient, "gradient", name, 0.0, _MAX_GRADIENT)
+    if touching + dim_fraction > 1.0:
+        raise ValueError(
+            f"{name}: touching + dim_fraction must be <= 1 (they are fractions of "
+            f"the same objects), got touching={touching:g} and "
+            f"dim_fraction={dim_fraction:g}."
+        )
+    if dim_fraction > 0 and gradient < _DIM_MIN_GRADIENT:
+        raise ValueError(
+            f"{name}: dim objects need gradient >= {_DIM_MIN_GRADIENT:g} (a bright "
+            f"side of the background brighter than they are), got "
+            f"dim_fraction={dim_fraction:g} with gradient={gradient:g}."
+        )
     noise = _check_real(noise, "noise", name, 0.0, 1.0)
     min_gap = _check_int(min_gap, "min_gap", name, low=2)
     needed = 2 * r_high + 2 * min_gap + 1
@@ -287,6 +360,8 @@ def make_objects(
         border_objects=border_objects,
         debris=debris,
         crack_fraction=crack_fraction,
+        touching=touching,
+        dim_fraction=dim_fraction,
         gradient=gradient,
         noise=noise,
         min_gap=min_gap,
@@ -299,6 +374,7 @@ def make_objects(
             f"n_images={n_images}, shape={shape}, n_objects=({n_low}, {n_high}), "
             f"radius=({r_low:g}, {r_high:g}), border_objects={border_objects}, "
             f"debris={debris}, crack_fraction={crack_fraction:g}, "
+            f"touching={touching:g}, dim_fraction={dim_fraction:g}, "
             f"gradient={gradient:g}, noise={noise:g}, min_gap={min_gap}"
         ),
         min_gap=min_gap,
@@ -322,6 +398,10 @@ noise of standard deviation {noise_std:g} grey levels, rounded and clipped to
 uint8. Distractors, neither counted nor in ``labels``: objects cut by the
 image border, small bright debris (1 to 20 pixels), and dark cracks 1 or 2
 pixels wide, at the background level, that split some objects in two.
+With touching > 0, some counted objects come in clumps of 2 or 3 overlapping
+discs (one connected component, one id per disc in ``labels``); with
+dim_fraction > 0, some are dim: 40 grey levels above the background under
+them but dimmer than the bright side of the background.
 
 Counted objects keep at least {min_gap} background pixels (along every row,
 column and diagonal) from each other, from every other bright thing and from
@@ -364,9 +444,16 @@ def _make_one(image, labels, s, rng):
                 _occupy(occupied, box, s.min_gap)
                 break
 
-    placed = []
+    placed = []  # (box, cy, cx, smaller semi-axis) of each counted object
+    crackable = []  # whether each placed object may be cracked
     n_target = rng.randint(s.n_objects[0], s.n_objects[1] + 1)
-    for _ in range(n_target):
+    n_clumped = _n_clumped(s.touching, n_target)
+    n_dim = min(_round(s.dim_fraction * n_target), n_target - n_clumped)
+    for _ in range(n_dim):
+        _place_dim(canvas, labels, occupied, background, placed, crackable, s, rng)
+    for size in _clump_sizes(n_clumped, rng):
+        _place_clump(canvas, labels, occupied, placed, crackable, size, s, rng)
+    for _ in range(n_target - n_dim - n_clumped):
         for _ in range(_MAX_ATTEMPTS):
             a, b = rng.uniform(s.radius[0], s.radius[1], size=2)
             theta = rng.uniform(0.0, np.pi)
@@ -381,14 +468,17 @@ def _make_one(image, labels, s, rng):
                 _paint(canvas, box, level)
                 _occupy(occupied, box, s.min_gap)
                 placed.append((box, cy, cx, min(a, b)))
+                crackable.append(True)
                 r0, c0, mask = box
                 region = labels[r0 : r0 + mask.shape[0], c0 : c0 + mask.shape[1]]
                 region[mask] = len(placed)
                 break
 
-    n_cracked = math.floor(s.crack_fraction * len(placed) + 0.5)
+    candidates = np.flatnonzero(crackable)
+    n_cracked = min(_round(s.crack_fraction * len(placed)), len(candidates))
     if n_cracked:
-        for k in np.sort(rng.choice(len(placed), size=n_cracked, replace=False)):
+        chosen = rng.choice(len(candidates), size=n_cracked, replace=False)
+        for k in candidates[np.sort(chosen)]:
             box, cy, cx, b = placed[k]
             _crack(canvas, background, box, cy, cx, b, rng)
 
@@ -413,6 +503,142 @@ def _make_one(image, labels, s, rng):
     np.clip(canvas, 0, 255, out=canvas)
     image[...] = canvas
     return len(placed)
+
+
+def _round(x):
+    """Round half up, as ``round`` is documented in :func:`make_objects`."""
+    return math.floor(x + 0.5)
+
+
+def _n_clumped(touching, n):
+    """How many of ``n`` objects are in clumps: never exactly 1."""
+    k = _round(touching * n)
+    if k == 1:
+        return 2 if n >= 2 else 0
+    return k
+
+
+def _clump_sizes(n_clumped, rng):
+    """Sizes (2 or 3) of the clumps of ``n_clumped`` objects; no draw for 0."""
+    sizes = []
+    left = n_clumped
+    while left:
+        if left in (2, 3):
+            size = left
+        elif left == 4:
+            size = 2
+        else:
+            size = 2 + rng.randint(2)
+        sizes.append(size)
+        left -= size
+    return sizes
+
+
+def _add_object(canvas, labels, placed, crackable, box, level, cy, cx, small_axis):
+    """Paint one counted object and give it the next id."""
+    _paint(canvas, box, level)
+    placed.append((box, cy, cx, small_axis))
+    crackable.append(True)
+    _window(labels, box)[box[2]] = len(placed)
+
+
+def _place_dim(canvas, labels, occupied, background, placed, crackable, s, rng):
+    """Place one dim object on the dark side of the background, if it fits.
+
+    Its centre is drawn among the pixels whose background is dark enough
+    for a dim object centred there; the whole object is then checked.
+    """
+    height, width = s.shape
+    ceiling = background.max() - _DIM_MARGIN  # a dim object's highest level
+    dark = background <= ceiling - _DIM_CONTRAST
+    for _ in range(_MAX_ATTEMPTS):
+        a, b = rng.uniform(s.radius[0], s.radius[1], size=2)
+        theta = rng.uniform(0.0, np.pi)
+        half_r, half_c = _half_extents(a, b, theta)
+        r_lo = math.ceil(s.min_gap + half_r)
+        r_hi = math.floor(height - 1 - s.min_gap - half_r)
+        c_lo = math.ceil(s.min_gap + half_c)
+        c_hi = math.floor(width - 1 - s.min_gap - half_c)
+        if r_lo > r_hi or c_lo > c_hi:
+            continue
+        where = np.flatnonzero(dark[r_lo : r_hi + 1, c_lo : c_hi + 1])
+        if not len(where):
+            continue
+        row, col = divmod(int(where[rng.randint(len(where))]), c_hi - c_lo + 1)
+        cy, cx = float(r_lo + row), float(c_lo + col)
+        box = _ellipse(cy, cx, a, b, theta, s.shape)
+        if not _is_free(box, occupied):
+            continue
+        level = _window(background, box)[box[2]].max() + _DIM_CONTRAST
+        if level > ceiling:
+            continue
+        _add_object(canvas, labels, placed, crackable, box, level, cy, cx, min(a, b))
+        _occupy(occupied, box, s.min_gap)
+        return
+
+
+def _place_clump(canvas, labels, occupied, placed, crackable, size, s, rng):
+    """Place one clump of ``size`` touching discs, if it fits.
+
+    The discs form a chain: each new disc is centred 1.3 to 1.6 radii from
+    the previous one; the second link turns from the first by at most 30
+    degrees, so the end discs are more than 2 radii apart and each disc
+    overlaps its neighbours in the chain only (a sharper bend, or three
+    mutually overlapping discs, make one fat blob whose distance map has a
+    single maximum, which no distance-based split can cut).  A pixel
+    covered by two discs goes to the nearest centre (the first disc on a
+    tie).
+    """
+    height, width = s.shape
+    for _ in range(_MAX_ATTEMPTS):
+        r = rng.uniform(s.radius[0], s.radius[1])
+        offsets = [(0.0, 0.0)]
+        phi = rng.uniform(0.0, 2.0 * np.pi)
+        for k in range(size - 1):
+            if k:  # the chain bends by at most _CLUMP_BEND
+                phi += rng.uniform(-_CLUMP_BEND, _CLUMP_BEND)
+            dist = rng.uniform(*_CLUMP_SPACING) * r
+            last = offsets[-1]
+            offsets.append(
+                (last[0] + dist * math.cos(phi), last[1] + dist * math.sin(phi))
+            )
+        dys, dxs = [o[0] for o in offsets], [o[1] for o in offsets]
+        lo_r, hi_r = s.min_gap + r - min(dys), height - 1 - s.min_gap - r - max(dys)
+        lo_c, hi_c = s.min_gap + r - min(dxs), width - 1 - s.min_gap - r - max(dxs)
+        if lo_r > hi_r or lo_c > hi_c:
+            continue
+        cy = rng.uniform(lo_r, hi_r)
+        cx = rng.uniform(lo_c, hi_c)
+        centres = [(cy + dy, cx + dx) for dy, dx in offsets]
+        boxes = [_ellipse(y, x, r, r, 0.0, s.shape) for y, x in centres]
+        if not all(_is_free(box, occupied) for box in boxes):
+            continue
+        levels = rng.uniform(*_OBJECT_LEVELS, size=size)
+        # the union of the discs in one window, each pixel to its nearest disc
+        r0 = min(box[0] for box in boxes)
+        c0 = min(box[1] for box in boxes)
+        r1 = max(box[0] + box[2].shape[0] for box in boxes)
+        c1 = max(box[1] + box[2].shape[1] for box in boxes)
+        dist2 = np.full((size, r1 - r0, c1 - c0), np.inf)
+        rows = np.arange(r0, r1)[:, None]
+        cols = np.arange(c0, c1)[None, :]
+        for k, ((y, x), (br, bc, mask)) in enumerate(zip(centres, boxes)):
+            d2 = (rows - y) ** 2 + (cols - x) ** 2
+            inside = np.zeros(dist2.shape[1:], dtype=bool)
+            inside[
+                br - r0 : br - r0 + mask.shape[0], bc - c0 : bc - c0 + mask.shape[1]
+            ] = mask
+            dist2[k][inside] = d2[inside]
+        covered = np.isfinite(dist2).any(axis=0)
+        owner = np.argmin(dist2, axis=0)
+        first = len(placed) + 1
+        canvas[r0:r1, c0:c1][covered] = levels[owner[covered]]
+        labels[r0:r1, c0:c1][covered] = first + owner[covered]
+        for (y, x), box in zip(centres, boxes):
+            placed.append((box, y, x, r))
+            crackable.append(False)
+            _occupy(occupied, box, s.min_gap)
+        return
 
 
 def _background(shape, gradient, rng):

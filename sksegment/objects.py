@@ -1,4 +1,4 @@
-"""Steps on objects: border clearing, labeling and filtering by area.
+"""Steps on objects: border clearing, labeling, filtering, splitting, guarding.
 
 These steps read their input as objects: a bool image is a mask whose
 objects are its connected components (at the step's ``connectivity``); an
@@ -8,13 +8,22 @@ image is read as the mask of its nonzero pixels.
 
 from numbers import Integral, Real
 
-from sklearn.utils._param_validation import Interval, InvalidParameterError
+import numpy as np
+from scipy import ndimage as ndi
+from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 
 from sksegment import _kernels
 from sksegment._base import ImageStepMixin, ImageTransformer
 from sksegment._validation import as_objects
 
-__all__ = ["AreaFilter", "BorderClearer", "ComponentLabeler"]
+__all__ = [
+    "AreaFilter",
+    "BorderClearer",
+    "ComponentLabeler",
+    "MaxCountGuard",
+    "ObjectFilter",
+    "WatershedSplitter",
+]
 
 _CONNECTIVITY = [None, Interval(Integral, 1, 3, closed="both")]
 
@@ -279,5 +288,583 @@ class AreaFilter(_ObjectStep):
         )
 
 
-for _cls in (BorderClearer, ComponentLabeler, AreaFilter):
+# --- splitting touching objects -------------------------------------------------
+
+
+def _full(connectivity, ndim):
+    """The connectivity as an int: None means full (``ndim``)."""
+    return ndim if connectivity is None else connectivity
+
+
+def _split_region(mask, pieces, min_distance, footprint, connectivity):
+    """Watershed of one mask whose objects are ``pieces`` (ids 1..k).
+
+    The distance map of ``mask``, its maxima as markers (one marker per
+    flat top), and the watershed of the negated distance from those
+    markers, within ``mask``.
+    Returns the int32 label image and its number of ids; ids are given in
+    raster order of the markers' first pixels.
+    """
+    from skimage.feature import peak_local_max
+    from skimage.measure import label
+    from skimage.morphology import local_maxima
+    from skimage.segmentation import watershed
+
+    conn = _full(connectivity, mask.ndim)
+    distance = ndi.distance_transform_edt(mask)
+    peaks = peak_local_max(
+        distance,
+        min_distance=min_distance,
+        footprint=footprint,
+        labels=pieces,
+        exclude_border=False,
+    )
+    # A peak on a flat top (a plateau of the distance map with no higher
+    # neighbour) brings the whole flat top as its marker; other peaks are
+    # markers of one pixel.  Peaks next to each other form one marker.
+    is_marker = np.zeros(mask.shape, dtype=bool)
+    is_marker[tuple(peaks.T)] = True
+    tops, n_tops = label(
+        local_maxima(distance, connectivity=conn), connectivity=conn, return_num=True
+    )
+    with_peak = np.zeros(n_tops + 1, dtype=bool)
+    with_peak[tops[is_marker]] = True
+    with_peak[0] = False
+    is_marker |= _kernels._take(with_peak, tops, None)
+    markers, n = label(is_marker, connectivity=conn, return_num=True)
+    result = watershed(-distance, markers, mask=mask, connectivity=conn)
+    unreached = mask & (result == 0)
+    if unreached.any():
+        # a piece without a peak: only when the image has no background, so
+        # that the distance map is not one (a single pixel, say); it is kept
+        # whole rather than lost
+        extra, k = label(unreached, connectivity=conn, return_num=True)
+        result[unreached] = extra[unreached] + n
+        n += k
+    return result.astype(np.int32, copy=False), n
+
+
+def _touching_ids(labels):
+    """Whether two different nonzero ids of a label image are neighbours.
+
+    Neighbours at full connectivity (8 in 2D, 26 in 3D): each pair of
+    offsets is compared once.
+    """
+    ndim = labels.ndim
+    offsets = np.argwhere(np.ones((3,) * ndim, dtype=bool)) - 1
+    for offset in offsets[len(offsets) // 2 + 1 :]:  # half of the neighbours
+        a = tuple(
+            slice(max(-o, 0), labels.shape[i] - max(o, 0)) for i, o in enumerate(offset)
+        )
+        b = tuple(
+            slice(max(o, 0), labels.shape[i] - max(-o, 0)) for i, o in enumerate(offset)
+        )
+        x, y = labels[a], labels[b]
+        if ((x != y) & (x != 0) & (y != 0)).any():
+            return True
+    return False
+
+
+def _sequential(labels):
+    """The label image with ids made dense (1..k, order kept) when sparse."""
+    top = int(labels.max())
+    if top <= 4 * labels.size:
+        return labels, top
+    from skimage.segmentation import relabel_sequential
+
+    dense = relabel_sequential(labels)[0]
+    return dense, int(dense.max())
+
+
+def _split_labels(labels, min_distance, footprint, connectivity):
+    """Split each object of a label image within its own pixels.
+
+    Pieces are numbered object by object in increasing id, and within an
+    object in raster order of their markers.
+    """
+    labels, top = _sequential(labels)
+    if top == 0:
+        return np.zeros(labels.shape, dtype=np.int32)
+    if not _touching_ids(labels):
+        # No two objects are neighbours: the distance to the nearest pixel of
+        # another object or of the background is the distance to the
+        # background, and no flood crosses from one object into another, so
+        # one watershed over the whole image gives each object's split.
+        pieces = _kernels.relabel_components(labels, connectivity)
+        split, n = _split_region(
+            labels > 0, pieces, min_distance, footprint, connectivity
+        )
+        owner = np.zeros(n + 1, dtype=np.int64)
+        owner[split] = labels  # every marker lies within one object
+        rank = np.argsort(owner[1:], kind="stable")
+        lut = np.zeros(n + 1, dtype=np.int32)
+        lut[rank + 1] = np.arange(1, n + 1, dtype=np.int32)
+        return _kernels._take(lut, split, None)
+    from skimage.measure import label
+
+    result = np.zeros(labels.shape, dtype=np.int64)
+    offset = 0
+    for index, box in enumerate(ndi.find_objects(labels)):
+        if box is None:
+            continue
+        # one pixel of margin (within the image): the distance to the
+        # nearest pixel outside the object is found inside the crop
+        box = tuple(
+            slice(max(s.start - 1, 0), min(s.stop + 1, size))
+            for s, size in zip(box, labels.shape)
+        )
+        mask = labels[box] == index + 1
+        pieces = label(mask, connectivity=_full(connectivity, mask.ndim))
+        split, n = _split_region(mask, pieces, min_distance, footprint, connectivity)
+        result[box][mask] = split[mask] + offset
+        offset += n
+    return result.astype(_kernels.label_dtype(offset), copy=False)
+
+
+class WatershedSplitter(_ObjectStep):
+    """Split touching objects by a watershed of their distance transform.
+
+    CellProfiler's "shape" declumping: two round objects that touch form one
+    connected component with a narrow neck, and the distance of each pixel
+    to the background has one maximum per object.  The step takes those
+    maxima as markers and floods the negated distance map from them
+    (``skimage.segmentation.watershed``), so each marker grows into one
+    object::
+
+        distance = scipy.ndimage.distance_transform_edt(mask)
+        peaks = skimage.feature.peak_local_max(
+            distance, min_distance=min_distance, footprint=footprint,
+            labels=components, exclude_border=False)
+        markers = skimage.measure.label(peaks and the flat tops they are on)
+        labels = skimage.segmentation.watershed(
+            -distance, markers, mask=mask, connectivity=connectivity)
+
+    Parameters
+    ----------
+    min_distance : int, default=5
+        Smallest distance, in pixels, between two markers, as in
+        ``skimage.feature.peak_local_max``: a maximum of the distance map is
+        a marker when it is the largest value within ``min_distance`` pixels
+        (a square window of side ``2 * min_distance + 1``) and no higher
+        marker is closer than ``min_distance`` (Chebyshev distance; markers
+        exactly ``min_distance`` apart are both kept).  Objects whose
+        centres are closer than this are not split.  At least 1.
+    footprint : array-like of bool or None, default=None
+        Window in which a marker must be the maximum, as in
+        ``peak_local_max``; it replaces the square of side
+        ``2 * min_distance + 1``.  It must have the images' number of
+        dimensions.
+    method : {"distance"}, default="distance"
+        What is flooded: ``"distance"``, the distance transform of the
+        objects (splitting by shape).  Splitting by intensity would need the
+        intensity image, which this step does not see.
+    %(connectivity)s
+        Used to find the objects of a mask, the pieces of each object of a
+        label image, and the neighbours in the watershed.
+    image_shape : tuple of int or None, default=None
+        When set, ``X`` may be a 2D array of flattened images, one per row,
+        each of this shape (one entry may be -1); the output is flattened the
+        same way.
+    n_jobs : int or None, default=None
+        Number of threads over the images of a batch; None means 1, -1 means
+        all cores.  The result does not depend on it.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of values per row; only set when fitted on flattened images.
+
+    See Also
+    --------
+    skimage.segmentation.watershed : The flooding.
+    skimage.feature.peak_local_max : The markers.
+    scipy.ndimage.distance_transform_edt : The distance map.
+
+    Notes
+    -----
+    The output is a label image, int32 (int64 when more ids need it), with
+    ids 1..n; every pixel of the input's objects belongs to one output
+    object.  For a mask, the ids follow the raster order of the markers'
+    first pixels.  For a label image each object is split within its own
+    pixels (the distance is to the nearest pixel outside the object, the
+    flood never crosses into another object) and the pieces are numbered
+    object by object in increasing id, then in raster order of their
+    markers.
+
+    The distance is to the nearest background pixel inside the image: the
+    image edge is not background (as in ``distance_transform_edt``), so an
+    object cut by the edge has its maximum there; clear border objects
+    first.
+
+    A flat top of the distance map (a connected plateau with no higher
+    neighbour, as ``skimage.morphology.local_maxima`` finds them: the ridge
+    of a rod of constant width, or a top of a few pixels) gives
+    ``peak_local_max`` several peaks ``min_distance`` or more apart, or an
+    arbitrary one of its pixels.  Here a flat top holding a peak is one
+    marker whole, so a rod is one object whatever its length, and the
+    result does not depend on which pixels ``peak_local_max`` picks.  Peaks
+    next to each other also form one marker.  ``min_distance`` should be
+    about the radius of the smallest objects: smaller values split
+    elongated objects, larger ones miss the centres of small touching
+    objects.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksegment import WatershedSplitter
+    >>> mask = np.array([[[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+    ...                   [0, 1, 1, 1, 1, 0, 1, 1, 1, 1, 0],
+    ...                   [0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0],
+    ...                   [0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0],
+    ...                   [0, 1, 1, 1, 1, 0, 1, 1, 1, 1, 0],
+    ...                   [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]]], dtype=bool)
+    >>> WatershedSplitter(min_distance=2).transform(mask)
+    array([[[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+            [0, 1, 1, 1, 1, 0, 2, 2, 2, 2, 0],
+            [0, 1, 1, 1, 1, 1, 2, 2, 2, 2, 0],
+            [0, 1, 1, 1, 1, 1, 2, 2, 2, 2, 0],
+            [0, 1, 1, 1, 1, 0, 2, 2, 2, 2, 0],
+            [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]]], dtype=int32)
+    """
+
+    _parameter_constraints = {
+        **ImageStepMixin._parameter_constraints,
+        "min_distance": [Interval(Integral, 1, None, closed="left")],
+        "footprint": [None, "array-like"],
+        "method": [StrOptions({"distance"})],
+        "connectivity": _CONNECTIVITY,
+    }
+
+    def __init__(
+        self,
+        min_distance=5,
+        *,
+        footprint=None,
+        method="distance",
+        connectivity=None,
+        image_shape=None,
+        n_jobs=None,
+    ):
+        self.min_distance = min_distance
+        self.footprint = footprint
+        self.method = method
+        self.connectivity = connectivity
+        self.image_shape = image_shape
+        self.n_jobs = n_jobs
+
+    def _footprint(self, ndim):
+        if self.footprint is None:
+            return None
+        footprint = np.asarray(self.footprint)
+        if footprint.dtype.kind not in "biu" or footprint.ndim != ndim:
+            raise ValueError(
+                f"WatershedSplitter: footprint must be an array of bools (or 0 and "
+                f"1) with the images' {ndim} dimensions; got an array of shape "
+                f"{footprint.shape} and dtype {footprint.dtype}."
+            )
+        if not footprint.any():
+            raise ValueError(
+                "WatershedSplitter: footprint must have at least one True value."
+            )
+        return footprint.astype(bool)
+
+    def _transform_image(self, image, out=None):
+        objects, is_labels = self._objects(image)
+        footprint = self._footprint(image.ndim)
+        if is_labels:
+            return _split_labels(
+                objects, self.min_distance, footprint, self.connectivity
+            )
+        pieces, n = _kernels.label_mask(objects, self.connectivity)
+        if n == 0:
+            return np.zeros(image.shape, dtype=np.int32)
+        return _split_region(
+            objects, pieces, self.min_distance, footprint, self.connectivity
+        )[0]
+
+
+# --- filtering by any shape property ---------------------------------------------
+
+# Scalar properties of skimage.measure.regionprops (scikit-image 0.26) that
+# need no intensity image; the 2D-only ones raise NotImplementedError in 3D.
+_PROPERTIES_2D_ONLY = frozenset(
+    {"eccentricity", "orientation", "perimeter", "perimeter_crofton"}
+)
+_SCALAR_PROPERTIES = frozenset(
+    {
+        "area",
+        "area_bbox",
+        "area_convex",
+        "area_filled",
+        "axis_major_length",
+        "axis_minor_length",
+        "equivalent_diameter_area",
+        "euler_number",
+        "extent",
+        "feret_diameter_max",
+        "num_pixels",
+        "solidity",
+    }
+    | _PROPERTIES_2D_ONLY
+)
+
+
+class _SortedStrOptions(StrOptions):
+    """``StrOptions`` whose error message lists the options in sorted order."""
+
+    def __str__(self):
+        return f"a str among {{{', '.join(repr(o) for o in sorted(self.options))}}}"
+
+
+class ObjectFilter(_ObjectStep):
+    """Keep the objects whose shape property lies within bounds.
+
+    An object is kept when ``min <= value <= max`` (both bounds inclusive),
+    ``value`` being the object's ``property`` as
+    ``skimage.measure.regionprops`` measures it.  CellProfiler's
+    "FilterObjects" by a measurement: drop elongated debris by
+    eccentricity, ragged clumps by solidity, and so on.
+
+    Parameters
+    ----------
+    property : str, default="eccentricity"
+        Name of a scalar property of ``skimage.measure.regionprops`` that
+        needs no intensity image: ``"area"``, ``"area_bbox"``,
+        ``"area_convex"``, ``"area_filled"``, ``"axis_major_length"``,
+        ``"axis_minor_length"``, ``"eccentricity"``,
+        ``"equivalent_diameter_area"``, ``"euler_number"``, ``"extent"``,
+        ``"feret_diameter_max"``, ``"num_pixels"``, ``"orientation"``,
+        ``"perimeter"``, ``"perimeter_crofton"`` or ``"solidity"``.
+        ``"eccentricity"``, ``"orientation"``, ``"perimeter"`` and
+        ``"perimeter_crofton"`` are defined for 2D images only.
+    min : float or None, default=None
+        Smallest value kept, inclusive; None for no lower bound.
+    max : float or None, default=None
+        Largest value kept, inclusive; None for no upper bound.
+    %(connectivity)s
+        Only used for masks.
+    image_shape : tuple of int or None, default=None
+        When set, ``X`` may be a 2D array of flattened images, one per row,
+        each of this shape (one entry may be -1); the output is flattened the
+        same way.
+    n_jobs : int or None, default=None
+        Number of threads over the images of a batch; None means 1, -1 means
+        all cores.  The result does not depend on it.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of values per row; only set when fitted on flattened images.
+
+    See Also
+    --------
+    AreaFilter : The same for the area, with its own parameter names.
+    skimage.measure.regionprops : The properties and their definitions.
+
+    Notes
+    -----
+    The output is of the input's kind: a mask stays a mask; a label image
+    stays a label image, renumbered 1..n in the order of the kept ids
+    (int32 unless more objects need int64).  The property of an id of a
+    label image is measured on all its pixels, wherever they lie.  An object
+    whose value is NaN is removed when a bound is set.  With no bound
+    nothing is measured and every object is kept, so a 2D-only property
+    raises an error on 3D images only when a bound is set.
+    ``ObjectFilter("area", min=a, max=b)`` equals ``AreaFilter(a, b)``.
+
+    In 3D, scikit-image computes the convex-hull properties
+    (``"area_convex"``, ``"feret_diameter_max"``, ``"solidity"``) with
+    Qhull, which fails on objects whose voxels lie in one plane: it warns,
+    or, for ``"feret_diameter_max"``, raises an error.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksegment import ObjectFilter
+    >>> mask = np.array([[[1, 1, 1, 1, 1, 0, 0],
+    ...                   [0, 0, 0, 0, 0, 0, 0],
+    ...                   [0, 0, 0, 0, 1, 1, 0],
+    ...                   [0, 0, 0, 0, 1, 1, 0]]], dtype=bool)
+    >>> ObjectFilter("eccentricity", max=0.9).transform(mask).astype(int)
+    array([[[0, 0, 0, 0, 0, 0, 0],
+            [0, 0, 0, 0, 0, 0, 0],
+            [0, 0, 0, 0, 1, 1, 0],
+            [0, 0, 0, 0, 1, 1, 0]]])
+    """
+
+    _parameter_constraints = {
+        **ImageStepMixin._parameter_constraints,
+        "property": [_SortedStrOptions(_SCALAR_PROPERTIES)],
+        "min": [None, Interval(Real, None, None, closed="neither")],
+        "max": [None, Interval(Real, None, None, closed="neither")],
+        "connectivity": _CONNECTIVITY,
+    }
+
+    def __init__(
+        self,
+        property="eccentricity",
+        *,
+        min=None,
+        max=None,
+        connectivity=None,
+        image_shape=None,
+        n_jobs=None,
+    ):
+        self.property = property
+        self.min = min
+        self.max = max
+        self.connectivity = connectivity
+        self.image_shape = image_shape
+        self.n_jobs = n_jobs
+
+    def _check_params(self):
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise InvalidParameterError(
+                f"ObjectFilter: min={self.min} is larger than max={self.max}; no "
+                f"object could be kept."
+            )
+
+    def _values(self, labels):
+        """The property of each nonzero id of ``labels``, in increasing id."""
+        from skimage.measure import regionprops_table
+
+        try:
+            table = regionprops_table(labels, properties=["label", self.property])
+        except ValueError as error:  # marching cubes on a flat 3D object
+            raise ValueError(
+                f"ObjectFilter: scikit-image could not measure "
+                f"property={self.property!r} on a {labels.ndim}D image: {error} "
+                f"(convex-hull properties fail on 3D objects that lie in one "
+                f"plane)."
+            ) from error
+        return table["label"], np.asarray(table[self.property], dtype=np.float64)
+
+    def _transform_image(self, image, out=None):
+        objects, is_labels = self._objects(image)
+        bounded = self.min is not None or self.max is not None
+        if bounded and image.ndim != 2 and self.property in _PROPERTIES_2D_ONLY:
+            raise ValueError(
+                f"ObjectFilter: property={self.property!r} is defined for 2D images "
+                f"only; got a {image.ndim}D image of shape {image.shape}. The "
+                f"2D-only properties are {sorted(_PROPERTIES_2D_ONLY)}."
+            )
+        if is_labels:
+            labels, top = _sequential(objects)
+            if not bounded:
+                return _kernels.area_filter_labels(objects, None, None, out)
+            ids, values = self._values(labels)
+            keep = _kernels._in_bounds(values, self.min, self.max)
+            return _kernels._keep_ids(labels, top, ids[keep], out)
+        if not bounded:
+            return _into_copy(objects, out)
+        labels, n = _kernels.label_mask(objects, self.connectivity)
+        keep = np.zeros(n + 1, dtype=bool)
+        if n:
+            ids, values = self._values(labels)
+            keep[ids] = _kernels._in_bounds(values, self.min, self.max)
+        return _kernels._take(keep, labels, out)
+
+
+def _into_copy(array, out):
+    """A copy of ``array``, in ``out`` when given (never ``array`` itself)."""
+    if out is None or out.dtype != array.dtype:
+        return array.copy()
+    out[...] = array
+    return out
+
+
+# --- guarding against failed segmentations ------------------------------------
+
+
+class MaxCountGuard(_ObjectStep):
+    """Erase every object of an image that has more than ``max_count`` objects.
+
+    A threshold that fails (on an empty field, say) turns noise into
+    thousands of specks; CellProfiler's "discard objects if more than N"
+    guards against counting them.  An image with at most ``max_count``
+    objects (inclusive: exactly ``max_count`` is kept) passes unchanged; an
+    image with more becomes empty.
+
+    Parameters
+    ----------
+    max_count : int, default=1000
+        Largest number of objects an image may have and be kept, inclusive;
+        at least 0.
+    %(connectivity)s
+        Only used for masks, whose objects are their connected components.
+    image_shape : tuple of int or None, default=None
+        When set, ``X`` may be a 2D array of flattened images, one per row,
+        each of this shape (one entry may be -1); the output is flattened the
+        same way.
+    n_jobs : int or None, default=None
+        Number of threads over the images of a batch; None means 1, -1 means
+        all cores.  The result does not depend on it.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of values per row; only set when fitted on flattened images.
+
+    See Also
+    --------
+    ObjectCounter : Counts the objects of each image.
+
+    Notes
+    -----
+    The output is of the input's kind: a mask stays a mask; a label image
+    keeps its ids (not renumbered; int32 unless larger ids need int64).
+    The objects of a label image are its distinct nonzero ids.  Each image
+    is judged on its own.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksegment import MaxCountGuard
+    >>> masks = np.array([[[1, 0, 1, 0, 1]],
+    ...                   [[1, 1, 0, 0, 1]]], dtype=bool)
+    >>> MaxCountGuard(max_count=2).transform(masks).astype(int)
+    array([[[0, 0, 0, 0, 0]],
+    <BLANKLINE>
+           [[1, 1, 0, 0, 1]]])
+    """
+
+    _parameter_constraints = {
+        **ImageStepMixin._parameter_constraints,
+        "max_count": [Interval(Integral, 0, None, closed="left")],
+        "connectivity": _CONNECTIVITY,
+    }
+
+    def __init__(
+        self, max_count=1000, *, connectivity=None, image_shape=None, n_jobs=None
+    ):
+        self.max_count = max_count
+        self.connectivity = connectivity
+        self.image_shape = image_shape
+        self.n_jobs = n_jobs
+
+    def _transform_image(self, image, out=None):
+        objects, is_labels = self._objects(image)
+        if is_labels:
+            count = _kernels.count_labels(objects)
+            dtype = _kernels.label_dtype(int(objects.max()))
+        else:
+            count = _kernels.count_mask(objects, self.connectivity)
+            dtype = bool
+        if out is None or out.dtype != dtype:
+            out = np.empty(image.shape, dtype=dtype)
+        if count > self.max_count:
+            out[...] = 0
+        else:
+            out[...] = objects
+        return out
+
+
+for _cls in (
+    BorderClearer,
+    ComponentLabeler,
+    AreaFilter,
+    WatershedSplitter,
+    ObjectFilter,
+    MaxCountGuard,
+):
     _cls.__doc__ = _cls.__doc__ % {"connectivity": _CONNECTIVITY_DOC}

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 from scipy import ndimage
-from skimage.filters import threshold_otsu
+from skimage.filters import gaussian, threshold_local, threshold_otsu
 from skimage.measure import label
 from skimage.morphology import closing, footprint_rectangle
 from skimage.segmentation import clear_border
@@ -316,5 +316,195 @@ def test_make_objects_recipe_needs_clear_border_and_area_filter():
     ],
 )
 def test_make_objects_rejects_bad_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        make_objects(**kwargs)
+
+
+# make_objects: touching objects
+
+
+def _clumps(labels):
+    """Connected components of the objects that hold several ids: their ids."""
+    components = label(labels > 0)
+    clumps = []
+    for i in range(1, components.max() + 1):
+        ids = np.unique(labels[components == i])
+        if len(ids) > 1:
+            clumps.append(ids)
+    return clumps
+
+
+def test_make_objects_touching_objects_are_one_component_but_several_ids():
+    data = make_objects(
+        n_images=6, touching=0.5, noise=0.0, crack_fraction=0.0, random_state=0
+    )
+    n_clumped = 0
+    for image, labels, count in zip(data.images, data.labels, data.counts):
+        np.testing.assert_array_equal(np.unique(labels), np.arange(count + 1))
+        bright = label(image > 128)  # the image's mask, as a threshold sees it
+        clumps = _clumps(labels)
+        assert clumps
+        for ids in clumps:
+            assert len(ids) in (2, 3)
+            inside = np.isin(labels, ids)
+            assert len(np.unique(bright[inside])) == 1  # one component
+            assert (bright[inside] > 0).all()
+            n_clumped += len(ids)
+        # every id is connected, and ids outside clumps stay apart
+        for i in range(1, count + 1):
+            assert label(labels == i).max() == 1
+        components = label(labels > 0).max()
+        assert components == count - sum(len(ids) - 1 for ids in clumps)
+    assert n_clumped >= 0.4 * data.counts.sum()
+
+
+def test_make_objects_touching_fraction_and_geometry():
+    data = make_objects(
+        n_images=5,
+        shape=(200, 200),
+        n_objects=10,
+        radius=(8, 10),
+        touching=0.6,
+        crack_fraction=0.0,
+        debris=0,
+        border_objects=0,
+        noise=0.0,
+        random_state=1,
+    )
+    for labels in data.labels:
+        clumps = _clumps(labels)
+        if labels.max() == 10:  # everything placed: 6 objects in clumps
+            assert sum(len(ids) for ids in clumps) == 6
+        for ids in clumps:
+            centres = np.array([np.argwhere(labels == i).mean(axis=0) for i in ids])
+            gaps = np.linalg.norm(np.diff(centres, axis=0), axis=1)
+            # consecutive discs overlap modestly (the centroids of the
+            # nearest-centre pieces sit a little farther apart than the
+            # centres, 1.3 to 1.6 radii)
+            assert (gaps > 1.3 * 8).all() and (gaps < 2 * 1.6 * 10).all()
+
+
+def test_make_objects_touching_objects_are_never_cracked():
+    data = make_objects(
+        n_images=4, touching=0.5, crack_fraction=1.0, noise=0.0, random_state=0
+    )
+    for image, labels in zip(data.images, data.labels):
+        cracked = np.unique(labels[(labels > 0) & (image < 128)])
+        clumped = np.concatenate(_clumps(labels))
+        assert not np.isin(cracked, clumped).any()
+        assert len(cracked) == labels.max() - len(clumped)
+
+
+def test_make_objects_touching_needs_splitting():
+    data = make_objects(n_images=10, touching=0.5, random_state=42)
+    counts = recipe_counts(data.images, 130)
+    assert (counts < data.counts).all()  # each clump is counted once
+    np.testing.assert_array_equal(counts, [label(lab > 0).max() for lab in data.labels])
+
+
+def test_make_objects_touching_with_few_objects():
+    one = make_objects(
+        n_images=3, shape=(64, 64), n_objects=1, radius=5, touching=1.0, random_state=0
+    )
+    np.testing.assert_array_equal(one.counts, [1, 1, 1])  # no clump of one
+    few = make_objects(
+        n_images=3,
+        shape=(128, 128),
+        n_objects=4,
+        radius=6,
+        touching=0.2,
+        crack_fraction=0.0,
+        random_state=0,
+    )
+    for labels in few.labels:  # round(0.8) = 1 object: raised to a pair
+        assert [len(ids) for ids in _clumps(labels)] == [2]
+
+
+# make_objects: dim objects
+
+
+def test_make_objects_dim_objects_are_dimmer_than_the_bright_background():
+    data = make_objects(
+        n_images=5,
+        dim_fraction=0.4,
+        gradient=0.45,
+        noise=0.0,
+        crack_fraction=0.0,
+        random_state=0,
+    )
+    bright_side = 25 + 0.45 * 255
+    for image, labels, count in zip(data.images, data.labels, data.counts):
+        np.testing.assert_array_equal(np.unique(labels), np.arange(count + 1))
+        levels = np.array([image[labels == i].max() for i in range(1, count + 1)])
+        dim = levels < 150
+        assert dim.sum() == np.floor(0.4 * count + 0.5)
+        assert (levels[dim] <= bright_side - 15).all()
+        assert (levels[~dim] >= 150).all()
+        background = image[labels == 0]
+        assert background.max() >= round(bright_side) - 1
+        # yet each dim object is 40 grey levels above the background around it
+        for i in np.flatnonzero(dim) + 1:
+            obj = labels == i
+            ring = ndimage.binary_dilation(obj, iterations=2) & ~obj
+            assert image[obj].min() >= image[ring].max() + 40 - 1
+
+
+def test_make_objects_dim_objects_defeat_a_global_threshold():
+    data = make_objects(n_images=10, dim_fraction=0.3, gradient=0.45, random_state=0)
+    for threshold in range(40, 200, 5):
+        counts = recipe_counts(data.images, threshold)
+        assert (counts != data.counts).sum() >= 5
+    # a threshold that follows the background finds every object
+    local = []
+    for image in data.images:
+        smooth = gaussian(image.astype(float), sigma=2, preserve_range=True)
+        mask = smooth > threshold_local(smooth, 71, offset=-20)
+        mask = closing(mask, footprint_rectangle((5, 5)))
+        areas = np.bincount(label(clear_border(mask)).ravel())[1:]
+        local.append(np.count_nonzero(areas >= 50))
+    np.testing.assert_array_equal(local, data.counts)
+
+
+def test_make_objects_dim_and_touching_together():
+    data = make_objects(
+        n_images=4, touching=0.4, dim_fraction=0.4, noise=0.0, random_state=3
+    )
+    for image, labels, count in zip(data.images, data.labels, data.counts):
+        np.testing.assert_array_equal(np.unique(labels), np.arange(count + 1))
+        clumped = np.concatenate(_clumps(labels))
+        levels = np.array([image[labels == i].max() for i in range(1, count + 1)])
+        assert (levels[clumped - 1] >= 150).all()  # clump discs are not dim
+        assert (levels < 150).any()
+
+
+def test_make_objects_new_options_default_to_the_old_images():
+    a = make_objects(**SMALL, random_state=0)
+    b = make_objects(**SMALL, touching=0.0, dim_fraction=0.0, random_state=0)
+    for key in ("images", "labels", "counts"):
+        np.testing.assert_array_equal(a[key], b[key])
+    assert "touching=0, dim_fraction=0" in a.DESCR
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(touching=1.5), ValueError, r"touching must be in \[0, 1\].*1\.5"),
+        (dict(touching=-0.1), ValueError, r"touching must be in \[0, 1\]"),
+        (dict(touching="some"), TypeError, r"touching must be a real number"),
+        (dict(dim_fraction=np.nan), ValueError, r"dim_fraction must be in \[0, 1\]"),
+        (dict(dim_fraction=True), TypeError, r"dim_fraction must be a real number"),
+        (
+            dict(dim_fraction=0.2, gradient=0.25),
+            ValueError,
+            r"dim objects need gradient >= 0\.3.*dim_fraction=0\.2 with gradient=0\.25",
+        ),
+        (
+            dict(touching=0.6, dim_fraction=0.5, gradient=0.4),
+            ValueError,
+            r"touching \+ dim_fraction must be <= 1.*touching=0\.6.*dim_fraction=0\.5",
+        ),
+    ],
+)
+def test_make_objects_rejects_bad_new_arguments(kwargs, error, match):
     with pytest.raises(error, match=match):
         make_objects(**kwargs)

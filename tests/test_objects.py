@@ -1,10 +1,15 @@
 import numpy as np
 import pytest
-from skimage.measure import label
-from skimage.segmentation import clear_border
+from scipy import ndimage as ndi
+from skimage.feature import peak_local_max
+from skimage.measure import label, regionprops, regionprops_table
+from skimage.morphology import closing, footprint_rectangle, local_maxima
+from skimage.segmentation import clear_border, watershed
 from sklearn.utils._param_validation import InvalidParameterError
 
-from sksegment import AreaFilter, BorderClearer, ComponentLabeler
+from sksegment import AreaFilter, BorderClearer, ComponentLabeler, objects
+from sksegment.datasets import make_objects
+from sksegment.objects import MaxCountGuard, ObjectFilter, WatershedSplitter
 
 
 def _masks(shape, seed=0, density=0.6):
@@ -191,3 +196,380 @@ def test_label_pipeline_equals_skimage_up_to_permutation():
         areas = np.bincount(theirs.ravel())
         theirs[(areas < 4)[theirs]] = 0
         assert _same_partition(ours, theirs)
+
+
+# --- WatershedSplitter -----------------------------------------------------
+
+
+def _discs(shape, centres, radius):
+    """A mask of discs (balls in 3D) of one radius, at integer centres."""
+    grid = np.indices(shape)
+    mask = np.zeros(shape, dtype=bool)
+    for centre in centres:
+        d2 = sum((g - c) ** 2 for g, c in zip(grid, centre))
+        mask |= d2 <= radius**2
+    return mask
+
+
+def _reference_split(mask, min_distance=5, footprint=None, connectivity=None):
+    """The documented algorithm, written with scipy and scikit-image calls."""
+    conn = mask.ndim if connectivity is None else connectivity
+    distance = ndi.distance_transform_edt(mask)
+    peaks = peak_local_max(
+        distance,
+        min_distance=min_distance,
+        footprint=footprint,
+        labels=label(mask, connectivity=conn),
+        exclude_border=False,
+    )
+    markers = np.zeros(mask.shape, dtype=bool)
+    markers[tuple(peaks.T)] = True
+    # a flat top of the distance map holding a peak is one marker
+    tops = label(local_maxima(distance, connectivity=conn), connectivity=conn)
+    markers |= np.isin(tops, np.setdiff1d(tops[markers], [0]))
+    return watershed(
+        -distance, label(markers, connectivity=conn), mask=mask, connectivity=conn
+    )
+
+
+def _plain_reference_split(mask, min_distance=5):
+    """Peaks of ``peak_local_max`` as markers, without the flat-top rule."""
+    distance = ndi.distance_transform_edt(mask)
+    peaks = peak_local_max(
+        distance, min_distance=min_distance, labels=label(mask), exclude_border=False
+    )
+    markers = np.zeros(mask.shape, dtype=bool)
+    markers[tuple(peaks.T)] = True
+    return watershed(-distance, label(markers), mask=mask, connectivity=mask.ndim)
+
+
+def test_splitter_splits_two_overlapping_discs():
+    mask = _discs((30, 40), [(15, 12), (15, 24)], 8)  # centres 1.5 radii apart
+    assert label(mask).max() == 1
+    out = WatershedSplitter().fit_transform(mask[None])
+    assert out.dtype == np.int32
+    np.testing.assert_array_equal(np.unique(out), [0, 1, 2])
+    np.testing.assert_array_equal(out[0] > 0, mask)
+    # each disc centre is in its own object, split at the neck
+    assert out[0, 15, 12] == 1 and out[0, 15, 24] == 2
+    assert (out[0, :, :17] != 2).all() and (out[0, :, 20:] != 1).all()
+
+
+def test_splitter_keeps_a_single_disc_whole():
+    mask = _discs((30, 30), [(15, 15)], 9)
+    out = WatershedSplitter().fit_transform(mask[None])
+    np.testing.assert_array_equal(out[0], mask.astype(np.int32))
+
+
+@pytest.mark.parametrize("dtype", [bool, np.float32, np.float64])
+@pytest.mark.parametrize("min_distance", [3, 5])
+def test_splitter_equals_plain_skimage_recipe_on_discs(dtype, min_distance):
+    # discs centred on pixels: every maximum is one pixel, no flat top
+    mask = _discs(
+        (48, 60),
+        [(12, 12), (12, 23), (34, 14), (30, 40), (38, 48), (40, 30)],
+        7,
+    )
+    out = WatershedSplitter(min_distance).fit_transform(mask[None].astype(dtype))
+    expected = _plain_reference_split(mask, min_distance)
+    np.testing.assert_array_equal(out[0], expected)
+    assert out.max() == 6
+
+
+@pytest.mark.parametrize("connectivity", [None, 1])
+@pytest.mark.parametrize("min_distance", [1, 2, 4])
+def test_splitter_equals_reference_on_random_masks(connectivity, min_distance):
+    masks = ndi.binary_opening(_masks((3, 40, 40), seed=11, density=0.35))
+    out = WatershedSplitter(min_distance, connectivity=connectivity).fit_transform(
+        masks
+    )
+    for mask, ours in zip(masks, out):
+        expected = _reference_split(mask, min_distance, connectivity=connectivity)
+        np.testing.assert_array_equal(ours, expected)
+        np.testing.assert_array_equal(ours > 0, mask)  # no pixel lost
+
+
+def test_splitter_equals_reference_with_a_footprint():
+    masks = ndi.binary_opening(_masks((2, 36, 36), seed=12, density=0.35))
+    footprint = np.ones((5, 3), dtype=bool)
+    out = WatershedSplitter(2, footprint=footprint).fit_transform(masks)
+    for mask, ours in zip(masks, out):
+        np.testing.assert_array_equal(ours, _reference_split(mask, 2, footprint))
+
+
+def test_splitter_3d_two_overlapping_balls():
+    volume = _discs((20, 22, 34), [(10, 11, 10), (10, 11, 22)], 7)
+    out = WatershedSplitter().fit_transform(volume[None])
+    assert out.max() == 2
+    np.testing.assert_array_equal(out[0], _reference_split(volume))
+    noise = ndi.binary_opening(_masks((1, 12, 14, 16), seed=13, density=0.3)[0])
+    np.testing.assert_array_equal(
+        WatershedSplitter(2).fit_transform(noise[None])[0], _reference_split(noise, 2)
+    )
+
+
+def test_splitter_flat_ridge_is_one_object():
+    # a rod of constant width: its distance map has a flat ridge, on which
+    # peak_local_max returns several peaks
+    mask = np.zeros((15, 60), dtype=bool)
+    mask[4:11, 5:55] = True
+    assert _plain_reference_split(mask).max() > 1
+    out = WatershedSplitter().fit_transform(mask[None])
+    np.testing.assert_array_equal(out[0], mask.astype(np.int32))
+
+
+def _split_each_object(labels, min_distance=5):
+    """Reference for label images: each object split on its own, in id order."""
+    result = np.zeros(labels.shape, dtype=np.int64)
+    offset = 0
+    for i in np.setdiff1d(np.unique(labels), [0]):
+        pieces = _reference_split(labels == i, min_distance)
+        result[pieces > 0] = pieces[pieces > 0] + offset
+        offset += pieces.max()
+    return result
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int32, np.int64])
+def test_splitter_splits_each_object_of_a_label_image(dtype):
+    left = _discs((30, 70), [(15, 10), (15, 21)], 7)
+    right = _discs((30, 70), [(15, 46), (15, 57)], 7)
+    labels = np.zeros((30, 70), dtype=dtype)
+    labels[left] = 5
+    labels[right] = 3
+    labels[14:17, 28:40] = 9  # a bar that touches both dumbbells
+    out = WatershedSplitter().fit_transform(labels[None])
+    assert out.dtype == np.int32
+    np.testing.assert_array_equal(out[0], _split_each_object(labels))
+    assert out.max() == 5  # 3 -> 2 pieces, 5 -> 2 pieces, 9 -> 1
+    for i in (3, 5, 9):  # no piece crosses into another object
+        pieces = np.unique(out[0][labels == i])
+        assert not np.isin(pieces, out[0][(labels != i)]).any()
+
+
+def test_splitter_on_label_images_with_and_without_touching_objects(monkeypatch):
+    # objects apart: one watershed over the image; touching: object by object
+    masks = ndi.binary_opening(_masks((2, 40, 40), seed=14, density=0.35))
+    labels = np.stack([label(m) for m in masks])
+    out = WatershedSplitter(2).fit_transform(labels)
+    for lab, ours in zip(labels, out):
+        np.testing.assert_array_equal(ours, _split_each_object(lab, 2))
+    monkeypatch.setattr(objects, "_touching_ids", lambda labels: True)
+    np.testing.assert_array_equal(WatershedSplitter(2).fit_transform(labels), out)
+
+
+def test_splitter_label_image_with_sparse_large_ids():
+    labels = np.zeros((1, 30, 40), dtype=np.int64)
+    labels[0][_discs((30, 40), [(15, 12), (15, 24)], 8)] = 10**13
+    labels[0, 1:4, 36:39] = 7
+    out = WatershedSplitter().fit_transform(labels)
+    assert out.dtype == np.int32
+    np.testing.assert_array_equal(np.unique(out), [0, 1, 2, 3])
+    assert out[0, 2, 37] == 1  # ids numbered object by object: 7 first
+
+
+def test_splitter_empty_and_tiny_images():
+    assert not WatershedSplitter().fit_transform(np.zeros((2, 5, 6), bool)).any()
+    row = np.array([[[0.5, -1.0, 2.0, 0.0, 3.0, 1.0, 1.0]]])
+    out = WatershedSplitter(image_shape=(1, -1)).fit_transform(row.reshape(1, -1))
+    np.testing.assert_array_equal(out, [[1, 1, 1, 0, 2, 2, 2]])
+    np.testing.assert_array_equal(
+        WatershedSplitter().fit_transform(np.ones((1, 1, 1), bool)), [[[1]]]
+    )
+
+
+def test_splitter_bad_parameters():
+    mask = _masks((1, 8, 8))
+    with pytest.raises(InvalidParameterError, match="method"):
+        WatershedSplitter(method="intensity").fit_transform(mask)
+    with pytest.raises(InvalidParameterError, match="min_distance"):
+        WatershedSplitter(0).fit_transform(mask)
+    with pytest.raises(ValueError, match="WatershedSplitter: footprint must be"):
+        WatershedSplitter(footprint=np.ones((3, 3, 3))).fit_transform(mask)
+    with pytest.raises(ValueError, match="at least one True"):
+        WatershedSplitter(footprint=np.zeros((3, 3), bool)).fit_transform(mask)
+
+
+def _recipe_masks(images, threshold=130):
+    """A good threshold, a 5x5 closing, border clearing and an area filter."""
+    masks = np.stack(
+        [closing(image > threshold, footprint_rectangle((5, 5))) for image in images]
+    )
+    return AreaFilter(min_area=50).fit_transform(BorderClearer().fit_transform(masks))
+
+
+def test_splitter_recovers_counts_of_touching_objects():
+    data = make_objects(n_images=20, touching=0.5, random_state=0)
+    masks = _recipe_masks(data.images)
+    plain = np.array([label(mask).max() for mask in masks])
+    split = WatershedSplitter().fit_transform(masks).max(axis=(1, 2))
+    assert (plain < data.counts).all()  # clumps count once without splitting
+    assert np.count_nonzero(split == data.counts) >= 18
+    assert np.abs(split - data.counts).sum() < np.abs(plain - data.counts).sum() / 10
+
+
+# --- ObjectFilter ----------------------------------------------------------
+
+
+def _reference_property_filter(labels, prop, low, high):
+    keep = np.zeros(labels.max() + 1, dtype=bool)
+    for region in regionprops(labels):
+        value = getattr(region, prop)
+        keep[region.label] = (low is None or value >= low) and (
+            high is None or value <= high
+        )
+    return keep[labels]
+
+
+@pytest.mark.parametrize(
+    "prop, low, high",
+    [
+        ("eccentricity", None, 0.8),
+        ("solidity", 0.9, None),
+        ("extent", 0.5, 0.75),
+        ("perimeter", 4, 12),
+        ("euler_number", 1, 1),
+        ("axis_major_length", 2.0, None),
+        ("orientation", 0.0, None),
+        ("feret_diameter_max", None, 3.0),
+    ],
+)
+def test_object_filter_equals_regionprops_on_masks(prop, low, high):
+    masks = _masks((3, 30, 30), seed=15, density=0.6)
+    out = ObjectFilter(prop, min=low, max=high).fit_transform(masks)
+    assert out.dtype == bool
+    for mask, kept in zip(masks, out):
+        expected = _reference_property_filter(label(mask), prop, low, high)
+        np.testing.assert_array_equal(kept, expected)
+    assert 0 < out.sum() < masks.sum()  # the bounds matter
+
+
+def test_object_filter_bounds_are_inclusive():
+    labels = np.zeros((1, 12, 12), dtype=np.int32)
+    labels[0, 1:3, 1:5] = 1  # extent 1
+    labels[0, 5:9, 5:9] = 2
+    labels[0, 5, 5] = 0  # extent 15/16
+    labels[0, 10, 1:4] = 3  # extent 1
+    out = ObjectFilter("extent", min=15 / 16, max=15 / 16).fit_transform(labels)
+    np.testing.assert_array_equal(np.unique(out), [0, 1])
+    assert (out[0] == 1).sum() == 15
+    out = ObjectFilter("area", min=3, max=8).fit_transform(labels)
+    assert out.max() == 2 and (out == 1).sum() == 8 and (out == 2).sum() == 3
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int32, np.int64])
+def test_object_filter_on_label_images_relabels_sequentially(dtype):
+    labels = label(_masks((30, 30), seed=16, density=0.6)).astype(dtype)
+    out = ObjectFilter("solidity", min=0.8).fit_transform(labels[None])
+    assert out.dtype == np.int32
+    expected = _reference_property_filter(labels.astype(int), "solidity", 0.8, None)
+    assert _same_partition(out[0], np.where(expected, labels, 0))
+    np.testing.assert_array_equal(np.unique(out), np.arange(out.max() + 1))
+
+
+@pytest.mark.parametrize("bounds", [(3, None), (None, 4), (2, 6), (5, 5)])
+def test_object_filter_area_equals_area_filter(bounds):
+    masks = _masks((3, 25, 25), seed=5, density=0.65)
+    low, high = bounds
+    ours = ObjectFilter("area", min=low, max=high).fit_transform(masks)
+    np.testing.assert_array_equal(ours, AreaFilter(low, high).fit_transform(masks))
+    labels = np.stack([label(m) for m in masks])
+    np.testing.assert_array_equal(
+        ObjectFilter("area", min=low, max=high).fit_transform(labels),
+        AreaFilter(low, high).fit_transform(labels),
+    )
+
+
+def test_object_filter_3d():
+    volumes = _masks((2, 6, 7, 8), seed=6, density=0.7)
+    out = ObjectFilter("extent", min=0.3, connectivity=1).fit_transform(volumes)
+    for volume, kept in zip(volumes, out):
+        expected = _reference_property_filter(
+            label(volume, connectivity=1), "extent", 0.3, None
+        )
+        np.testing.assert_array_equal(kept, expected)
+    # without bounds nothing is measured: a 2D-only property passes
+    np.testing.assert_array_equal(ObjectFilter().fit_transform(volumes), volumes)
+    with pytest.raises(ValueError, match="'eccentricity' is defined for 2D images"):
+        ObjectFilter("eccentricity", max=0.5).fit_transform(volumes)
+
+
+def test_object_filter_on_sparse_large_ids():
+    labels = np.zeros((1, 5, 5), dtype=np.int64)
+    labels[0, :2, :2] = 10**13
+    labels[0, 4, 1:4] = 10**12
+    out = ObjectFilter("eccentricity", max=0.5).fit_transform(labels)
+    np.testing.assert_array_equal(np.unique(out), [0, 1])
+    assert (out == 1).sum() == 4
+
+
+def test_object_filter_properties_are_scalar_regionprops():
+    labels = label(_masks((20, 20), seed=17, density=0.5))
+    volume = label(_masks((6, 7, 8), seed=17, density=0.6))
+    for prop in sorted(objects._SCALAR_PROPERTIES):
+        table = regionprops_table(labels, properties=[prop])
+        assert list(table) == [prop]
+        assert table[prop].dtype.kind in "fiu"
+        if prop in objects._PROPERTIES_2D_ONLY:
+            with pytest.raises(NotImplementedError):
+                regionprops_table(volume, properties=[prop])
+        elif prop not in ("area_convex", "feret_diameter_max", "solidity"):
+            assert list(regionprops_table(volume, properties=[prop])) == [prop]
+
+
+def test_object_filter_bad_parameters():
+    mask = _masks((1, 8, 8))
+    with pytest.raises(
+        InvalidParameterError,
+        match="among {'area', 'area_bbox', .*'solidity'}. Got 'intensity_mean'",
+    ):
+        ObjectFilter("intensity_mean").fit_transform(mask)
+    with pytest.raises(InvalidParameterError, match="min=3 is larger than max=2"):
+        ObjectFilter("area", min=3, max=2).fit_transform(mask)
+    with pytest.raises(InvalidParameterError, match="'min' parameter"):
+        ObjectFilter("area", min=np.nan).fit_transform(mask)
+
+
+# --- MaxCountGuard ---------------------------------------------------------
+
+
+def test_max_count_guard_bound_is_inclusive():
+    masks = np.zeros((3, 5, 9), dtype=bool)
+    masks[0, 1, 0:9:2] = True  # 5 objects
+    masks[1, 1, 0:8:2] = True  # 4 objects
+    masks[2, 1, 0:6:2] = True  # 3 objects
+    out = MaxCountGuard(max_count=4).fit_transform(masks)
+    assert out.dtype == bool
+    assert not out[0].any()
+    np.testing.assert_array_equal(out[1:], masks[1:])
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int32, np.int64])
+def test_max_count_guard_keeps_label_ids(dtype):
+    labels = np.array([[[7, 7, 0, 2], [0, 0, 0, 2]], [[1, 0, 2, 0], [0, 3, 0, 4]]])
+    out = MaxCountGuard(max_count=3).fit_transform(labels.astype(dtype))
+    assert out.dtype == np.int32
+    np.testing.assert_array_equal(out[0], labels[0])
+    assert not out[1].any()
+
+
+def test_max_count_guard_counts_as_the_counter_does():
+    masks = _masks((4, 20, 20), seed=18, density=0.7)
+    counts = np.array([label(m).max() for m in masks])
+    limit = int(np.median(counts))
+    out = MaxCountGuard(limit).fit_transform(masks)
+    for mask, kept, count in zip(masks, out, counts):
+        np.testing.assert_array_equal(kept, mask if count <= limit else 0)
+    # with face connectivity a diagonal pair is two objects
+    diagonal = np.array([[[1, 0], [0, 1]]], dtype=bool)
+    assert MaxCountGuard(1).fit_transform(diagonal).any()
+    assert not MaxCountGuard(1, connectivity=1).fit_transform(diagonal).any()
+
+
+def test_max_count_guard_3d_and_zero():
+    volumes = _masks((2, 4, 5, 6), seed=19, density=0.8)
+    np.testing.assert_array_equal(MaxCountGuard().fit_transform(volumes), volumes)
+    assert not MaxCountGuard(0).fit_transform(volumes).any()
+    empty = np.zeros((1, 3, 3), dtype=bool)
+    np.testing.assert_array_equal(MaxCountGuard(0).fit_transform(empty), empty)
+    with pytest.raises(InvalidParameterError, match="max_count"):
+        MaxCountGuard(-1).fit_transform(empty)
