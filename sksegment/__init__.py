@@ -8,7 +8,8 @@ grid-searched instead of hand-picked.
 
 from sksegment import datasets, inspection, metrics
 from sksegment.counting import ObjectCounter
-from sksegment.morphology import MorphCloser
+from sksegment.filters import Smoother
+from sksegment.morphology import HoleFiller, MorphCloser, MorphOpener
 from sksegment.objects import (
     AreaFilter,
     BorderClearer,
@@ -26,13 +27,16 @@ __all__ = [
     "AreaFilter",
     "BorderClearer",
     "ComponentLabeler",
+    "HoleFiller",
     "LocalThresholder",
     "MaxCountGuard",
     "MorphCloser",
+    "MorphOpener",
     "ObjectCounter",
     "ObjectFilter",
     "OtsuThresholder",
     "Pipeline",
+    "Smoother",
     "Thresholder",
     "WatershedSplitter",
     "__version__",

@@ -1,19 +1,88 @@
-"""Morphological steps on masks."""
+"""Morphological steps on masks: closing, opening and hole filling.
 
-from numbers import Integral
+The steps read their input as masks (:class:`MorphCloser`,
+:class:`MorphOpener`) or as masks or label images (:class:`HoleFiller`) and
+learn nothing: ``fit`` only validates, and ``transform`` works unfitted.
+"""
+
+from numbers import Integral, Real
 
 import numpy as np
+from scipy import ndimage as ndi
+from skimage import morphology
 from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 
 from sksegment import _kernels
 from sksegment._base import ImageStepMixin, ImageTransformer
+from sksegment._validation import as_objects
 
-__all__ = ["MorphCloser"]
+__all__ = ["HoleFiller", "MorphCloser", "MorphOpener"]
 
 _MODES = {"ignore", "reflect", "constant", "nearest", "mirror", "wrap", "max", "min"}
 
 
-class MorphCloser(ImageTransformer):
+def _opening(mask, shape, size, mode, out=None):
+    """Binary opening, equal to ``skimage.morphology.opening(mask, fp, mode=mode)``.
+
+    ``fp`` is ``_kernels.footprint(shape, size, mask.ndim)``.
+
+    scikit-image pads an even footprint at its start to an odd size, erodes
+    with it and dilates with its mirror; the OpenCV path (2D, every mode but
+    ``"wrap"``) does the same with the kernel centred, as
+    ``_kernels.closing`` does for the closing.
+    """
+    border = _kernels._cv2_border(mode)
+    if border is None or not _kernels._use_cv2(mask):
+        fp = _kernels.footprint(shape, size, mask.ndim)
+        return _kernels._into(out, morphology.opening(mask, fp, mode=mode))
+    cv2 = _kernels.cv2
+    kernel, mirrored = _kernels._cv2_kernels(shape, size)
+    src = np.ascontiguousarray(mask).view(np.uint8)
+    eroded = cv2.erode(src, kernel, **border)
+    if out is None:
+        return cv2.dilate(eroded, mirrored, dst=eroded, **border).view(bool)
+    dst = out.view(np.uint8)
+    if cv2.dilate(eroded, mirrored, dst=dst, **border) is not dst:  # pragma: no cover
+        raise RuntimeError("OpenCV did not write into the output slot")
+    return out
+
+
+class _MaskMorphology(ImageTransformer):
+    """Shared by the footprint steps: parameters, checks and the mask reading.
+
+    Subclasses define ``__init__`` (their own default ``size``) and
+    ``_apply(mask, out)``, the operation for ``size > 1``.
+    """
+
+    _parameter_constraints = {
+        **ImageStepMixin._parameter_constraints,
+        "size": [Interval(Integral, 1, None, closed="left")],
+        "shape": [StrOptions({"square", "disk", "diamond"})],
+        "mode": [StrOptions(_MODES)],
+    }
+    _stateless = True
+
+    def _check_params(self):
+        if self.shape != "square" and self.size % 2 == 0:
+            raise InvalidParameterError(
+                f"{type(self).__name__}: a {self.shape} has an odd diameter; got "
+                f"size={self.size}. Use an odd size or shape='square'."
+            )
+
+    def _apply(self, mask, out):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _transform_image(self, image, out=None):
+        mask = image if image.dtype == bool else image != 0
+        if self.size == 1:
+            if out is not None:
+                np.copyto(out, mask)
+                return out
+            return mask.copy() if mask is image else mask
+        return self._apply(mask, out)
+
+
+class MorphCloser(_MaskMorphology):
     """Binary closing of masks: mend cracks and gaps narrower than the footprint.
 
     A closing is a dilation followed by an erosion with the same footprint.
@@ -52,6 +121,8 @@ class MorphCloser(ImageTransformer):
     See Also
     --------
     skimage.morphology.closing : The operation on one image.
+    MorphOpener : The dual step: removes specks and thin bridges.
+    HoleFiller : Fills holes of any width.
 
     Notes
     -----
@@ -75,14 +146,6 @@ class MorphCloser(ImageTransformer):
            [0, 0, 0, 0, 0, 0, 0, 0, 0]])
     """
 
-    _parameter_constraints = {
-        **ImageStepMixin._parameter_constraints,
-        "size": [Interval(Integral, 1, None, closed="left")],
-        "shape": [StrOptions({"square", "disk", "diamond"})],
-        "mode": [StrOptions(_MODES)],
-    }
-    _stateless = True
-
     def __init__(
         self, size=5, *, shape="square", mode="ignore", image_shape=None, n_jobs=None
     ):
@@ -92,18 +155,383 @@ class MorphCloser(ImageTransformer):
         self.image_shape = image_shape
         self.n_jobs = n_jobs
 
-    def _check_params(self):
-        if self.shape != "square" and self.size % 2 == 0:
-            raise InvalidParameterError(
-                f"MorphCloser: a {self.shape} has an odd diameter; got "
-                f"size={self.size}. Use an odd size or shape='square'."
-            )
+    def _apply(self, mask, out):
+        return _kernels.closing(mask, self.shape, self.size, self.mode, out)
+
+
+class MorphOpener(_MaskMorphology):
+    """Binary opening of masks: remove specks and bridges thinner than the footprint.
+
+    An opening is an erosion followed by a dilation with the same footprint:
+    it keeps the parts of the mask the footprint fits inside.  The result
+    equals ``skimage.morphology.opening(mask, footprint, mode=mode)`` for the
+    footprint named by ``shape`` and ``size``.
+
+    Parameters
+    ----------
+    size : int, default=3
+        Side of the square, or diameter ``2 * r + 1`` of the disk or diamond,
+        in pixels.  1 leaves masks unchanged.
+    shape : {"square", "disk", "diamond"}, default="square"
+        Footprint shape; in 3D a cube, a ball or an octahedron.  ``"disk"``
+        and ``"diamond"`` need an odd ``size``.
+    mode : str, default="ignore"
+        How pixels outside the image are treated, as in
+        ``skimage.morphology.opening``: ``"ignore"`` (outside pixels never
+        change the result, so the opening is anti-extensive and idempotent
+        for every footprint, and an object cut by the border is not eroded
+        from the border side), ``"reflect"``, ``"constant"`` (outside is
+        background: objects touching the border lose a rim there),
+        ``"nearest"``, ``"mirror"``, ``"wrap"``, ``"max"`` or ``"min"``.
+    image_shape : tuple of int or None, default=None
+        When set, ``X`` may be a 2D array of flattened images, one per row,
+        each of this shape (one entry may be -1); the output is flattened the
+        same way.
+    n_jobs : int or None, default=None
+        Number of threads over the images of a batch; None means 1, -1 means
+        all cores.  The result does not depend on it.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of values per row; only set when fitted on flattened images.
+
+    See Also
+    --------
+    skimage.morphology.opening : The operation on one image.
+    MorphCloser : The dual step: mends cracks and gaps.
+    AreaFilter : Removes small objects whatever their shape.
+
+    Notes
+    -----
+    Input of any dtype is read as a mask: bool as is, other dtypes as their
+    nonzero pixels.  The output is a bool mask.  The step learns nothing:
+    ``fit`` only validates, and ``transform`` works unfitted.
+
+    An even ``size`` is padded at its start to an odd one, as scikit-image
+    pads it, so the erosion and the dilation shift the mask in opposite
+    directions and the opening stays in place.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksegment import MorphOpener
+    >>> mask = np.zeros((1, 6, 10), dtype=bool)
+    >>> mask[0, 1:5, 1:4] = mask[0, 1:5, 6:9] = True  # two squares
+    >>> mask[0, 2, 4:6] = True  # a bridge one pixel thick
+    >>> mask[0, 5, 0] = True  # a speck
+    >>> MorphOpener(size=3).transform(mask)[0].astype(int)
+    array([[0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+           [0, 1, 1, 1, 0, 0, 1, 1, 1, 0],
+           [0, 1, 1, 1, 0, 0, 1, 1, 1, 0],
+           [0, 1, 1, 1, 0, 0, 1, 1, 1, 0],
+           [0, 1, 1, 1, 0, 0, 1, 1, 1, 0],
+           [0, 0, 0, 0, 0, 0, 0, 0, 0, 0]])
+    """
+
+    def __init__(
+        self, size=3, *, shape="square", mode="ignore", image_shape=None, n_jobs=None
+    ):
+        self.size = size
+        self.shape = shape
+        self.mode = mode
+        self.image_shape = image_shape
+        self.n_jobs = n_jobs
+
+    def _apply(self, mask, out):
+        return _opening(mask, self.shape, self.size, self.mode, out)
+
+
+# --- hole filling ---------------------------------------------------------------
+
+
+def _holes(background, max_area, connectivity):
+    """Label the background and find its holes.
+
+    A hole is a component of ``background`` (at ``connectivity``) without a
+    pixel on the image border, of area ``<= max_area`` (None: any area).
+
+    Returns
+    -------
+    components : ndarray of int
+        The background components, ids 1..n; 0 on the foreground.
+    is_hole : ndarray of bool, shape (n + 1,)
+        Which ids are holes; ``is_hole[0]`` is False.
+    """
+    components, n = _kernels.label_mask(background, connectivity)
+    is_hole = np.ones(n + 1, dtype=bool)
+    is_hole[_kernels._border_ids(components, 0)] = False
+    is_hole[0] = False
+    if max_area is not None:
+        areas = _kernels._bincount(components, n + 1, skip_zeros=True)
+        is_hole &= areas <= max_area
+    return components, is_hole
+
+
+def _fill_mask_holes(mask, max_area, connectivity, out=None):
+    components, is_hole = _holes(~mask, max_area, connectivity)
+    is_hole[0] = True  # the foreground stays
+    return _kernels._take(is_hole, components, out)
+
+
+def _neighbour_pairs(components, in_hole, labels, connectivity):
+    """Every (hole id, object id) of a hole pixel next to an object pixel.
+
+    Gathered offset by offset over the neighbourhood at ``connectivity``,
+    without a loop over holes; pairs may repeat.
+    """
+    structure = ndi.generate_binary_structure(labels.ndim, connectivity)
+    holes, ids = [], []
+    for offset in zip(*np.nonzero(structure)):
+        if all(o == 1 for o in offset):
+            continue
+        # hole pixels ``here`` and their neighbours ``there``, offset - 1 away
+        here = tuple(
+            slice(max(0, 1 - o), n - max(0, o - 1))
+            for o, n in zip(offset, labels.shape)
+        )
+        there = tuple(
+            slice(max(0, o - 1), n - max(0, 1 - o))
+            for o, n in zip(offset, labels.shape)
+        )
+        neighbours = labels[there]
+        found = in_hole[here] & (neighbours != 0)
+        holes.append(components[here][found])
+        ids.append(neighbours[found])
+    return np.concatenate(holes), np.concatenate(ids)
+
+
+def _enclosing_ids(components, is_hole, labels, connectivity):
+    """The id each hole is filled with; 0 where no object encloses it alone.
+
+    Every neighbour (at ``connectivity``) of a hole pixel outside the hole is
+    an object pixel.  The smallest and largest neighbouring id of each hole
+    are gathered offset by offset, without a loop over holes: when they are
+    equal, that object encloses the hole.  Holes next to several objects
+    are resolved by :func:`_innermost_enclosing`.
+
+    Returns
+    -------
+    lut : ndarray, shape (len(is_hole),)
+        The id each background component is filled with; 0 for none.
+    """
+    dtype = _kernels.label_dtype(int(labels.max()))
+    in_hole = _kernels._take(is_hole, components, None)
+    holes, ids = _neighbour_pairs(components, in_hole, labels, connectivity)
+    lowest = np.full(len(is_hole), np.iinfo(labels.dtype).max, dtype=labels.dtype)
+    highest = np.zeros(len(is_hole), dtype=labels.dtype)
+    np.minimum.at(lowest, holes, ids)
+    np.maximum.at(highest, holes, ids)
+    lut = np.where(is_hole & (lowest == highest), highest, 0).astype(dtype)
+    shared = is_hole & (lowest != highest)
+    if shared.any():
+        _innermost_enclosing(lut, shared, components, labels, connectivity)
+    return lut
+
+
+def _edges(image):
+    """The values on the border of an image, with repeats."""
+    pieces = []
+    for axis in range(image.ndim):
+        for end in (0, -1):
+            index = (slice(None),) * axis + (end,)
+            pieces.append(image[index].reshape(-1))
+    return np.concatenate(pieces)
+
+
+def _innermost_enclosing(lut, shared, components, labels, connectivity):
+    """Fill ``lut`` for the holes next to several objects.
+
+    Such a hole is filled with the innermost of its neighbouring objects
+    that encloses it alone: the object whose own hole (a component of the
+    complement of its mask, off the border) holds it and is the smallest.
+    Each neighbouring object is examined once, within its bounding box: a
+    component of its complement leaves the box only by reaching the border.
+    When ids are scattered (their boxes cover the image many times over),
+    the connected pieces of each id (at full connectivity) are examined
+    instead: the pixels of one id that enclose a hole are connected so.
+    """
+    in_shared = _kernels._take(shared, components, None)
+    objects, id_of = labels, None
+    holes, neighbours = _neighbour_pairs(components, in_shared, labels, connectivity)
+    ids = np.unique(neighbours)
+    boxes = None
+    top = int(labels.max())
+    if _kernels._is_dense(labels, top):
+        boxes = ndi.find_objects(labels, max_label=top)
+        cover = sum(np.prod([s.stop - s.start for s in boxes[i - 1]]) for i in ids)
+        if cover > 4 * labels.size:
+            boxes = None
+    if boxes is None:  # examine connected pieces
+        objects = _kernels.relabel_components(labels, None)
+        id_of = np.zeros(int(objects.max()) + 1, dtype=lut.dtype)
+        id_of[objects] = labels
+        holes, neighbours = _neighbour_pairs(
+            components, in_shared, objects, connectivity
+        )
+        ids = np.unique(neighbours)
+        boxes = ndi.find_objects(objects)
+    # the (object, hole) pairs, once each, grouped by object
+    n_holes = len(lut)
+    keys = np.searchsorted(ids, neighbours).astype(np.int64) * n_holes + holes
+    ranks, holes = np.divmod(np.unique(keys), n_holes)
+    # a pixel of each shared hole
+    flat = np.flatnonzero(in_shared)
+    pixel_of = np.zeros(n_holes, dtype=np.intp)
+    pixel_of[components.reshape(-1)[flat]] = flat
+    best_area = np.full(n_holes, np.inf)
+    starts = np.flatnonzero(np.diff(ranks, prepend=-1))
+    for rank, group in zip(ranks[starts], np.split(holes, starts[1:])):
+        label = ids[rank]
+        box = boxes[label - 1]
+        points = np.unravel_index(pixel_of[group], labels.shape)
+        inside = np.ones(len(group), dtype=bool)
+        for s, p in zip(box, points):
+            inside &= (p >= s.start) & (p < s.stop)
+        if not inside.any():
+            continue
+        group = group[inside]
+        points = tuple(p[inside] - s.start for s, p in zip(box, points))
+        complement, n = _kernels.label_mask(objects[box] != label, connectivity)
+        enclosed = np.ones(n + 1, dtype=bool)
+        enclosed[_edges(complement)] = False
+        held = complement[points]
+        group, held = group[enclosed[held]], held[enclosed[held]]
+        areas = np.bincount(complement.reshape(-1), minlength=n + 1)[held]
+        inner = areas < best_area[group]
+        best_area[group[inner]] = areas[inner]
+        lut[group[inner]] = label if id_of is None else id_of[label]
+
+
+def _fill_label_holes(labels, max_area, connectivity, out=None):
+    components, is_hole = _holes(labels == 0, max_area, connectivity)
+    dtype = _kernels.label_dtype(int(labels.max()))
+    if out is not None and out.dtype != dtype:
+        out = None  # the batch widens its result from a new array
+    if not is_hole.any():
+        return _kernels._into(out, labels.astype(dtype))
+    lut = _enclosing_ids(components, is_hole, labels, connectivity)
+    filled = _kernels._take(lut, components, out)
+    return np.add(filled, labels, out=filled, casting="unsafe")
+
+
+class HoleFiller(ImageTransformer):
+    """Fill the holes of objects: background enclosed by foreground.
+
+    A hole is a connected component of the background that does not touch
+    the image border.  Holes of at most ``max_area`` pixels are filled (the
+    bound is inclusive); with ``max_area=None`` every hole is, as
+    ``scipy.ndimage.binary_fill_holes`` fills them.
+
+    Parameters
+    ----------
+    max_area : float or None, default=None
+        Largest area of a hole filled, in pixels (voxels in 3D), inclusive;
+        None fills every hole whatever its area.
+    connectivity : int or None, default=None
+        Which neighbours join background pixels into one hole, as in
+        ``skimage.morphology.remove_small_holes``: 1 for face neighbours
+        only, up to the number of dimensions.  None means 1, the default of
+        scikit-image and scipy for holes: background that leaks out only
+        through diagonal gaps is still a hole, which suits objects labelled
+        at full connectivity (the default of :class:`ComponentLabeler`).  It
+        must not exceed the images' number of dimensions.
+    image_shape : tuple of int or None, default=None
+        When set, ``X`` may be a 2D array of flattened images, one per row,
+        each of this shape (one entry may be -1); the output is flattened the
+        same way.
+    n_jobs : int or None, default=None
+        Number of threads over the images of a batch; None means 1, -1 means
+        all cores.  The result does not depend on it.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of values per row; only set when fitted on flattened images.
+
+    See Also
+    --------
+    scipy.ndimage.binary_fill_holes : Fills every hole of a mask.
+    skimage.morphology.remove_small_holes : Fills small background components.
+    MorphCloser : Mends gaps and cracks open to the outside.
+
+    Notes
+    -----
+    A bool image is a mask, and the output is a bool mask: with
+    ``max_area=None`` it equals ``scipy.ndimage.binary_fill_holes(mask,
+    structure)`` for the structure of ``connectivity``.  A float image is
+    read as the mask of its nonzero pixels.
+
+    An integer image is a label image (0 is the background; an integer 0/1
+    image is a label image with one id), and the output is a label image
+    with the ids kept, not renumbered (int32 unless larger ids need int64).
+    A hole is filled with the id of the innermost of the objects around it
+    that encloses it on its own, that is, whose own mask has the hole inside
+    one of its holes.  So the background between a ring and an object inside
+    it takes the ring's id, and a gap enclosed only by several touching
+    objects together stays background.  For objects that neither touch nor
+    nest, each object is filled as ``binary_fill_holes(labels == id)``.
+
+    With ``max_area`` a mask's result equals
+    ``skimage.morphology.remove_small_holes(mask, max_size=max_area,
+    connectivity=connectivity)`` except for background components that touch
+    the border: those are never holes here, while ``remove_small_holes``
+    fills them when they are small (it fills any background component of at
+    most ``max_size`` pixels).  So raising ``max_area`` only ever fills more
+    holes, and ``max_area=None`` is the limit of large values.
+    ``remove_small_holes`` also turns label images into masks.
+
+    The step learns nothing: ``fit`` only validates, and ``transform`` works
+    unfitted.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksegment import HoleFiller
+    >>> mask = np.array([[[1, 1, 1, 1, 1, 1, 0],
+    ...                   [1, 0, 1, 0, 0, 1, 0],
+    ...                   [1, 1, 1, 0, 0, 1, 0],
+    ...                   [1, 1, 1, 1, 1, 1, 0]]], dtype=bool)
+    >>> HoleFiller().transform(mask)[0].astype(int)
+    array([[1, 1, 1, 1, 1, 1, 0],
+           [1, 1, 1, 1, 1, 1, 0],
+           [1, 1, 1, 1, 1, 1, 0],
+           [1, 1, 1, 1, 1, 1, 0]])
+    >>> HoleFiller(max_area=3).transform(mask)[0].astype(int)
+    array([[1, 1, 1, 1, 1, 1, 0],
+           [1, 1, 1, 0, 0, 1, 0],
+           [1, 1, 1, 0, 0, 1, 0],
+           [1, 1, 1, 1, 1, 1, 0]])
+
+    A label image keeps its ids:
+
+    >>> labels = np.array([[[1, 1, 1, 0, 2, 2, 2],
+    ...                     [1, 0, 1, 0, 2, 0, 2],
+    ...                     [1, 1, 1, 0, 2, 2, 2]]])
+    >>> HoleFiller().transform(labels)
+    array([[[1, 1, 1, 0, 2, 2, 2],
+            [1, 1, 1, 0, 2, 2, 2],
+            [1, 1, 1, 0, 2, 2, 2]]], dtype=int32)
+    """
+
+    _parameter_constraints = {
+        **ImageStepMixin._parameter_constraints,
+        "max_area": [None, Interval(Real, 0, None, closed="left")],
+        "connectivity": [None, Interval(Integral, 1, 3, closed="both")],
+    }
+    _stateless = True
+
+    def __init__(
+        self, max_area=None, *, connectivity=None, image_shape=None, n_jobs=None
+    ):
+        self.max_area = max_area
+        self.connectivity = connectivity
+        self.image_shape = image_shape
+        self.n_jobs = n_jobs
 
     def _transform_image(self, image, out=None):
-        mask = image if image.dtype == bool else image != 0
-        if self.size == 1:
-            if out is not None:
-                np.copyto(out, mask)
-                return out
-            return mask.copy() if mask is image else mask
-        return _kernels.closing(mask, self.shape, self.size, self.mode, out)
+        objects, is_labels = as_objects(image, "HoleFiller", self.connectivity)
+        connectivity = 1 if self.connectivity is None else self.connectivity
+        if is_labels:
+            return _fill_label_holes(objects, self.max_area, connectivity, out)
+        return _fill_mask_holes(objects, self.max_area, connectivity, out)

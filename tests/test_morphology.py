@@ -1,9 +1,11 @@
 import numpy as np
 import pytest
-from skimage import morphology
+from scipy import ndimage as ndi
+from skimage import measure, morphology
 from sklearn.utils._param_validation import InvalidParameterError
 
-from sksegment import MorphCloser
+from sksegment import MorphCloser, _kernels
+from sksegment.morphology import HoleFiller, MorphOpener
 
 
 def _masks(shape, seed=0, density=0.55):
@@ -82,3 +84,400 @@ def test_even_size_with_round_shape_is_refused():
         MorphCloser(4, shape="disk").fit(np.zeros((1, 5, 5), dtype=bool))
     with pytest.raises(InvalidParameterError, match="odd"):
         MorphCloser(4, shape="diamond").transform(np.zeros((1, 5, 5), dtype=bool))
+
+
+# --- MorphOpener ------------------------------------------------------------
+
+ALL_MODES = ["ignore", "reflect", "constant", "nearest", "mirror", "wrap", "max", "min"]
+
+
+@pytest.fixture(params=["opencv", "pure"])
+def backend(request, monkeypatch):
+    """Run a test with OpenCV, and again with the scikit-image fallback."""
+    if request.param == "opencv":
+        pytest.importorskip("cv2")
+    else:
+        monkeypatch.setattr(_kernels, "cv2", None)
+    return request.param
+
+
+@pytest.mark.parametrize("mode", ALL_MODES)
+@pytest.mark.parametrize(
+    "shape, size",
+    [("square", 2), ("square", 3), ("square", 4), ("disk", 5), ("diamond", 3)],
+)
+def test_opener_equals_skimage_opening_2d(shape, size, mode, backend):
+    masks = _masks((3, 23, 31), seed=4, density=0.45)
+    out = MorphOpener(size, shape=shape, mode=mode).fit_transform(masks)
+    fp = _footprint(shape, size, 2)
+    assert out.dtype == bool
+    for mask, opened in zip(masks, out):
+        np.testing.assert_array_equal(opened, morphology.opening(mask, fp, mode=mode))
+
+
+@pytest.mark.parametrize("mode", ["ignore", "constant", "wrap"])
+@pytest.mark.parametrize(
+    "shape, size", [("square", 3), ("square", 4), ("disk", 3), ("diamond", 5)]
+)
+def test_opener_equals_skimage_opening_3d(shape, size, mode):
+    volumes = _masks((2, 9, 11, 10), seed=5, density=0.4)
+    out = MorphOpener(size, shape=shape, mode=mode).fit_transform(volumes)
+    fp = _footprint(shape, size, 3)
+    for volume, opened in zip(volumes, out):
+        np.testing.assert_array_equal(opened, morphology.opening(volume, fp, mode=mode))
+
+
+@pytest.mark.parametrize("mode", ALL_MODES)
+@pytest.mark.parametrize("image_shape", [(1, 1), (1, 9), (6, 1), (2, 3)])
+def test_opener_on_images_smaller_than_the_footprint(image_shape, mode, backend):
+    masks = _masks((4, *image_shape), seed=6, density=0.3)
+    for size in (2, 5):
+        out = MorphOpener(size, mode=mode).fit_transform(masks)
+        fp = _footprint("square", size, 2)
+        for mask, opened in zip(masks, out):
+            np.testing.assert_array_equal(
+                opened, morphology.opening(mask, fp, mode=mode)
+            )
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int32, np.float32, np.float64])
+def test_opener_reads_any_dtype_as_its_nonzero_pixels(dtype):
+    masks = _masks((2, 15, 15), seed=7, density=0.4)
+    values = (masks * 3).astype(dtype)
+    expected = MorphOpener(3).fit_transform(masks)
+    np.testing.assert_array_equal(MorphOpener(3).fit_transform(values), expected)
+    assert expected.any()
+
+
+def test_opener_removes_specks_and_thin_bridges():
+    mask = np.zeros((1, 12, 20), dtype=bool)
+    mask[0, 2:9, 2:8] = mask[0, 2:9, 11:17] = True
+    mask[0, 5, 8:11] = True  # a bridge one pixel thick
+    mask[0, 10, 18] = True  # a speck
+    opened = MorphOpener(3).fit_transform(mask)[0]
+    assert not opened[5, 8:11].any() and not opened[10, 18]
+    assert opened[2:9, 2:8].all() and opened[2:9, 11:17].all()
+
+
+def test_opener_ignore_mode_is_anti_extensive_and_idempotent_for_even_sizes():
+    masks = _masks((4, 20, 20), seed=8, density=0.35)
+    step = MorphOpener(4, mode="ignore")
+    once = step.fit_transform(masks)
+    assert (once <= masks).all() and once.any()
+    np.testing.assert_array_equal(step.transform(once), once)
+
+
+def test_opener_size_one_is_the_identity_and_never_aliases():
+    masks = list(_masks((2, 8, 9)))
+    out = MorphOpener(1).fit_transform(masks)
+    for mask, opened in zip(masks, out):
+        np.testing.assert_array_equal(opened, mask)
+        assert not np.shares_memory(opened, mask)
+
+
+def test_opener_and_closer_name_themselves_in_errors():
+    masks = np.zeros((1, 5, 5), dtype=bool)
+    with pytest.raises(InvalidParameterError, match="MorphOpener: a disk.*odd"):
+        MorphOpener(4, shape="disk").transform(masks)
+    with pytest.raises(InvalidParameterError, match="MorphCloser: a diamond.*odd"):
+        MorphCloser(2, shape="diamond").fit(masks)
+
+
+@pytest.mark.parametrize("cls", [MorphCloser, MorphOpener])
+@pytest.mark.parametrize(
+    "params", [{"size": 0}, {"size": 2.5}, {"shape": "hexagon"}, {"mode": "edge"}]
+)
+def test_bad_footprint_parameters_raise(cls, params):
+    masks = np.zeros((1, 5, 5), dtype=bool)
+    with pytest.raises(InvalidParameterError, match=cls.__name__):
+        cls(**params).fit(masks)
+    with pytest.raises(InvalidParameterError, match=cls.__name__):
+        cls(**params).transform(masks)
+
+
+def test_opener_defaults():
+    step = MorphOpener()
+    assert (step.size, step.shape, step.mode) == (3, "square", "ignore")
+    assert MorphCloser().size == 5
+
+
+# --- HoleFiller -------------------------------------------------------------
+
+
+def _structure(ndim, connectivity):
+    return ndi.generate_binary_structure(ndim, connectivity)
+
+
+def _skimage_holes(mask, max_area, connectivity):
+    """Holes filled by scikit-image, restricted to holes off the border."""
+    enclosed = ndi.binary_fill_holes(mask, _structure(mask.ndim, connectivity))
+    if max_area is None:
+        return enclosed
+    small = morphology.remove_small_holes(
+        mask, max_size=max_area, connectivity=connectivity
+    )
+    return mask | (small & enclosed)
+
+
+@pytest.mark.parametrize("density", [0.3, 0.5, 0.7])
+@pytest.mark.parametrize("connectivity", [None, 1, 2])
+@pytest.mark.parametrize("max_area", [None, 0, 1, 3, 10])
+def test_hole_filler_equals_scipy_and_skimage_2d(max_area, connectivity, density):
+    masks = _masks((3, 25, 30), seed=9, density=density)
+    step = HoleFiller(max_area, connectivity=connectivity)
+    out = step.fit_transform(masks)
+    assert out.dtype == bool
+    conn = 1 if connectivity is None else connectivity
+    for mask, filled in zip(masks, out):
+        np.testing.assert_array_equal(filled, _skimage_holes(mask, max_area, conn))
+
+
+@pytest.mark.parametrize("connectivity", [1, 2, 3])
+@pytest.mark.parametrize("max_area", [None, 2, 6])
+def test_hole_filler_equals_scipy_and_skimage_3d(max_area, connectivity):
+    volumes = _masks((2, 8, 10, 9), seed=10, density=0.2)
+    volumes[:, 1:5, 1:5, 1:5] = volumes[:, 4:7, 6:9, 5:8] = True
+    volumes[:, 2:4, 2:4, 2] = volumes[:, 5, 7, 6] = False  # holes of 4 and 1
+    out = HoleFiller(max_area, connectivity=connectivity).fit_transform(volumes)
+    for volume, filled in zip(volumes, out):
+        np.testing.assert_array_equal(
+            filled, _skimage_holes(volume, max_area, connectivity)
+        )
+    assert (out != volumes).any()
+
+
+@pytest.mark.parametrize("ndim", [2, 3])
+@pytest.mark.parametrize("max_area", [1, 4, 30])
+def test_hole_filler_equals_remove_small_holes_inside_a_frame(max_area, ndim):
+    # a foreground frame: no background touches the border, so every
+    # background component is a hole for scikit-image too
+    masks = _masks((2,) + (12,) * ndim, seed=11, density=0.4)
+    for mask in masks:
+        for axis in range(ndim):
+            view = np.moveaxis(mask, axis, 0)
+            view[0] = view[-1] = True
+    out = HoleFiller(max_area).fit_transform(masks)
+    for mask, filled in zip(masks, out):
+        np.testing.assert_array_equal(
+            filled, morphology.remove_small_holes(mask, max_size=max_area)
+        )
+
+
+def test_hole_filler_bound_is_inclusive():
+    mask = np.ones((1, 7, 8), dtype=bool)
+    mask[0, 2:4, 2:4] = False  # a hole of 4 pixels
+    for max_area, filled in [(3, False), (4, True), (5, True)]:
+        out = HoleFiller(max_area).fit_transform(mask)[0]
+        assert out[2:4, 2:4].all() == filled
+        np.testing.assert_array_equal(
+            out, morphology.remove_small_holes(mask[0], max_size=max_area)
+        )
+    # max_area=0 fills nothing, None fills everything
+    np.testing.assert_array_equal(HoleFiller(0).fit_transform(mask), mask)
+    assert HoleFiller().fit_transform(mask).all()
+
+
+def test_background_at_the_border_is_never_a_hole():
+    mask = np.zeros((1, 6, 6), dtype=bool)
+    mask[0, 1:, 1:] = True
+    mask[0, 0, 3] = True  # cuts the border background in two
+    mask[0, 3, 3] = False  # a real hole
+    filled = HoleFiller(max_area=100).fit_transform(mask)[0]
+    expected = mask[0].copy()
+    expected[3, 3] = True
+    np.testing.assert_array_equal(filled, expected)
+    # scikit-image fills the small background pieces at the border as well
+    assert morphology.remove_small_holes(mask[0], max_size=100).all()
+
+
+def test_hole_connectivity_is_that_of_the_background():
+    # a ring whose only gap is diagonal
+    mask = np.array(
+        [
+            [0, 0, 0, 0, 0, 0],
+            [0, 1, 1, 1, 0, 0],
+            [0, 1, 0, 1, 0, 0],
+            [0, 1, 1, 0, 0, 0],
+            [0, 0, 0, 0, 0, 0],
+        ],
+        dtype=bool,
+    )[None]
+    assert HoleFiller().fit_transform(mask)[0, 2, 2]
+    assert HoleFiller(connectivity=1).fit_transform(mask)[0, 2, 2]
+    assert not HoleFiller(connectivity=2).fit_transform(mask)[0, 2, 2]
+    for conn, expected in [(1, True), (2, False)]:
+        assert ndi.binary_fill_holes(mask[0], _structure(2, conn))[2, 2] == expected
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_hole_filler_reads_floats_as_masks(dtype):
+    masks = _masks((2, 15, 16), seed=12, density=0.35)
+    out = HoleFiller().fit_transform((masks * 0.5).astype(dtype))
+    assert out.dtype == bool
+    np.testing.assert_array_equal(out, HoleFiller().fit_transform(masks))
+
+
+def _enclosing_object(labels, region, connectivity):
+    """Reference: the innermost neighbouring object whose own holes hold ``region``."""
+    structure = _structure(labels.ndim, connectivity)
+    around = ndi.binary_dilation(region, structure) & ~region
+    best = (np.inf, 0)
+    for label in np.unique(labels[around]):
+        if not ndi.binary_fill_holes(labels == label, structure)[region].all():
+            continue
+        complement, _ = ndi.label(labels != label, structure)
+        area = np.count_nonzero(complement == complement[region][0])
+        best = min(best, (area, label))
+    return best[1]
+
+
+def _reference_label_fill(labels, max_area, connectivity):
+    structure = _structure(labels.ndim, connectivity)
+    background, n = ndi.label(labels == 0, structure)
+    enclosed = ndi.binary_fill_holes(labels != 0, structure)
+    out = labels.astype(np.int32)
+    for hole in range(1, n + 1):
+        region = background == hole
+        if not enclosed[region].all():
+            continue
+        if max_area is not None and region.sum() > max_area:
+            continue
+        out[region] = _enclosing_object(labels, region, connectivity)
+    return out
+
+
+def _touching_labels(shape, seed, n_ids=4):
+    """Blocky objects that touch each other, with holes and gaps.
+
+    Each id is scattered over many blocks: with many ids, their bounding
+    boxes cover the image many times over.
+    """
+    rng = np.random.default_rng(seed)
+    coarse = rng.integers(1, n_ids + 1, size=tuple(-(-n // 3) for n in shape))
+    labels = coarse
+    for axis in range(len(shape)):
+        labels = labels.repeat(3, axis=axis)
+    labels = labels[tuple(slice(n) for n in shape)]
+    return np.where(rng.random(shape) > 0.25, labels, 0)
+
+
+@pytest.mark.parametrize("n_ids", [2, 12])
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int32, np.int64])
+@pytest.mark.parametrize("connectivity", [1, 2])
+@pytest.mark.parametrize("max_area", [None, 2])
+def test_label_holes_filled_with_the_enclosing_id(max_area, connectivity, dtype, n_ids):
+    labels = [_touching_labels((21, 24), seed, n_ids) for seed in range(3)]
+    labels = np.stack(labels)
+    labels = labels.astype(dtype)
+    out = HoleFiller(max_area, connectivity=connectivity).fit_transform(labels)
+    assert out.dtype == np.int32
+    for image, filled in zip(labels, out):
+        np.testing.assert_array_equal(
+            filled, _reference_label_fill(image, max_area, connectivity)
+        )
+    assert (out != labels).any()
+
+
+def _nested_volume():
+    """A hollow cube around a hollow cube, and random specks around them."""
+    mask = _masks((14, 15, 16), seed=13, density=0.85)
+    mask[1:13, 1:13, 1:13] = True
+    mask[2:12, 2:12, 2:12] = _masks((10, 10, 10), seed=14, density=0.9)
+    mask[3:11, 3:11, 3:11] = False
+    mask[5:9, 5:9, 5:9] = True
+    mask[6:8, 6:8, 6] = False
+    return mask
+
+
+@pytest.mark.parametrize("ndim", [2, 3])
+def test_separate_objects_are_filled_as_scipy_fills_each(ndim):
+    # objects labelled at full connectivity never touch; some nest in holes
+    # of others, then the inner one keeps its id and the rest takes the outer
+    mask = _masks((40, 50), seed=13, density=0.45) if ndim == 2 else _nested_volume()
+    labels = measure.label(mask)
+    structure = _structure(ndim, 1)
+    fills = [
+        (ndi.binary_fill_holes(labels == i, structure), i)
+        for i in range(1, labels.max() + 1)
+    ]
+    expected = labels.copy()
+    for fill, i in sorted(fills, key=lambda f: -np.count_nonzero(f[0])):
+        expected[fill & (labels == 0)] = i  # outer first: inner ones win
+    filled = HoleFiller().fit_transform(labels[None])[0]
+    np.testing.assert_array_equal(filled, expected)
+    # there is nesting to resolve
+    assert any(len(np.unique(labels[fill])) > 2 for fill, _ in fills)
+
+
+@pytest.mark.parametrize("connectivity", [1, 3])
+def test_label_holes_3d(connectivity):
+    labels = np.stack([_touching_labels((7, 9, 8), seed) for seed in (3, 4)])
+    out = HoleFiller(connectivity=connectivity).fit_transform(labels)
+    for image, filled in zip(labels, out):
+        np.testing.assert_array_equal(
+            filled, _reference_label_fill(image, None, connectivity)
+        )
+
+
+@pytest.mark.parametrize("scale", [1, 10**6], ids=["dense", "sparse-ids"])
+def test_label_holes_nested_and_shared(scale):
+    labels = np.zeros((11, 13), dtype=np.int64)
+    labels[1:10, 1:10] = 1
+    labels[2:9, 2:9] = 0  # object 1 is a ring ...
+    labels[4:7, 4:7] = 2  # ... around object 2
+    labels[5, 5] = 0  # which has a hole of its own
+    labels[1:4, 10:13] = 3  # object 3 and 4 touch
+    labels[3:6, 10:13] = 4
+    labels[3, 11] = 0  # a gap between them: enclosed, but by both
+    labels *= scale
+    filled = HoleFiller().fit_transform(labels[None])[0]
+    expected = labels.copy()
+    expected[2:9, 2:9] = np.where(labels[2:9, 2:9] == 0, scale, labels[2:9, 2:9])
+    expected[5, 5] = 2 * scale
+    np.testing.assert_array_equal(filled, expected)
+    np.testing.assert_array_equal(filled, _reference_label_fill(labels, None, 1))
+    assert filled[3, 11] == 0
+    # a bound on the area applies to each hole
+    filled = HoleFiller(max_area=1).fit_transform(labels[None])[0]
+    assert filled[5, 5] == 2 * scale and filled[3, 3] == 0
+
+
+def test_label_ids_are_kept_and_wide_ids_widen():
+    labels = np.zeros((2, 5, 5), dtype=np.int64)
+    labels[0, 1:4, 1:4], labels[1, 1:4, 1:4] = 7, 2**40
+    labels[:, 2, 2] = 0
+    out = HoleFiller().fit_transform(labels)
+    assert out.dtype == np.int64
+    assert (out[:, 1:4, 1:4] == np.array([7, 2**40])[:, None, None]).all()
+
+
+def test_hole_filler_never_modifies_or_aliases_input():
+    labels = _touching_labels((15, 15), 5)
+    masks = [labels > 0, labels.astype(np.uint16)]
+    before = [m.copy() for m in masks]
+    out = HoleFiller().fit_transform(masks)
+    for m, b, o in zip(masks, before, out):
+        np.testing.assert_array_equal(m, b)
+        assert not np.shares_memory(m, o)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"max_area": -1}, {"max_area": "big"}, {"connectivity": 0}, {"connectivity": 4}],
+)
+def test_hole_filler_bad_parameters_raise(params):
+    masks = np.zeros((1, 5, 5), dtype=bool)
+    with pytest.raises(InvalidParameterError, match="HoleFiller"):
+        HoleFiller(**params).fit(masks)
+    with pytest.raises(InvalidParameterError, match="HoleFiller"):
+        HoleFiller(**params).transform(masks)
+
+
+def test_hole_filler_connectivity_above_dimensions_raises():
+    with pytest.raises(ValueError, match="HoleFiller: connectivity=3"):
+        HoleFiller(connectivity=3).fit_transform(np.zeros((1, 5, 5), dtype=bool))
+
+
+def test_negative_labels_raise():
+    with pytest.raises(ValueError, match="HoleFiller expects label images"):
+        HoleFiller().fit_transform(-np.ones((1, 4, 4), dtype=np.int16))

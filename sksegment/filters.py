@@ -1,0 +1,188 @@
+"""Filters on intensity images: smoothing before thresholding.
+
+The filters keep intensities in the images' own units (never rescaled to
+[0, 1]), so a threshold learned after smoothing compares with the raw
+images' values.
+"""
+
+from numbers import Integral, Real
+
+import numpy as np
+from scipy import ndimage as ndi
+from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
+
+from sksegment import _kernels
+from sksegment._base import ImageStepMixin, ImageTransformer
+
+__all__ = ["Smoother"]
+
+# Dtypes whose every value float32 holds exactly: their Gaussian is float32.
+_SMALL_INTS = {np.dtype(t) for t in (np.uint8, np.int8, np.uint16, np.int16)}
+
+# Dtypes OpenCV's median filter takes for any odd size, and for sizes 3 and 5.
+_CV2_MEDIAN_ANY = {np.dtype(np.uint8)}
+_CV2_MEDIAN_SMALL = {np.dtype(np.uint8), np.dtype(np.uint16), np.dtype(np.float32)}
+
+
+def _gaussian_dtype(dtype):
+    """The dtype of the Gaussian of an image of ``dtype``."""
+    if dtype.kind == "f":
+        return dtype
+    if dtype.kind == "b" or dtype in _SMALL_INTS:
+        return np.dtype(np.float32)
+    return np.dtype(np.float64)
+
+
+def _gaussian(image, sigma, out=None):
+    """``skimage.filters.gaussian(image, sigma, preserve_range=True)``, see Smoother.
+
+    scikit-image's defaults: ``mode="nearest"``, ``truncate=4.0``.
+    """
+    dtype = _gaussian_dtype(image.dtype)
+    if out is None or out.dtype != dtype:
+        out = np.empty(image.shape, dtype=dtype)
+    src = image.view(np.uint8) if image.dtype == bool else image
+    return ndi.gaussian_filter(src, sigma, output=out, mode="nearest", truncate=4.0)
+
+
+def _median(image, size, out=None):
+    """``skimage.filters.median(image, np.ones((size,) * image.ndim))``.
+
+    scikit-image's default ``mode="nearest"``; the result has the image's
+    dtype.  OpenCV's median filter (border replicated, that is ``"nearest"``)
+    is used for the 2D images and sizes it takes, scipy's for the rest.
+    """
+    src = image.view(np.uint8) if image.dtype == bool else image
+    if out is not None and out.dtype != image.dtype:
+        out = None
+    dst = None if out is None else out.view(src.dtype)
+    cv2 = _kernels.cv2
+    if (
+        cv2 is not None
+        and src.ndim == 2
+        and size > 1
+        and (
+            src.dtype in _CV2_MEDIAN_ANY
+            or (size <= 5 and src.dtype in _CV2_MEDIAN_SMALL)
+        )
+    ):
+        result = cv2.medianBlur(np.ascontiguousarray(src), size)
+        if dst is not None:
+            dst[...] = result
+            return out
+        return result.view(image.dtype)
+    if dst is None:
+        dst = np.empty(src.shape, dtype=src.dtype)
+    ndi.median_filter(src, size=size, output=dst, mode="nearest")
+    return dst.view(image.dtype) if out is None else out
+
+
+class Smoother(ImageTransformer):
+    """Smooth intensity images before thresholding: Gaussian or median filter.
+
+    Noise makes a thresholded mask ragged and speckled; smoothing first gives
+    smoother objects and fewer specks.  ``"gaussian"`` equals
+    ``skimage.filters.gaussian(image, sigma=sigma, preserve_range=True)``;
+    ``"median"`` equals ``skimage.filters.median(image, footprint)`` for a
+    square (a cube in 3D) footprint of side ``size``, which removes
+    salt-and-pepper noise and keeps edges sharp.  Pixels outside the image
+    are read as the nearest edge pixel (``mode="nearest"``, scikit-image's
+    default for both).
+
+    Parameters
+    ----------
+    method : {"gaussian", "median"}, default="gaussian"
+        The filter.
+    sigma : float, default=1.0
+        Standard deviation of the Gaussian in pixels, the same along every
+        axis; must be > 0 (exclusive).  Used by ``"gaussian"`` only.
+    size : int, default=3
+        Side of the median filter's square (cube) footprint in pixels; odd,
+        >= 1 (inclusive), and 1 leaves images unchanged.  Used by
+        ``"median"`` only.
+    image_shape : tuple of int or None, default=None
+        When set, ``X`` may be a 2D array of flattened images, one per row,
+        each of this shape (one entry may be -1); the output is flattened the
+        same way.
+    n_jobs : int or None, default=None
+        Number of threads over the images of a batch; None means 1, -1 means
+        all cores.  The result does not depend on it.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of values per row; only set when fitted on flattened images.
+
+    See Also
+    --------
+    skimage.filters.gaussian : The Gaussian filter of one image.
+    skimage.filters.median : The median filter of one image.
+    OtsuThresholder : The step that usually follows.
+
+    Notes
+    -----
+    Intensities stay in the images' own units: they are never rescaled to
+    [0, 1] (``preserve_range=True``), so a threshold learned after smoothing,
+    or a fixed one, means the same as on the raw images.  Bool images are
+    read as 0 and 1.
+
+    Output dtypes:
+
+    - ``"median"`` keeps the input's dtype, bool included: each output pixel
+      is one of the input's values, so nothing is rounded.
+    - ``"gaussian"`` keeps float32 and float64, and returns float32 for bool
+      and 8- and 16-bit integer images (float32 holds each of their values
+      exactly; the result differs from scikit-image's float64 by float32
+      rounding, about 1e-7 relative), float64 for wider integers.  It never
+      rounds back to the integer dtype: rounding would move every smoothed
+      value by up to half a unit, and Otsu's threshold of the rounded
+      values would be biased towards the integers.
+
+    The step learns nothing: ``fit`` only validates, and ``transform`` works
+    unfitted.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksegment import Smoother
+    >>> images = np.array([[[0, 0, 0, 0],
+    ...                     [0, 90, 0, 0],
+    ...                     [0, 0, 0, 0]]], dtype=np.uint8)
+    >>> Smoother("median").transform(images)
+    array([[[0, 0, 0, 0],
+            [0, 0, 0, 0],
+            [0, 0, 0, 0]]], dtype=uint8)
+    >>> Smoother(sigma=1.0).transform(images).round(1)  # in uint8 units
+    array([[[ 5.3,  8.7,  5.3,  1.2],
+            [ 8.7, 14.3,  8.7,  1.9],
+            [ 5.3,  8.7,  5.3,  1.2]]], dtype=float32)
+    """
+
+    _parameter_constraints = {
+        **ImageStepMixin._parameter_constraints,
+        "method": [StrOptions({"gaussian", "median"})],
+        "sigma": [Interval(Real, 0, None, closed="neither")],
+        "size": [Interval(Integral, 1, None, closed="left")],
+    }
+    _stateless = True
+
+    def __init__(
+        self, method="gaussian", *, sigma=1.0, size=3, image_shape=None, n_jobs=None
+    ):
+        self.method = method
+        self.sigma = sigma
+        self.size = size
+        self.image_shape = image_shape
+        self.n_jobs = n_jobs
+
+    def _check_params(self):
+        if self.method == "median" and self.size % 2 == 0:
+            raise InvalidParameterError(
+                f"Smoother: the median filter needs an odd size, so that the "
+                f"median is one of the pixel values; got size={self.size}."
+            )
+
+    def _transform_image(self, image, out=None):
+        if self.method == "gaussian":
+            return _gaussian(image, self.sigma, out)
+        return _median(image, self.size, out)
