@@ -107,7 +107,7 @@ class ImageTransformer(ImageStepMixin, TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : ndarray of shape (n_images, *spatial) or list of ndarray
+        X : ndarray of shape (n_images, ...) or list of ndarray
             The batch of images.
         y : None
             Ignored; present for compatibility with pipelines.
@@ -127,7 +127,7 @@ class ImageTransformer(ImageStepMixin, TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : ndarray of shape (n_images, *spatial) or list of ndarray
+        X : ndarray of shape (n_images, ...) or list of ndarray
             The batch of images.
         y : None
             Ignored; present for compatibility with pipelines.
@@ -147,7 +147,7 @@ class ImageTransformer(ImageStepMixin, TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : ndarray of shape (n_images, *spatial) or list of ndarray
+        X : ndarray of shape (n_images, ...) or list of ndarray
             The batch of images.
 
         Returns

@@ -4,7 +4,7 @@ Every step receives ``X`` in one of these container kinds and gives its result
 back in the same kind:
 
 ``"array"``
-    an ndarray ``(n_images, *spatial)`` with 2 or 3 spatial dimensions; the
+    an ndarray ``(n_images, ...)`` with 2 or 3 spatial dimensions; the
     result is stacked into an ndarray.
 ``"list"``
     a list or tuple of 2D/3D arrays whose shapes may differ; the result is a
@@ -248,7 +248,7 @@ def validate_batch(estimator, X, *, reset, finite=True):
     if X.ndim > 4:
         raise ValueError(
             f"{step} expects a batch of 2D or 3D images, an array of 3 or 4 "
-            f"dimensions (n_images, *spatial); got a {X.ndim}D array of shape "
+            f"dimensions (n_images, ...); got a {X.ndim}D array of shape "
             f"{X.shape}."
         )
     if X.shape[0] == 0:

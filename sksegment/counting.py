@@ -89,7 +89,7 @@ class ObjectCounter(ImageStepMixin, RegressorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : ndarray of shape (n_images, *spatial) or list of ndarray
+        X : ndarray of shape (n_images, ...) or list of ndarray
             Masks or label images.
         y : array-like of shape (n_images,), batch of label images or None, \
                 default=None
@@ -123,7 +123,7 @@ class ObjectCounter(ImageStepMixin, RegressorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : ndarray of shape (n_images, *spatial) or list of ndarray
+        X : ndarray of shape (n_images, ...) or list of ndarray
             Masks or label images.
 
         Returns

@@ -1,7 +1,7 @@
 """Metrics and scorers for counting and segmenting objects in batches of images.
 
 Every function here scores a whole batch at once.  A batch of label images
-is an ndarray ``(n_images, *spatial)`` or a list of 2D or 3D arrays whose
+is an ndarray ``(n_images, ...)`` or a list of 2D or 3D arrays whose
 shapes may differ; the true and the predicted batch hold as many images, and
 each predicted image has the shape of its true image.  A label image is an
 integer array: 0 is the background, every other value is the id of one
@@ -134,7 +134,7 @@ def _image_list(images, func, name):
             )
             raise ValueError(
                 f"{func} expects {name} to be a batch of images, an array "
-                f"(n_images, *spatial) or a list of 2D/3D arrays; got a "
+                f"(n_images, ...) or a list of 2D/3D arrays; got a "
                 f"{array.ndim}D array of shape {array.shape}.{hint}"
             )
         items = list(array)
@@ -437,11 +437,11 @@ def object_matching(true_labels, pred_labels, iou=0.5, average="micro"):
 
     Parameters
     ----------
-    true_labels : ndarray of shape (n_images, *spatial) or list of ndarray
+    true_labels : ndarray of shape (n_images, ...) or list of ndarray
         True label images (0 is the background; ids need not be sequential)
         or bool masks, read as their connected components at full
         connectivity.
-    pred_labels : ndarray of shape (n_images, *spatial) or list of ndarray
+    pred_labels : ndarray of shape (n_images, ...) or list of ndarray
         Predicted label images or masks, one per true image, of its shape.
     iou : float or sequence of float, default=0.5
         Smallest IoU of a matched pair, in (0, 1] (inclusive).  A sequence,
@@ -590,9 +590,9 @@ def dice(true_labels, pred_labels, average="micro"):
 
     Parameters
     ----------
-    true_labels : ndarray of shape (n_images, *spatial) or list of ndarray
+    true_labels : ndarray of shape (n_images, ...) or list of ndarray
         True label images or masks.
-    pred_labels : ndarray of shape (n_images, *spatial) or list of ndarray
+    pred_labels : ndarray of shape (n_images, ...) or list of ndarray
         Predicted label images or masks, one per true image, of its shape.
     average : {"micro", "macro"}, default="micro"
         ``"micro"`` pools the pixels of all images; ``"macro"`` averages the
@@ -641,9 +641,9 @@ def jaccard(true_labels, pred_labels, average="micro"):
 
     Parameters
     ----------
-    true_labels : ndarray of shape (n_images, *spatial) or list of ndarray
+    true_labels : ndarray of shape (n_images, ...) or list of ndarray
         True label images or masks.
-    pred_labels : ndarray of shape (n_images, *spatial) or list of ndarray
+    pred_labels : ndarray of shape (n_images, ...) or list of ndarray
         Predicted label images or masks, one per true image, of its shape.
     average : {"micro", "macro"}, default="micro"
         ``"micro"`` pools the pixels of all images; ``"macro"`` averages the
@@ -699,9 +699,9 @@ def adapted_rand_error(true_labels, pred_labels, *, ignore_labels=(0,)):
 
     Parameters
     ----------
-    true_labels : ndarray of shape (n_images, *spatial) or list of ndarray
+    true_labels : ndarray of shape (n_images, ...) or list of ndarray
         True label images or masks (read as their connected components).
-    pred_labels : ndarray of shape (n_images, *spatial) or list of ndarray
+    pred_labels : ndarray of shape (n_images, ...) or list of ndarray
         Predicted label images or masks, one per true image, of its shape.
     ignore_labels : sequence of int, default=(0,)
         Ids of the true images whose pixels are not scored, passed to
@@ -755,9 +755,9 @@ def variation_of_information(true_labels, pred_labels, *, ignore_labels=()):
 
     Parameters
     ----------
-    true_labels : ndarray of shape (n_images, *spatial) or list of ndarray
+    true_labels : ndarray of shape (n_images, ...) or list of ndarray
         True label images or masks (read as their connected components).
-    pred_labels : ndarray of shape (n_images, *spatial) or list of ndarray
+    pred_labels : ndarray of shape (n_images, ...) or list of ndarray
         Predicted label images or masks, one per true image, of its shape.
     ignore_labels : sequence of int, default=()
         Ids of the true images whose pixels are not scored, passed to
