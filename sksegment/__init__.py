@@ -6,7 +6,7 @@ labeling, area filtering, counting) is an estimator, so recipes are
 grid-searched instead of hand-picked.
 """
 
-from sksegment import datasets, inspection, metrics
+from sksegment import datasets, inspection, io, metrics, plot
 from sksegment.counting import ObjectCounter
 from sksegment.filters import Smoother
 from sksegment.morphology import HoleFiller, MorphCloser, MorphOpener
@@ -42,6 +42,8 @@ __all__ = [
     "__version__",
     "datasets",
     "inspection",
+    "io",
     "metrics",
+    "plot",
     "make_pipeline",
 ]
