@@ -45,6 +45,8 @@ sphinx_gallery_conf = {
     "remove_config_comments": True,
     "abort_on_example_error": True,
     "reference_url": {"sksegment": None},
+    # by file name: plot_coins.py, the recipe with its pictures, comes first
+    "within_subsection_order": "FileNameSortKey",
 }
 
 exclude_patterns = ["_build", "examples"]
