@@ -6,8 +6,9 @@ labeling, area filtering, counting) is an estimator, so recipes are
 grid-searched instead of hand-picked.
 """
 
-from sksegment import datasets, inspection, io, metrics, plot
+from sksegment import datasets, features, inspection, io, metrics, plot
 from sksegment.counting import ObjectCounter
+from sksegment.features import RegionFeatures, region_table
 from sksegment.filters import Smoother
 from sksegment.morphology import HoleFiller, MorphCloser, MorphOpener
 from sksegment.objects import (
@@ -36,14 +37,17 @@ __all__ = [
     "ObjectFilter",
     "OtsuThresholder",
     "Pipeline",
+    "RegionFeatures",
     "Smoother",
     "Thresholder",
     "WatershedSplitter",
     "__version__",
     "datasets",
+    "features",
     "inspection",
     "io",
     "metrics",
     "plot",
+    "region_table",
     "make_pipeline",
 ]

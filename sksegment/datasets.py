@@ -2,11 +2,13 @@
 
 :func:`load_coins` wraps scikit-image's ``coins`` photograph with its count of
 24 coins; :func:`make_objects` generates synthetic batches whose counts and
-ground-truth label images are exact by construction.
+ground-truth label images are exact by construction, optionally in classes
+of images whose objects differ in size, shape, brightness or number.
 """
 
 import math
 import numbers
+from collections.abc import Mapping
 from types import SimpleNamespace
 
 import numpy as np
@@ -46,6 +48,25 @@ _CLUMP_BEND = np.pi / 6
 _DIM_CONTRAST = 40.0
 _DIM_MARGIN = 15.0
 _DIM_MIN_GRADIENT = 0.3  # 25 + 0.3 * 255 = 101.5 > 25 + 40 + 15 = 80
+
+# Classes of images (make_objects(classes=k)): the first k of these.  A spec
+# overrides, for the counted objects of its images, the range of the semi-axes
+# ("radius"), the ratio of the long semi-axis to the short one ("elongation";
+# without it both are drawn from "radius"), the grey levels ("level") and the
+# number of objects ("n_objects"; "double" means twice the argument's range).
+_DEFAULT_CLASSES = (
+    {"name": "small round", "radius": (6, 9), "elongation": (1.0, 1.3)},
+    {"name": "large round", "radius": (10, 14), "elongation": (1.0, 1.3)},
+    {"name": "elongated", "radius": (6, 8), "elongation": (1.8, 2.5)},
+    {
+        "name": "crowded",
+        "radius": (6, 9),
+        "elongation": (1.0, 1.3),
+        "n_objects": "double",
+    },
+)
+_CLASS_KEYS = ("name", "n_objects", "radius", "elongation", "level")
+_MAX_LEVEL = 255.0
 
 _COINS_DESCR = """\
 Greek coins from Pompeii
@@ -138,6 +159,7 @@ def make_objects(
     gradient=0.3,
     noise=0.05,
     min_gap=8,
+    classes=None,
     random_state=None,
 ):
     """Generate images of bright objects with exact counts and label images.
@@ -155,6 +177,10 @@ def make_objects(
     connected component, several objects: split them by a watershed), and
     ``dim_fraction`` makes some objects dimmer than the bright side of the
     background (no global threshold separates them: threshold locally).
+
+    ``classes`` makes a classification data set: each image belongs to a
+    class whose objects differ in size, shape, brightness or number, and
+    ``target`` gives the class of each image, true by construction.
 
     Parameters
     ----------
@@ -229,6 +255,35 @@ def make_objects(
         background pixels lie between them along every row, column and
         diagonal. Counted objects also keep ``min_gap`` background pixels
         from every image edge.
+    classes : int, sequence of dict or None, default=None
+        None: one kind of image, as described above. Otherwise the images
+        are split into classes (as evenly as possible, in random order) whose
+        counted objects differ; ``target`` gives each image's class. A
+        sequence gives one dict per class, whose optional keys override the
+        arguments for the counted objects of that class's images:
+
+        - ``"n_objects"``: as the argument;
+        - ``"radius"``: as the argument (for the short semi-axis when
+          ``"elongation"`` is given);
+        - ``"elongation"``: a number or an inclusive range ``(low, high)``,
+          ``1 <= low <= high``, of the ratio of the long semi-axis to the
+          short one; the short one is drawn from ``radius``, the ratio
+          uniformly from this range (without it, both semi-axes are drawn
+          independently from ``radius``). Clumps (``touching``) stay discs;
+        - ``"level"``: a number or an inclusive range ``(low, high)`` of the
+          grey levels of the objects, within ``[150, 255]`` (default
+          ``(150, 220)``); dim objects keep theirs;
+        - ``"name"``: the class's name in ``target_names``.
+
+        An int ``k`` (2 to 4) uses the first ``k`` of these classes:
+        ``"small round"`` (radius 6 to 9, elongation 1 to 1.3),
+        ``"large round"`` (radius 10 to 14, elongation 1 to 1.3),
+        ``"elongated"`` (radius 6 to 8, elongation 1.8 to 2.5) and
+        ``"crowded"`` (as ``"small round"`` with twice ``n_objects``: both
+        ends of its range doubled). Border objects and debris are drawn from
+        the arguments in every class. Each class's objects must fit as
+        ``radius`` must: ``2 * radius_high * elongation_high + 2 * min_gap +
+        1 <= min(shape)``.
     random_state : int, RandomState instance or None, default=None
         Seed or generator of all random choices. Pass an int for
         reproducible output; a RandomState instance is advanced.
@@ -248,6 +303,12 @@ def make_objects(
             objects keep their crack pixels.
         DESCR : str
             Description of the construction, with the parameters used.
+        target : ndarray of shape (n_images,), dtype int64
+            Only with ``classes``: the class of each image, 0 to
+            ``n_classes - 1``.
+        target_names : ndarray of shape (n_classes,), dtype str
+            Only with ``classes``: the name of each class (``"class 0"``,
+            ... for specs without a name).
 
     See Also
     --------
@@ -314,6 +375,13 @@ def make_objects(
     ...     return int((areas >= 50).sum())
     >>> [count(image) for image in data.images] == data.counts.tolist()
     True
+
+    Images in two classes, small round objects and large round objects:
+
+    >>> data = make_objects(n_images=4, shape=(96, 96), n_objects=(2, 4),
+    ...                     classes=2, random_state=0)
+    >>> data.target, data.target_names
+    (array([0, 1, 1, 0]), array(['small round', 'large round'], dtype='<U11'))
     """
     name = "make_objects"
     n_images = _check_int(n_images, "n_images", name, low=1)
@@ -348,6 +416,9 @@ def make_objects(
             f"2 * radius_high + 2 * min_gap + 1 = {needed:g} pixels, more than "
             f"the smallest side, {min(shape)}."
         )
+    specs = _check_classes(classes, name, (n_low, n_high))
+    if specs is not None:
+        _check_classes_fit(specs, name, shape, min_gap, (r_low, r_high))
     rng = check_random_state(random_state)
 
     images = np.empty((n_images, *shape), dtype=np.uint8)
@@ -365,9 +436,18 @@ def make_objects(
         gradient=gradient,
         noise=noise,
         min_gap=min_gap,
+        border_radius=(r_low, r_high),
+        elongation=None,
+        level=_OBJECT_LEVELS,
     )
-    for i in range(n_images):
-        counts[i] = _make_one(images[i], labels[i], settings, rng)
+    if specs is None:
+        for i in range(n_images):
+            counts[i] = _make_one(images[i], labels[i], settings, rng)
+    else:
+        target = rng.permutation(np.arange(n_images) % len(specs))
+        per_class = [_class_settings(settings, spec) for spec in specs]
+        for i in range(n_images):
+            counts[i] = _make_one(images[i], labels[i], per_class[target[i]], rng)
 
     descr = _OBJECTS_DESCR.format(
         params=(
@@ -382,7 +462,119 @@ def make_objects(
         bg_high=_BACKGROUND_LEVEL + 255 * gradient,
         noise_std=255 * noise,
     )
-    return Bunch(images=images, counts=counts, labels=labels, DESCR=descr)
+    if specs is None:
+        return Bunch(images=images, counts=counts, labels=labels, DESCR=descr)
+    descr += _classes_descr(specs)
+    return Bunch(
+        images=images,
+        counts=counts,
+        labels=labels,
+        target=target.astype(np.int64),
+        target_names=np.array([spec["name"] for spec in specs]),
+        DESCR=descr,
+    )
+
+
+def _class_settings(settings, spec):
+    """The settings of the images of one class: the spec's overrides."""
+    merged = SimpleNamespace(**vars(settings))
+    for key in ("n_objects", "radius", "elongation", "level"):
+        if key in spec:
+            setattr(merged, key, spec[key])
+    return merged
+
+
+def _classes_descr(specs):
+    lines = ["", "Classes (``target``), each image's counted objects as follows:", ""]
+    for k, spec in enumerate(specs):
+        parts = [f"{key}={spec[key]!r}" for key in _CLASS_KEYS[1:] if key in spec]
+        detail = ", ".join(parts) if parts else "as the arguments"
+        lines.append(f"{k}. {spec['name']}: {detail}.")
+    return "\n".join(lines) + "\n"
+
+
+def _check_classes(classes, func, n_objects):
+    """The validated class specs (dicts with every key resolved), or None."""
+    if classes is None:
+        return None
+    if isinstance(classes, numbers.Integral) and not isinstance(classes, bool):
+        if not 2 <= classes <= len(_DEFAULT_CLASSES):
+            raise ValueError(
+                f"{func}: classes must be an int from 2 to {len(_DEFAULT_CLASSES)} "
+                f"(the built-in classes), a sequence of dicts or None, got "
+                f"{classes!r}."
+            )
+        classes = _DEFAULT_CLASSES[:classes]
+    elif (
+        isinstance(classes, (str, Mapping))
+        or not hasattr(classes, "__len__")
+        or not len(classes)
+    ):
+        raise TypeError(
+            f"{func}: classes must be None, an int or a non-empty sequence of "
+            f"dicts, got {classes!r}."
+        )
+    specs = []
+    for k, given in enumerate(classes):
+        where = f"classes[{k}]"
+        if not isinstance(given, Mapping):
+            raise TypeError(
+                f"{func}: {where} must be a dict with keys among "
+                f"{list(_CLASS_KEYS)}, got {given!r}."
+            )
+        unknown = sorted(set(given) - set(_CLASS_KEYS), key=str)
+        if unknown:
+            raise ValueError(
+                f"{func}: {where} has unknown keys {unknown}; valid keys are "
+                f"{list(_CLASS_KEYS)}."
+            )
+        spec = {"name": given.get("name", f"class {k}")}
+        if not isinstance(spec["name"], str):
+            raise TypeError(
+                f"{func}: {where}['name'] must be a str, got {spec['name']!r}."
+            )
+        if "n_objects" in given:
+            value = given["n_objects"]
+            if isinstance(value, str) and value == "double":
+                value = (2 * n_objects[0], 2 * n_objects[1])
+            spec["n_objects"] = _check_int_range(
+                value, f"{where}['n_objects']", func, low=0
+            )
+        if "radius" in given:
+            spec["radius"] = _check_real_range(
+                given["radius"], f"{where}['radius']", func, low=_MIN_RADIUS
+            )
+        if "elongation" in given:
+            spec["elongation"] = _check_real_range(
+                given["elongation"], f"{where}['elongation']", func, low=1.0
+            )
+        if "level" in given:
+            low, high = _check_real_range(
+                given["level"], f"{where}['level']", func, low=_OBJECT_LEVELS[0]
+            )
+            if high > _MAX_LEVEL:
+                raise ValueError(
+                    f"{func}: {where}['level'] must be within [150, 255] "
+                    f"(inclusive), got {given['level']!r}."
+                )
+            spec["level"] = (low, high)
+        specs.append(spec)
+    return specs
+
+
+def _check_classes_fit(specs, func, shape, min_gap, radius):
+    """Whether the objects of every class fit, as ``radius`` must."""
+    for k, spec in enumerate(specs):
+        reach = spec.get("radius", radius)[1] * spec.get("elongation", (1, 1))[1]
+        needed = 2 * reach + 2 * min_gap + 1
+        if needed > min(shape):
+            raise ValueError(
+                f"{func}: the objects of classes[{k}] ({spec['name']!r}) do not "
+                f"fit in shape={shape!r}: their longest semi-axis, {reach:g}, "
+                f"with min_gap={min_gap} needs {needed:g} pixels, more than the "
+                f"smallest side, {min(shape)}."
+            )
+    return specs
 
 
 _OBJECTS_DESCR = """\
@@ -424,7 +616,7 @@ def _make_one(image, labels, s, rng):
 
     for _ in range(s.border_objects):
         for _ in range(_MAX_ATTEMPTS):
-            a, b = rng.uniform(s.radius[0], s.radius[1], size=2)
+            a, b = rng.uniform(s.border_radius[0], s.border_radius[1], size=2)
             theta = rng.uniform(0.0, np.pi)
             side = rng.randint(4)
             along = rng.uniform(0.0, (width if side < 2 else height) - 1.0)
@@ -455,7 +647,7 @@ def _make_one(image, labels, s, rng):
         _place_clump(canvas, labels, occupied, placed, crackable, size, s, rng)
     for _ in range(n_target - n_dim - n_clumped):
         for _ in range(_MAX_ATTEMPTS):
-            a, b = rng.uniform(s.radius[0], s.radius[1], size=2)
+            a, b = _axes(s, rng)
             theta = rng.uniform(0.0, np.pi)
             half_r, half_c = _half_extents(a, b, theta)
             lo_r, hi_r = s.min_gap + half_r, height - 1 - s.min_gap - half_r
@@ -464,7 +656,7 @@ def _make_one(image, labels, s, rng):
             cx = rng.uniform(lo_c, hi_c)
             box = _ellipse(cy, cx, a, b, theta, s.shape)
             if _is_free(box, occupied):
-                level = rng.uniform(*_OBJECT_LEVELS)
+                level = rng.uniform(*s.level)
                 _paint(canvas, box, level)
                 _occupy(occupied, box, s.min_gap)
                 placed.append((box, cy, cx, min(a, b)))
@@ -503,6 +695,14 @@ def _make_one(image, labels, s, rng):
     np.clip(canvas, 0, 255, out=canvas)
     image[...] = canvas
     return len(placed)
+
+
+def _axes(s, rng):
+    """The two semi-axes of a counted object: independent, or short and ratio."""
+    if s.elongation is None:
+        return rng.uniform(s.radius[0], s.radius[1], size=2)
+    short = rng.uniform(s.radius[0], s.radius[1])
+    return short * rng.uniform(s.elongation[0], s.elongation[1]), short
 
 
 def _round(x):
@@ -552,7 +752,7 @@ def _place_dim(canvas, labels, occupied, background, placed, crackable, s, rng):
     ceiling = background.max() - _DIM_MARGIN  # a dim object's highest level
     dark = background <= ceiling - _DIM_CONTRAST
     for _ in range(_MAX_ATTEMPTS):
-        a, b = rng.uniform(s.radius[0], s.radius[1], size=2)
+        a, b = _axes(s, rng)
         theta = rng.uniform(0.0, np.pi)
         half_r, half_c = _half_extents(a, b, theta)
         r_lo = math.ceil(s.min_gap + half_r)
@@ -613,7 +813,7 @@ def _place_clump(canvas, labels, occupied, placed, crackable, size, s, rng):
         boxes = [_ellipse(y, x, r, r, 0.0, s.shape) for y, x in centres]
         if not all(_is_free(box, occupied) for box in boxes):
             continue
-        levels = rng.uniform(*_OBJECT_LEVELS, size=size)
+        levels = rng.uniform(*s.level, size=size)
         # the union of the discs in one window, each pixel to its nearest disc
         r0 = min(box[0] for box in boxes)
         c0 = min(box[1] for box in boxes)

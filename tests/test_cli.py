@@ -16,7 +16,6 @@ from sksegment.cli import main
 from sksegment.datasets import make_objects
 from sksegment.io import load_images, save_labels
 
-
 REPO = pathlib.Path(__file__).resolve().parent.parent
 
 

@@ -508,3 +508,179 @@ def test_make_objects_new_options_default_to_the_old_images():
 def test_make_objects_rejects_bad_new_arguments(kwargs, error, match):
     with pytest.raises(error, match=match):
         make_objects(**kwargs)
+
+
+# make_objects: classes
+
+
+def _digest(data):
+    import hashlib
+
+    blob = data.images.tobytes() + data.labels.tobytes() + data.counts.tobytes()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+@pytest.mark.parametrize(
+    "kwargs, counts, digest",
+    [
+        # recorded from make_objects before the classes option existed
+        (dict(SMALL, n_images=3), [3, 3, 4], "859087f15739222a"),
+        (dict(n_images=2), [16, 11], "642ee6867aead6f0"),
+        (
+            dict(
+                n_images=3,
+                shape=(128, 128),
+                touching=0.5,
+                dim_fraction=0.3,
+                gradient=0.4,
+            ),
+            [9, 10, 12],
+            "f9e007e1e1697f8c",
+        ),
+    ],
+)
+def test_make_objects_without_classes_is_unchanged(kwargs, counts, digest):
+    data = make_objects(**kwargs, random_state=0)
+    assert data.counts.tolist() == counts
+    assert _digest(data) == digest
+    assert set(data) == {"images", "counts", "labels", "DESCR"}
+    same = make_objects(**kwargs, classes=None, random_state=0)
+    assert _digest(same) == digest and same.DESCR == data.DESCR
+    assert "Classes" not in data.DESCR
+
+
+def _regions(labels):
+    from skimage.measure import regionprops
+
+    return regionprops(labels)
+
+
+def test_make_objects_builtin_classes():
+    data = make_objects(n_images=16, shape=(160, 160), classes=4, random_state=0)
+    assert set(data) == {
+        "images",
+        "counts",
+        "labels",
+        "target",
+        "target_names",
+        "DESCR",
+    }
+    assert data.target.dtype == np.int64 and data.target.shape == (16,)
+    assert np.bincount(data.target).tolist() == [4, 4, 4, 4]  # balanced
+    assert data.target.tolist() != sorted(data.target.tolist())  # shuffled
+    assert data.target_names.tolist() == [
+        "small round",
+        "large round",
+        "elongated",
+        "crowded",
+    ]
+    assert "Classes" in data.DESCR and "3. crowded: n_objects=(16, 32)" in data.DESCR
+    # counts and labels stay exact
+    np.testing.assert_array_equal(data.labels.max(axis=(1, 2)), data.counts)
+    np.testing.assert_array_equal(recipe_counts(data.images, 130), data.counts)
+
+    def per_class(func):
+        values = [[] for _ in range(4)]
+        for labels, target in zip(data.labels, data.target):
+            values[target].extend(func(r) for r in _regions(labels))
+        return [np.array(v) for v in values]
+
+    small, large, elongated, crowded = per_class(lambda r: r.axis_minor_length / 2)
+    assert small.min() >= 5 and small.max() <= 9.5
+    assert large.min() >= 9 and large.max() <= 14.5
+    assert elongated.max() <= 8.5 and crowded.max() <= 9.5
+    ratios = per_class(lambda r: r.axis_major_length / r.axis_minor_length)
+    assert ratios[0].max() <= 1.5 and ratios[1].max() <= 1.5
+    assert ratios[2].min() >= 1.6 and ratios[2].max() <= 2.8
+    counts = [data.counts[data.target == k] for k in range(4)]
+    assert counts[3].min() > counts[0].max()  # crowded: twice the objects
+
+
+def test_make_objects_two_classes_are_the_first_builtin_ones():
+    data = make_objects(n_images=5, shape=(96, 96), classes=2, random_state=0)
+    assert data.target_names.tolist() == ["small round", "large round"]
+    assert sorted(np.bincount(data.target).tolist()) == [2, 3]
+
+
+def test_make_objects_class_specs():
+    specs = [
+        {"n_objects": 2, "level": (230, 240)},
+        {"name": "dim and many", "n_objects": (5, 5), "level": 160, "radius": 6},
+    ]
+    data = make_objects(
+        n_images=6,
+        shape=(96, 96),
+        classes=specs,
+        noise=0.0,
+        crack_fraction=0.0,
+        border_objects=0,
+        debris=0,
+        random_state=0,
+    )
+    assert data.target_names.tolist() == ["class 0", "dim and many"]
+    np.testing.assert_array_equal(data.counts, np.where(data.target == 0, 2, 5))
+    for image, labels, target in zip(data.images, data.labels, data.target):
+        levels = image[labels > 0]
+        if target == 0:
+            assert levels.min() >= 230 and levels.max() <= 240
+        else:
+            assert (levels == 160).all()
+            areas = np.bincount(labels.ravel())[1:]
+            # digital discs of radius 6: pi * 36 = 113 pixels, give or take
+            assert (np.abs(areas - np.pi * 36) <= 4).all()
+        assert (image[labels == 0] < 150).all()
+    assert "1. dim and many: n_objects=(5, 5), radius=(6.0, 6.0)" in data.DESCR
+
+
+def test_make_objects_classes_are_reproducible():
+    a = make_objects(n_images=4, shape=(96, 96), classes=3, random_state=1)
+    b = make_objects(n_images=4, shape=(96, 96), classes=3, random_state=1)
+    c = make_objects(n_images=4, shape=(96, 96), classes=3, random_state=2)
+    for key in ("images", "labels", "counts", "target"):
+        np.testing.assert_array_equal(a[key], b[key])
+    assert not np.array_equal(a.images, c.images)
+
+
+def test_make_objects_elongation_with_touching_and_dim_objects():
+    data = make_objects(
+        n_images=4,
+        shape=(160, 160),
+        classes=[{"elongation": (2, 2)}, {}],
+        touching=0.3,
+        dim_fraction=0.3,
+        gradient=0.4,
+        random_state=0,
+    )
+    assert data.target_names.tolist() == ["class 0", "class 1"]
+    np.testing.assert_array_equal(data.labels.max(axis=(1, 2)), data.counts)
+    assert "0. class 0: elongation=(2.0, 2.0)." in data.DESCR
+    assert "1. class 1: as the arguments." in data.DESCR
+
+
+@pytest.mark.parametrize(
+    "classes, error, match",
+    [
+        (1, ValueError, r"classes must be an int from 2 to 4.*got 1"),
+        (5, ValueError, r"classes must be an int from 2 to 4"),
+        (True, TypeError, r"classes must be None, an int or a non-empty sequence"),
+        ("two", TypeError, r"classes must be None, an int or"),
+        ([], TypeError, r"non-empty sequence of dicts, got \[\]"),
+        ({"radius": 6}, TypeError, r"classes must be None"),
+        ([{}, 3], TypeError, r"classes\[1\] must be a dict with keys among"),
+        ([{"size": 3}], ValueError, r"classes\[0\] has unknown keys \['size'\]"),
+        ([{"radius": (4, 8)}], ValueError, r"classes\[0\]\['radius'\] must satisfy"),
+        ([{"elongation": 0.5}], ValueError, r"classes\[0\]\['elongation'\] must"),
+        ([{"level": (100, 200)}], ValueError, r"classes\[0\]\['level'\] must satisfy"),
+        ([{"level": (200, 300)}], ValueError, r"within \[150, 255\].*\(200, 300\)"),
+        ([{"n_objects": -1}], ValueError, r"classes\[0\]\['n_objects'\] must"),
+        ([{"name": 3}], TypeError, r"classes\[0\]\['name'\] must be a str"),
+        (
+            [{}, {"radius": (6, 9), "elongation": 4}],
+            ValueError,
+            r"objects of classes\[1\] \('class 1'\) do not fit.*36",
+        ),
+    ],
+)
+def test_make_objects_rejects_bad_classes(classes, error, match):
+    with pytest.raises(error, match=match):
+        make_objects(n_images=2, shape=(64, 64), radius=(5, 8), classes=classes)

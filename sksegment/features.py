@@ -1,0 +1,816 @@
+"""Measure segmented objects: per-object tables and per-image features.
+
+:class:`RegionFeatures` puts a segmentation inside a scikit-learn model: it
+segments each image with a segmenter (a pipeline of sksegment steps),
+measures every object on the original image and aggregates the measurements
+per image into a feature matrix, so a classifier or regressor can follow it
+and a grid search can tune the segmentation for the downstream task.
+:func:`region_table` gives the measurements themselves, one row per object.
+
+Both measure the properties of ``skimage.measure.regionprops``.  The common
+ones (areas, centroids, bounding boxes, intensity statistics and, in 2D, the
+second-moment shape properties) are computed for all objects of an image at
+once with ``numpy.bincount`` over the object pixels; the others are measured
+by ``skimage.measure.regionprops_table``, asked for those properties only.
+"""
+
+from functools import cached_property
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    InvalidParameterError,
+)
+from sklearn.utils.validation import check_is_fitted
+
+from sksegment import _kernels
+from sksegment._base import ImageStepMixin
+from sksegment._batch import _run, validate_batch
+from sksegment._optional import import_optional
+from sksegment._validation import as_objects
+
+__all__ = ["RegionFeatures", "region_table"]
+
+
+# --- property names, from scikit-image -------------------------------------------
+
+
+def _property_names():
+    """Current (not deprecated) regionprops property names, by kind.
+
+    ``COL_DTYPES`` of scikit-image lists the current names only (the
+    deprecated aliases are the keys of its ``PROPS``); the ones whose values
+    are arrays of varying size (``coords``, ``image``, ``slice``, ...) are
+    left out: they do not fit in a table of numbers.
+    """
+    from skimage.measure._regionprops import COL_DTYPES, OBJECT_COLUMNS
+
+    numeric = frozenset(COL_DTYPES) - frozenset(OBJECT_COLUMNS)
+    dtypes = {name: COL_DTYPES[name] for name in numeric}
+    return numeric, dtypes
+
+
+_TABLE_PROPERTIES, _COLUMN_DTYPES = _property_names()
+# Properties with several values per object (one column each in a table).
+_MULTI_VALUED = frozenset(
+    name
+    for name in _TABLE_PROPERTIES
+    if name in ("bbox", "inertia_tensor", "inertia_tensor_eigvals")
+    or name.startswith(("centroid", "moments"))
+)
+# One number per object: what RegionFeatures aggregates ("label" is an id).
+_SCALAR_PROPERTIES = _TABLE_PROPERTIES - _MULTI_VALUED - {"label"}
+# Defined for 2D label images only (regionprops raises NotImplementedError).
+_PROPERTIES_2D_ONLY = frozenset(
+    {
+        "eccentricity",
+        "moments_hu",
+        "moments_weighted_hu",
+        "orientation",
+        "perimeter",
+        "perimeter_crofton",
+    }
+)
+_INTENSITY_PROPERTIES = frozenset(
+    name
+    for name in _TABLE_PROPERTIES
+    if name.startswith("intensity_") or "weighted" in name
+)
+
+# Measured here for all objects at once; the others by regionprops_table.
+_FAST_PROPERTIES = frozenset(
+    {
+        "label",
+        "area",
+        "area_bbox",
+        "bbox",
+        "centroid",
+        "equivalent_diameter_area",
+        "extent",
+        "intensity_max",
+        "intensity_mean",
+        "intensity_median",
+        "intensity_min",
+        "intensity_std",
+        "num_pixels",
+    }
+)
+_FAST_PROPERTIES_2D = frozenset(
+    {"axis_major_length", "axis_minor_length", "eccentricity"}
+)
+
+_AGGREGATIONS = ("count", "sum", "mean", "std", "min", "max", "median")
+_AGGREGATE = {
+    "sum": np.sum,
+    "mean": np.mean,
+    "std": np.std,
+    "min": np.min,
+    "max": np.max,
+    "median": np.median,
+}
+
+
+def _check_names(caller, param, value, valid, *, allow_empty=False):
+    """Check a list or tuple of distinct names from ``valid``; return a tuple."""
+    listed = ", ".join(repr(name) for name in sorted(valid))
+    if isinstance(value, str) or not isinstance(value, (list, tuple)):
+        raise InvalidParameterError(
+            f"The {param!r} parameter of {caller} must be a list or tuple of "
+            f"names among {{{listed}}}; got {value!r}."
+        )
+    bad = [name for name in value if not isinstance(name, str) or name not in valid]
+    if bad:
+        raise InvalidParameterError(
+            f"The {param!r} parameter of {caller} got unknown names "
+            f"{', '.join(repr(name) for name in bad)}; valid names are "
+            f"{{{listed}}}."
+        )
+    if len(set(value)) != len(value):
+        raise InvalidParameterError(
+            f"The {param!r} parameter of {caller} lists a name twice: {value!r}."
+        )
+    if not value and not allow_empty:
+        raise InvalidParameterError(
+            f"The {param!r} parameter of {caller} must not be empty; names are "
+            f"among {{{listed}}}."
+        )
+    return tuple(value)
+
+
+# --- measuring the objects of one image ---------------------------------------------
+
+
+class _Regions:
+    """The objects of one label image, measured together from their pixels.
+
+    Only the object pixels (nonzero labels) are gathered, once, in raster
+    order; every property is then a ``numpy.bincount`` or a sorted
+    ``reduceat`` over them, for all objects at once.  Objects are the
+    distinct nonzero ids, in increasing order, as in ``regionprops``.
+    """
+
+    def __init__(self, labels, image=None):
+        self.shape = labels.shape
+        self.ndim = labels.ndim
+        self.image = image
+        flat = labels.reshape(-1)
+        self.index = np.flatnonzero(flat != 0)  # faster than on the ints
+        lab = flat[self.index]
+        if lab.size == 0:
+            self.ids = np.zeros(0, dtype=np.int64)
+            self.inverse = np.zeros(0, dtype=np.intp)
+            self.n = 0
+            return
+        top = int(lab.max())
+        if top <= 4 * lab.size + 1024:  # ids dense enough for a lookup table
+            lab = lab.astype(np.intp, copy=False)
+            counts = np.bincount(lab, minlength=top + 1)
+            ids = np.flatnonzero(counts)
+            if len(ids) == top:  # ids 1..top: no renumbering
+                inverse = lab - 1
+            else:
+                lookup = np.zeros(top + 1, dtype=np.intp)
+                lookup[ids] = np.arange(len(ids))
+                inverse = lookup[lab]
+            self._area = counts[ids]
+        else:
+            ids, inverse = np.unique(lab, return_inverse=True)
+        self.ids = ids.astype(np.int64, copy=False)
+        self.inverse = inverse
+        self.n = len(ids)
+
+    def _sum(self, weights):
+        return np.bincount(self.inverse, weights, minlength=self.n)
+
+    @cached_property
+    def num_pixels(self):
+        if hasattr(self, "_area"):
+            return self._area.astype(np.int64, copy=False)
+        return np.bincount(self.inverse, minlength=self.n).astype(np.int64)
+
+    @cached_property
+    def coords(self):
+        return np.unravel_index(self.index, self.shape)
+
+    @cached_property
+    def centroid(self):
+        area = self.num_pixels
+        return [self._sum(c) / area for c in self.coords]
+
+    @cached_property
+    def _sorted(self):
+        """Order of the object pixels grouped by object, and group starts."""
+        order = np.argsort(self.inverse, kind="stable")
+        starts = np.zeros(self.n, dtype=np.intp)
+        np.cumsum(self.num_pixels[:-1], out=starts[1:])
+        return order, starts
+
+    def _reduce(self, ufunc, values):
+        order, starts = self._sorted
+        return ufunc.reduceat(values[order], starts)
+
+    @cached_property
+    def bbox(self):
+        """Start (inclusive) and stop (exclusive) of each axis, as regionprops."""
+        if self.n == 0:
+            return [np.zeros(0, np.int64)] * (2 * self.ndim)
+        starts = [self._reduce(np.minimum, c) for c in self.coords]
+        stops = [self._reduce(np.maximum, c) + 1 for c in self.coords]
+        return [a.astype(np.int64, copy=False) for a in (*starts, *stops)]
+
+    @cached_property
+    def values(self):
+        return self.image.reshape(-1)[self.index]
+
+    @cached_property
+    def intensity_mean(self):
+        return self._sum(self.values.astype(np.float64)) / self.num_pixels
+
+    @cached_property
+    def inertia_eigvals(self):
+        """Eigenvalues of the 2D inertia tensor, larger first, clipped at 0."""
+        rows, cols = self.coords
+        cy, cx = self.centroid
+        dr = rows - cy[self.inverse]
+        dc = cols - cx[self.inverse]
+        area = self.num_pixels
+        a = self._sum(dc * dc) / area  # mu02 / mu00
+        c = self._sum(dr * dr) / area  # mu20 / mu00
+        b = -self._sum(dr * dc) / area  # -mu11 / mu00
+        half_trace = (a + c) / 2
+        root = np.hypot((a - c) / 2, b)
+        return np.maximum(half_trace + root, 0), np.maximum(half_trace - root, 0)
+
+    def column(self, name):
+        """The values of one fast property, a list of arrays (one per column)."""
+        if self.n == 0:
+            width = {"centroid": self.ndim, "bbox": 2 * self.ndim}.get(name, 1)
+            return [np.zeros(0, np.int64)] * width
+        if name == "label":
+            return [self.ids]
+        if name == "num_pixels":
+            return [self.num_pixels]
+        if name == "area":
+            return [self.num_pixels.astype(np.float64)]
+        if name == "centroid":
+            return self.centroid
+        if name == "bbox":
+            return self.bbox
+        if name in ("area_bbox", "extent"):
+            box = self.bbox
+            extents = [box[k + self.ndim] - box[k] for k in range(self.ndim)]
+            area_bbox = np.prod(extents, axis=0).astype(np.float64)
+            if name == "area_bbox":
+                return [area_bbox]
+            return [self.num_pixels / area_bbox]
+        if name == "equivalent_diameter_area":
+            area = self.num_pixels.astype(np.float64)
+            return [(2 * self.ndim * area / np.pi) ** (1 / self.ndim)]
+        if name == "intensity_mean":
+            return [self.intensity_mean]
+        if name == "intensity_std":
+            deviation = self.values - self.intensity_mean[self.inverse]
+            return [np.sqrt(self._sum(deviation * deviation) / self.num_pixels)]
+        if name == "intensity_min":
+            return [self._reduce(np.minimum, self.values).astype(np.float64)]
+        if name == "intensity_max":
+            return [self._reduce(np.maximum, self.values).astype(np.float64)]
+        if name == "intensity_median":
+            # sorted by object, then by value within each object
+            order = np.lexsort((self.values, self.inverse))
+            ordered = self.values[order]
+            starts = self._sorted[1]
+            size = self.num_pixels
+            low = ordered[starts + (size - 1) // 2].astype(np.float64)
+            high = ordered[starts + size // 2].astype(np.float64)
+            return [(low + high) / 2]
+        l1, l2 = self.inertia_eigvals
+        if name == "axis_major_length":
+            return [4 * np.sqrt(l1)]
+        if name == "axis_minor_length":
+            return [4 * np.sqrt(l2)]
+        # eccentricity, 0 for objects whose inertia is 0 (single pixels)
+        ratio = np.divide(l2, l1, out=np.ones_like(l1), where=l1 > 0)
+        return [np.sqrt(1 - ratio)]
+
+
+def _column_names(name, width):
+    if name in ("centroid", "bbox") or width > 1:
+        return [f"{name}-{k}" for k in range(width)]
+    return [name]
+
+
+def _measure(labels, image, properties, caller, *, index=None):
+    """The properties of each object of one label image, as a dict of columns.
+
+    Column names and dtypes are those of ``regionprops_table``; objects are
+    the distinct nonzero ids of ``labels``, in increasing order.
+    """
+    if labels.ndim != 2:
+        flat_only = sorted(set(properties) & _PROPERTIES_2D_ONLY)
+        if flat_only:
+            where = "" if index is None else f" (image {index} of the batch)"
+            raise ValueError(
+                f"{caller}: properties {flat_only} are defined for 2D images only; "
+                f"got a {labels.ndim}D image of shape {labels.shape}{where}. The "
+                f"2D-only properties are {sorted(_PROPERTIES_2D_ONLY)}."
+            )
+    fast = _FAST_PROPERTIES | (_FAST_PROPERTIES_2D if labels.ndim == 2 else set())
+    slow = [name for name in properties if name not in fast]
+    regions = _Regions(labels, image)
+    table = {}
+    if slow:
+        from skimage.measure import regionprops_table
+
+        if regions.n and regions.ids[-1] > 2 * regions.n + 1024:
+            # regionprops allocates per id up to the largest: renumber 1..n
+            dense = np.zeros(labels.shape, dtype=_kernels.label_dtype(regions.n))
+            dense.reshape(-1)[regions.index] = regions.inverse + 1
+            labels = dense
+        try:
+            table = regionprops_table(labels, image, properties=slow)
+        except ValueError as error:  # convex hulls of flat 3D objects
+            raise ValueError(
+                f"{caller}: scikit-image could not measure {slow} on a "
+                f"{labels.ndim}D image: {error} (convex-hull properties fail on "
+                f"3D objects that lie in one plane)."
+            ) from error
+    columns = {}
+    for name in properties:
+        if name in fast:
+            values = regions.column(name)
+            dtype = _COLUMN_DTYPES[name]
+            for key, value in zip(_column_names(name, len(values)), values):
+                columns[key] = np.asarray(value, dtype=dtype)
+        else:
+            for key, value in table.items():
+                if key == name or key.startswith(name + "-"):
+                    columns[key] = value
+    return columns
+
+
+def _as_labels(objects, caller, connectivity):
+    """A mask or label image as a label image (masks: connected components)."""
+    objects, is_labels = as_objects(objects, caller, connectivity)
+    if is_labels:
+        return objects
+    return _kernels.label_mask(objects, connectivity)[0]
+
+
+def _reject_dask(X, caller):
+    if hasattr(X, "__dask_graph__"):
+        raise TypeError(
+            f"{caller} does not accept dask arrays; call .compute() on the batch "
+            f"first (the result holds one row per object or per image)."
+        )
+
+
+def _caller(name):
+    """An object that stands for a function in batch validation messages."""
+    return type(name, (), {"image_shape": None})()
+
+
+# --- per-object table ------------------------------------------------------------
+
+
+def region_table(
+    labels,
+    images=None,
+    properties=("label", "area", "centroid", "bbox"),
+    *,
+    connectivity=None,
+):
+    """Measure every object of a batch: one row per object, as a DataFrame.
+
+    The table of ``skimage.measure.regionprops_table`` for each image of the
+    batch, stacked, with an ``image`` column giving the position of the
+    image in the batch.
+
+    Parameters
+    ----------
+    labels : ndarray of shape (n_images, *spatial) or list of ndarray
+        Label images (integers: 0 is the background, each other id one
+        object) or masks (bool, or float read as its nonzero pixels: each
+        connected component is one object), 2D or 3D, such as the output
+        of a segmentation pipeline.
+    images : ndarray of shape (n_images, *spatial), list of ndarray or None, \
+            default=None
+        Intensity images of the same shapes as ``labels``, needed by the
+        intensity properties (``"intensity_mean"``, ...).
+    properties : tuple of str, default=("label", "area", "centroid", "bbox")
+        Names of ``regionprops`` properties, current names only (such as
+        ``"intensity_mean"`` and ``"area_filled"``, not the deprecated
+        ``"mean_intensity"`` and ``"filled_area"``).  Properties with several
+        values (``"centroid"``, ``"bbox"``, ``"moments_hu"``, ...) give one
+        column each, named as ``regionprops_table`` names them
+        (``"centroid-0"``, ``"centroid-1"``, ...).  Properties whose values
+        are arrays of varying size (``"coords"``, ``"image"``, ...) are not
+        accepted.
+    connectivity : int or None, default=None
+        Which neighbours join pixels of a mask into one object, as in
+        ``skimage.measure.label``: 1 for face neighbours only, up to the
+        number of dimensions; None means full connectivity.  Only used for
+        masks.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        One row per object, image after image, objects in increasing id;
+        the column ``image`` (int64) then the columns of the properties, of
+        the dtypes ``regionprops_table`` gives.
+
+    Raises
+    ------
+    ImportError
+        When pandas is not installed (``pip install 'sksegment[pandas]'``).
+
+    See Also
+    --------
+    RegionFeatures : The properties aggregated per image, inside a pipeline.
+    skimage.measure.regionprops_table : The table of one image.
+
+    Notes
+    -----
+    ``"label"``, ``"area"``, ``"num_pixels"``, ``"area_bbox"``,
+    ``"extent"``, ``"equivalent_diameter_area"``, ``"centroid"``,
+    ``"bbox"``, ``"intensity_mean"``, ``"intensity_std"``,
+    ``"intensity_min"``, ``"intensity_max"``, ``"intensity_median"`` and,
+    in 2D, ``"eccentricity"``, ``"axis_major_length"`` and
+    ``"axis_minor_length"`` are computed for all objects of an image at once
+    from their pixels, in float64; they equal ``regionprops_table``'s
+    values up to floating-point rounding.  The other properties are
+    measured by ``regionprops_table`` itself.  Pixel spacing is 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksegment.features import region_table
+    >>> labels = np.array([[[1, 1, 0, 0],
+    ...                     [1, 1, 0, 2]],
+    ...                    [[0, 0, 0, 0],
+    ...                     [0, 3, 3, 0]]])
+    >>> images = 10 * labels
+    >>> region_table(labels, images, properties=("label", "area", "intensity_mean"))
+       image  label  area  intensity_mean
+    0      0      1   4.0            10.0
+    1      0      2   1.0            20.0
+    2      1      3   2.0            30.0
+    """
+    pd = import_optional("pandas", "region_table")
+    caller = "region_table"
+    properties = _check_names(caller, "properties", properties, _TABLE_PROPERTIES)
+    if connectivity is not None and (
+        isinstance(connectivity, bool)
+        or not isinstance(connectivity, Integral)
+        or not 1 <= connectivity <= 3
+    ):
+        raise InvalidParameterError(
+            f"The 'connectivity' parameter of {caller} must be None or an int in "
+            f"[1, 3]; got {connectivity!r}."
+        )
+    _reject_dask(labels, caller)
+    _reject_dask(images, caller)
+    batch = validate_batch(_caller(caller), labels, reset=False)
+    needs_images = sorted(set(properties) & _INTENSITY_PROPERTIES)
+    if images is None:
+        if needs_images:
+            raise ValueError(
+                f"{caller}: properties {needs_images} need intensity images; "
+                f"pass images=..."
+            )
+        intensities = [None] * len(batch)
+    else:
+        intensities = validate_batch(_caller(caller), images, reset=False).images
+        if len(intensities) != len(batch):
+            raise ValueError(
+                f"{caller}: got {len(batch)} label images but {len(intensities)} "
+                f"intensity images."
+            )
+        for i, (lab, image) in enumerate(zip(batch.images, intensities)):
+            if lab.shape != image.shape:
+                raise ValueError(
+                    f"{caller}: label image {i} has shape {lab.shape} but its "
+                    f"intensity image has shape {image.shape}."
+                )
+    tables = []
+    for i, (objects, image) in enumerate(zip(batch.images, intensities)):
+        labels_i = _as_labels(objects, caller, connectivity)
+        columns = _measure(labels_i, image, properties, caller, index=i)
+        n = len(next(iter(columns.values())))
+        tables.append({"image": np.full(n, i, dtype=np.int64), **columns})
+    if any(table.keys() != tables[0].keys() for table in tables):
+        # 2D and 3D images together: columns such as centroid-2 differ
+        frames = [pd.DataFrame(table) for table in tables]
+        return pd.concat(frames, ignore_index=True)
+    return pd.DataFrame(
+        {key: np.concatenate([table[key] for table in tables]) for key in tables[0]}
+    )
+
+
+# --- per-image features ---------------------------------------------------------
+
+
+class RegionFeatures(ImageStepMixin, TransformerMixin, BaseEstimator):
+    """Segment images, measure their objects and aggregate per image.
+
+    A meta-transformer that turns a batch of images into a feature matrix,
+    one row per image, for a classifier or regressor that follows it in a
+    pipeline.  ``fit`` clones and fits ``segmenter``; ``transform`` segments
+    the images with it, measures the ``properties`` of every object (on the
+    original images for intensity properties) and aggregates them per image:
+    the number of objects, and the ``aggregations`` of each property.  The
+    segmenter's parameters are nested parameters of this step, so a grid
+    search over a whole pipeline tunes the segmentation for the downstream
+    task (``"regionfeatures__segmenter__otsuthresholder__threshold"``).
+
+    Parameters
+    ----------
+    segmenter : estimator
+        Turns a batch of images into a batch of label images or masks of the
+        same shapes, with ``fit`` and ``transform``: typically a pipeline of
+        sksegment steps such as ``sks.make_pipeline(sks.OtsuThresholder(),
+        sks.MorphCloser(), sks.BorderClearer(), sks.ComponentLabeler(),
+        sks.AreaFilter(min_area=50))``.  Its output is read as in
+        :class:`ComponentLabeler`: an integer image is a label image (each
+        nonzero id one object), a mask (bool, or float read as its nonzero
+        pixels) has its connected components labeled.  Required: there is no
+        default segmentation.
+    properties : tuple of str, default=("area", "eccentricity", \
+            "intensity_mean")
+        Scalar properties of ``skimage.measure.regionprops`` to measure, by
+        their current names: ``"area"``, ``"area_bbox"``, ``"area_convex"``,
+        ``"area_filled"``, ``"axis_major_length"``, ``"axis_minor_length"``,
+        ``"eccentricity"``, ``"equivalent_diameter_area"``,
+        ``"euler_number"``, ``"extent"``, ``"feret_diameter_max"``,
+        ``"intensity_max"``, ``"intensity_mean"``, ``"intensity_median"``,
+        ``"intensity_min"``, ``"intensity_std"``, ``"num_pixels"``,
+        ``"orientation"``, ``"perimeter"``, ``"perimeter_crofton"``,
+        ``"solidity"``.  ``"eccentricity"``, ``"orientation"``,
+        ``"perimeter"`` and ``"perimeter_crofton"`` are defined for 2D
+        images only.  May be empty when ``aggregations`` has ``"count"``.
+    aggregations : tuple of str, default=("count", "mean", "std", "min", \
+            "max")
+        How the objects of an image are summarised: ``"count"`` is one
+        feature, the number of objects; ``"sum"``, ``"mean"``, ``"std"``
+        (population standard deviation, ``ddof=0``: 0 for a single object),
+        ``"min"``, ``"max"`` and ``"median"`` apply to each property.
+    fill_value : float, default=0.0
+        The value of every aggregate but ``"count"`` for an image without
+        objects (whose count is 0).  0 suits every estimator and, with the
+        count feature, lets trees tell empty images apart; ``numpy.nan`` is
+        the honest value, for estimators that handle missing values (such
+        as ``HistGradientBoostingClassifier``).
+    connectivity : int or None, default=None
+        Which neighbours join pixels of a mask into one object, as in
+        ``skimage.measure.label``: 1 for face neighbours only, up to the
+        number of dimensions; None means full connectivity.  Only used when
+        the segmenter gives masks.
+    image_shape : tuple of int or None, default=None
+        When set, ``X`` may be a 2D array of flattened images, one per row,
+        each of this shape (one entry may be -1).
+    n_jobs : int or None, default=None
+        Number of threads measuring the images of a batch; None means 1, -1
+        means all cores.  The result does not depend on it.  The
+        segmenter's steps have their own ``n_jobs``.
+
+    Attributes
+    ----------
+    segmenter_ : estimator
+        The fitted clone of ``segmenter``.
+    n_features_in_ : int
+        Number of values per row; only set when fitted on flattened images.
+
+    See Also
+    --------
+    region_table : The measurements themselves, one row per object.
+    skimage.measure.regionprops : The properties and their definitions.
+
+    Notes
+    -----
+    The features are, in order: ``"count"`` (when in ``aggregations``),
+    then for each property its aggregates in the order of
+    ``aggregations``, named ``"<property>_<aggregation>"`` (``"area_mean"``,
+    ``"area_std"``, ...); ``get_feature_names_out`` gives the names and
+    ``set_output(transform="pandas")`` makes ``transform`` return a
+    DataFrame with them.  The output is always a float64 array of shape
+    ``(n_images, n_features)``, whatever the container of ``X``.
+
+    ``y`` is not passed to the segmenter: it is the target of the estimator
+    that follows, not a segmentation.  Objects are the distinct nonzero ids
+    of the segmenter's output; properties are measured as ``regionprops``
+    does (see :func:`region_table` for the ones computed here, equal up to
+    floating-point rounding).  A property whose value is NaN for an object
+    makes that image's aggregates of it NaN.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import sksegment as sks
+    >>> from sksegment.features import RegionFeatures
+    >>> images = np.zeros((2, 6, 8), dtype=np.uint8)
+    >>> images[0, 1:3, 1:3] = 200
+    >>> images[0, 3:5, 4:7] = 100
+    >>> images[1, 2:4, 2:6] = 150
+    >>> features = RegionFeatures(
+    ...     sks.make_pipeline(sks.OtsuThresholder(), sks.ComponentLabeler()),
+    ...     properties=("area", "intensity_mean"),
+    ...     aggregations=("count", "mean", "max"),
+    ... )
+    >>> features.fit_transform(images)
+    array([[  2.,   5.,   6., 150., 200.],
+           [  1.,   8.,   8., 150., 150.]])
+    >>> features.get_feature_names_out()
+    array(['count', 'area_mean', 'area_max', 'intensity_mean_mean',
+           'intensity_mean_max'], dtype=object)
+    """
+
+    _parameter_constraints = {
+        **ImageStepMixin._parameter_constraints,
+        "segmenter": [HasMethods(["fit", "transform"])],
+        "properties": [list, tuple],
+        "aggregations": [list, tuple],
+        "fill_value": [Real],
+        "connectivity": [None, Interval(Integral, 1, 3, closed="both")],
+    }
+
+    def __init__(
+        self,
+        segmenter,
+        *,
+        properties=("area", "eccentricity", "intensity_mean"),
+        aggregations=("count", "mean", "std", "min", "max"),
+        fill_value=0.0,
+        connectivity=None,
+        image_shape=None,
+        n_jobs=None,
+    ):
+        self.segmenter = segmenter
+        self.properties = properties
+        self.aggregations = aggregations
+        self.fill_value = fill_value
+        self.connectivity = connectivity
+        self.image_shape = image_shape
+        self.n_jobs = n_jobs
+
+    def _check_params(self):
+        caller = type(self).__name__
+        properties = _check_names(
+            caller, "properties", self.properties, _SCALAR_PROPERTIES, allow_empty=True
+        )
+        aggregations = _check_names(
+            caller, "aggregations", self.aggregations, _AGGREGATIONS
+        )
+        if not properties and "count" not in aggregations:
+            raise InvalidParameterError(
+                f"{caller} has no features to give: properties is empty and "
+                f"aggregations={aggregations!r} has no 'count'."
+            )
+        return properties, aggregations
+
+    def _feature_names(self):
+        properties, aggregations = self._check_params()
+        names = ["count"] if "count" in aggregations else []
+        names += [
+            f"{prop}_{agg}"
+            for prop in properties
+            for agg in aggregations
+            if agg != "count"
+        ]
+        return names
+
+    def _validate_batch(self, X, *, reset):
+        _reject_dask(X, type(self).__name__)
+        return super()._validate_batch(X, reset=reset)
+
+    def _segmenter_input(self, X, batch):
+        """The batch as the segmenter takes it: images, not flattened rows."""
+        if batch.kind == "list":
+            return batch.images
+        if batch.kind == "flat":
+            return np.stack(batch.images)
+        return np.asarray(X)
+
+    def _features(self, batch, segmented):
+        """The feature matrix of the images of ``batch`` from their segmentation."""
+        caller = type(self).__name__
+        properties, aggregations = self._check_params()
+        if len(segmented) != len(batch):
+            raise ValueError(
+                f"{caller}: the segmenter gave {len(segmented)} results for "
+                f"{len(batch)} images; it must give one label image or mask per "
+                f"image."
+            )
+        reductions = [_AGGREGATE[agg] for agg in aggregations if agg != "count"]
+        count = "count" in aggregations
+        n_features = count + len(properties) * len(reductions)
+
+        def one(i):
+            image = batch.images[i]
+            objects = np.asarray(segmented[i])
+            if objects.shape != image.shape or objects.dtype.kind not in "biuf":
+                raise ValueError(
+                    f"{caller}: the segmenter gave an array of shape "
+                    f"{objects.shape} and dtype {objects.dtype} for image {i} of "
+                    f"shape {image.shape}; it must give a label image or mask of "
+                    f"the image's shape (end it with a step such as "
+                    f"ComponentLabeler)."
+                )
+            labels = _as_labels(objects, caller, self.connectivity)
+            columns = _measure(labels, image, properties, caller, index=i)
+            row = np.full(n_features, self.fill_value, dtype=np.float64)
+            n = len(next(iter(columns.values()))) if columns else _count(labels)
+            if count:
+                row[0] = n
+            if n:
+                values = [np.asarray(columns[p], dtype=np.float64) for p in properties]
+                row[count:] = [f(v) for v in values for f in reductions]
+            return row
+
+        rows = _run(one, range(len(batch)), self.n_jobs)
+        return np.array(rows, dtype=np.float64).reshape(len(batch), n_features)
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y=None):
+        """Clone and fit the segmenter on the images.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_images, *spatial) or list of ndarray
+            The batch of images.
+        y : array-like of shape (n_images,) or None, default=None
+            Ignored (not passed to the segmenter); present for pipelines.
+
+        Returns
+        -------
+        self : object
+            The fitted step.
+        """
+        self._check_params()
+        batch = self._validate_batch(X, reset=True)
+        self.segmenter_ = clone(self.segmenter).fit(self._segmenter_input(X, batch))
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit_transform(self, X, y=None):
+        """Fit the segmenter and give the features of ``X``, segmenting it once.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_images, *spatial) or list of ndarray
+            The batch of images.
+        y : array-like of shape (n_images,) or None, default=None
+            Ignored (not passed to the segmenter); present for pipelines.
+
+        Returns
+        -------
+        features : ndarray of shape (n_images, n_features), dtype float64
+            The features of each image.
+        """
+        self._check_params()
+        batch = self._validate_batch(X, reset=True)
+        self.segmenter_ = clone(self.segmenter)
+        segmented = self.segmenter_.fit_transform(self._segmenter_input(X, batch))
+        return self._features(batch, segmented)
+
+    def transform(self, X):
+        """Segment the images, measure their objects and aggregate per image.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_images, *spatial) or list of ndarray
+            The batch of images; it is never modified.
+
+        Returns
+        -------
+        features : ndarray of shape (n_images, n_features), dtype float64
+            The features of each image, named by ``get_feature_names_out``.
+        """
+        self._check_ready()
+        batch = self._validate_batch(X, reset=False)
+        segmented = self.segmenter_.transform(self._segmenter_input(X, batch))
+        return self._features(batch, segmented)
+
+    def get_feature_names_out(self, input_features=None):
+        """Get the names of the features, in the order of ``transform``'s columns.
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored: the features are measured on images, not derived from
+            input columns.  Present for pipelines.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            ``"count"`` then ``"<property>_<aggregation>"``, in the order of
+            the columns of ``transform``'s output.
+        """
+        check_is_fitted(self)
+        return np.asarray(self._feature_names(), dtype=object)
+
+
+def _count(labels):
+    return _kernels.count_labels(labels)
