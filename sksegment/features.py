@@ -391,12 +391,12 @@ def region_table(
 
     Parameters
     ----------
-    labels : ndarray of shape (n_images, *spatial) or list of ndarray
+    labels : ndarray of shape (n_images, ...) or list of ndarray
         Label images (integers: 0 is the background, each other id one
         object) or masks (bool, or float read as its nonzero pixels: each
         connected component is one object), 2D or 3D, such as the output
         of a segmentation pipeline.
-    images : ndarray of shape (n_images, *spatial), list of ndarray or None, \
+    images : ndarray of shape (n_images, ...), list of ndarray or None, \
             default=None
         Intensity images of the same shapes as ``labels``, needed by the
         intensity properties (``"intensity_mean"``, ...).
@@ -738,7 +738,7 @@ class RegionFeatures(ImageStepMixin, TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : ndarray of shape (n_images, *spatial) or list of ndarray
+        X : ndarray of shape (n_images, ...) or list of ndarray
             The batch of images.
         y : array-like of shape (n_images,) or None, default=None
             Ignored (not passed to the segmenter); present for pipelines.
@@ -759,7 +759,7 @@ class RegionFeatures(ImageStepMixin, TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : ndarray of shape (n_images, *spatial) or list of ndarray
+        X : ndarray of shape (n_images, ...) or list of ndarray
             The batch of images.
         y : array-like of shape (n_images,) or None, default=None
             Ignored (not passed to the segmenter); present for pipelines.
@@ -780,7 +780,7 @@ class RegionFeatures(ImageStepMixin, TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : ndarray of shape (n_images, *spatial) or list of ndarray
+        X : ndarray of shape (n_images, ...) or list of ndarray
             The batch of images; it is never modified.
 
         Returns
