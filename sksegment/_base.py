@@ -92,6 +92,12 @@ class ImageTransformer(ImageStepMixin, TransformerMixin, BaseEstimator):
     ``fit`` validates the parameters and the batch, then calls
     ``_fit(batch)``; ``transform`` validates the batch and maps
     ``_transform_image`` (one image in, one image out) over it.
+
+    For a dask array, the map is lazy: chunks holding whole images run
+    ``_transform_image``; a step that can work on images split into chunks
+    defines ``_dask_transform(batch)`` returning the lazy result (or None when
+    its parameters do not allow it), and ``_fit`` checks ``batch.kind ==
+    "dask"`` when it can learn by reducing over chunks.
     """
 
     def _fit(self, batch):
@@ -107,7 +113,7 @@ class ImageTransformer(ImageStepMixin, TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : ndarray of shape (n_images, ...) or list of ndarray
+        X : ndarray of shape (n_images, ...), list of ndarray or dask array
             The batch of images.
         y : None
             Ignored; present for compatibility with pipelines.
@@ -127,15 +133,16 @@ class ImageTransformer(ImageStepMixin, TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : ndarray of shape (n_images, ...) or list of ndarray
+        X : ndarray of shape (n_images, ...), list of ndarray or dask array
             The batch of images.
         y : None
             Ignored; present for compatibility with pipelines.
 
         Returns
         -------
-        Xt : ndarray or list of ndarray
-            The transformed batch, in the container kind of ``X``.
+        Xt : ndarray, list of ndarray or dask array
+            The transformed batch, in the container kind of ``X`` (lazy for
+            a dask array).
         """
         self._check_params()
         batch = self._validate_batch(X, reset=True)
@@ -147,14 +154,14 @@ class ImageTransformer(ImageStepMixin, TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : ndarray of shape (n_images, ...) or list of ndarray
+        X : ndarray of shape (n_images, ...), list of ndarray or dask array
             The batch of images.
 
         Returns
         -------
-        Xt : ndarray or list of ndarray
-            The transformed batch, in the container kind of ``X``; the input is
-            never modified.
+        Xt : ndarray, list of ndarray or dask array
+            The transformed batch, in the container kind of ``X`` (lazy for
+            a dask array); the input is never modified.
         """
         self._check_ready()
         batch = self._validate_batch(X, reset=False)

@@ -12,11 +12,16 @@ back in the same kind:
 ``"flat"``
     a 2D array of flattened images, one per row, read with the step's
     ``image_shape``; the result is flattened the same way.
+``"dask"``
+    a dask array ``(n_images, ...)``; the result is a lazy dask array
+    (``sksegment._dask.DaskBatch``).  Chunks holding whole images are
+    processed by the in-memory code; steps that can work on images split
+    into chunks say how in a dask hook.  Checks that need the pixels (NaN,
+    negative label ids) are done per chunk when it is computed.
 
 Steps only say what they do to one image (a function of one ndarray); this
 module validates the batch, runs that function over the images (in threads
-when ``n_jobs`` asks for it) and wraps the results.  A new container kind (a
-lazy dask array) is added here, not in the steps.
+when ``n_jobs`` asks for it) and wraps the results.
 """
 
 import os
@@ -183,7 +188,7 @@ def validate_batch(estimator, X, *, reset, finite=True):
     estimator : estimator
         The step; its class name is used in messages and its ``image_shape``
         says whether ``X`` holds flattened images.
-    X : ndarray, list or tuple
+    X : ndarray, list, tuple or dask array
         The batch.
     reset : bool
         In flattened mode, whether to record ``n_features_in_`` (in ``fit``)
@@ -193,14 +198,17 @@ def validate_batch(estimator, X, *, reset, finite=True):
 
     Returns
     -------
-    batch : ImageBatch
+    batch : ImageBatch or sksegment._dask.DaskBatch
     """
     step = type(estimator).__name__
     image_shape = getattr(estimator, "image_shape", None)
     if hasattr(X, "__dask_graph__"):
-        raise TypeError(
-            f"{step} does not accept dask arrays yet; call .compute() on X first."
-        )
+        # dask is only imported for dask input: the base install does not need it
+        from sksegment._dask import validate_dask_batch
+
+        if reset and hasattr(estimator, "n_features_in_"):
+            del estimator.n_features_in_
+        return validate_dask_batch(estimator, X, finite=finite)
     if image_shape is not None:
         X = validate_data(
             estimator,

@@ -53,6 +53,10 @@ class ObjectCounter(ImageStepMixin, RegressorMixin, BaseEstimator):
     and ``y`` (when given), and ``predict`` works unfitted.  ``score`` is the
     coefficient of determination R², as for every scikit-learn regressor.
 
+    On a dask array ``(n_images, ...)`` ``predict`` returns a lazy 1D dask
+    array of counts; masks split into chunks are counted with their objects
+    joined across chunks, label images by their distinct ids.
+
     Examples
     --------
     >>> import numpy as np
@@ -106,10 +110,10 @@ class ObjectCounter(ImageStepMixin, RegressorMixin, BaseEstimator):
             return self
         if isinstance(y, (list, tuple)) or getattr(y, "ndim", 1) > 2:
             # true label images (scored by a segmentation scorer): not used
-            check_consistent_length(batch.images, y)
+            check_consistent_length(np.empty(len(batch)), y)
             return self
         y = column_or_1d(check_array(y, ensure_2d=False, input_name="y"), warn=True)
-        check_consistent_length(batch.images, y)
+        check_consistent_length(np.empty(len(batch)), y)
         return self
 
     def _count(self, image, out=None):
@@ -123,14 +127,26 @@ class ObjectCounter(ImageStepMixin, RegressorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : ndarray of shape (n_images, ...) or list of ndarray
+        X : ndarray of shape (n_images, ...), list of ndarray or dask array
             Masks or label images.
 
         Returns
         -------
         counts : ndarray of shape (n_images,), dtype int64
-            Number of objects in each image.
+            Number of objects in each image; a lazy dask array for a dask
+            ``X``.
         """
         self._check_ready()
         batch = self._validate_batch(X, reset=False)
-        return np.asarray(batch.map(self._count, n_jobs=self.n_jobs), dtype=np.int64)
+        counts = batch.map(self._count, n_jobs=self.n_jobs)
+        if batch.kind == "dask":  # a lazy 1D dask array
+            return counts.astype(np.int64)
+        return np.asarray(counts, dtype=np.int64)
+
+    def _dask_count(self, batch):
+        """Counts of masks chunked within images: objects joined across chunks."""
+        from sksegment._dask import global_ids, global_objects, reads_labels
+
+        if reads_labels(batch):
+            return global_ids(batch, "count")[1]
+        return global_objects(batch, self.connectivity, "label")[1]

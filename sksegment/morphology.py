@@ -72,6 +72,23 @@ class _MaskMorphology(ImageTransformer):
     def _apply(self, mask, out):  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def _dask_transform(self, batch):
+        """Masks chunked within images: ``map_overlap``, exact at every chunking.
+
+        A closing or an opening changes a pixel from the pixels within twice
+        the footprint's radius (a dilation then an erosion, or the reverse),
+        so each chunk is extended by that depth; at the image's own edges
+        nothing is added and the in-memory kernel applies ``mode`` there.
+        """
+        if self.mode == "wrap":
+            return None  # the opposite edge is in another chunk
+        from sksegment._dask import map_overlap
+
+        ndim = batch.array.ndim - 1
+        fp = _kernels.footprint(self.shape, self.size, ndim)
+        depth = 2 * (max(fp.shape) // 2)
+        return map_overlap(batch, self._transform_image, max(depth, 0), bool)
+
     def _transform_image(self, image, out=None):
         mask = image if image.dtype == bool else image != 0
         if self.size == 1:
@@ -129,6 +146,11 @@ class MorphCloser(_MaskMorphology):
     Input of any dtype is read as a mask: bool as is, other dtypes as their
     nonzero pixels.  The output is a bool mask.  The step learns nothing:
     ``fit`` only validates, and ``transform`` works unfitted.
+
+    A dask array ``(n_images, ...)`` gives a lazy dask array; images split into
+    chunks are processed with ``map_overlap`` extended by twice the footprint's
+    radius, which makes the closing exact for every chunking and every ``mode``
+    but ``"wrap"`` (which raises ``NotImplementedError``: rechunk along images).
 
     Examples
     --------
@@ -211,6 +233,11 @@ class MorphOpener(_MaskMorphology):
     An even ``size`` is padded at its start to an odd one, as scikit-image
     pads it, so the erosion and the dilation shift the mask in opposite
     directions and the opening stays in place.
+
+    A dask array ``(n_images, ...)`` gives a lazy dask array; images split into
+    chunks are processed with ``map_overlap`` extended by twice the footprint's
+    radius, which makes the opening exact for every chunking and every ``mode``
+    but ``"wrap"`` (which raises ``NotImplementedError``: rechunk along images).
 
     Examples
     --------

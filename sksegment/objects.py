@@ -86,6 +86,11 @@ class BorderClearer(_ObjectStep):
     has pieces elsewhere; ``clear_border`` removes only the touching piece.
     For label images whose objects are connected the two agree.
 
+    A dask array ``(n_images, ...)`` gives a lazy dask array.  Masks split into
+    chunks are cleared against each image's own border, with the objects joined
+    across chunks; label images split into chunks give int64 labels for
+    dtypes wider than int32.
+
     Examples
     --------
     >>> import numpy as np
@@ -112,6 +117,22 @@ class BorderClearer(_ObjectStep):
         self.connectivity = connectivity
         self.image_shape = image_shape
         self.n_jobs = n_jobs
+
+    def _dask_transform(self, batch):
+        """Masks chunked within images: objects joined across chunks."""
+        from sksegment._dask import global_ids, global_objects, reads_labels
+
+        if self.buffer_size >= min(batch.array.shape[1:]):
+            raise ValueError(
+                f"BorderClearer: buffer_size={self.buffer_size} must be smaller than "
+                "every image dimension; got images of shape "
+                f"{batch.array.shape[1:]}."
+            )
+        if reads_labels(batch):
+            return global_ids(batch, "clear", buffer_size=self.buffer_size)[0]
+        return global_objects(
+            batch, self.connectivity, "clear", buffer_size=self.buffer_size
+        )[0]
 
     def _transform_image(self, image, out=None):
         objects, is_labels = self._objects(image)
@@ -160,6 +181,12 @@ class ComponentLabeler(_ObjectStep):
     each connected piece of each id becomes an object, and touching objects
     with different ids stay apart.
 
+    A dask array ``(n_images, ...)`` gives a lazy dask array.  Masks split into
+    chunks are labeled globally: each chunk by the fast kernel, the labels
+    joined across chunk faces and renumbered in raster order, so the result
+    equals the in-memory one for every chunking; label images likewise, the
+    pieces of each id joined across chunks.
+
     Examples
     --------
     >>> import numpy as np
@@ -182,6 +209,12 @@ class ComponentLabeler(_ObjectStep):
         self.connectivity = connectivity
         self.image_shape = image_shape
         self.n_jobs = n_jobs
+
+    def _dask_transform(self, batch):
+        """Masks chunked within images: labeled globally, ids a permutation."""
+        from sksegment._dask import global_objects
+
+        return global_objects(batch, self.connectivity, "label")[0]
 
     def _transform_image(self, image, out=None):
         objects, is_labels = self._objects(image)
@@ -231,6 +264,10 @@ class AreaFilter(_ObjectStep):
     (int32 unless more objects need int64).  The area of an id of a label
     image is its number of pixels, wherever they lie.
 
+    A dask array ``(n_images, ...)`` gives a lazy dask array.  Masks split into
+    chunks are filtered on the global areas of the objects joined across
+    chunks, label images on the pixel counts of their ids summed over chunks.
+
     Examples
     --------
     >>> import numpy as np
@@ -276,6 +313,22 @@ class AreaFilter(_ObjectStep):
                 f"AreaFilter: min_area={self.min_area} is larger than "
                 f"max_area={self.max_area}; no object could be kept."
             )
+
+    def _dask_transform(self, batch):
+        """Masks chunked within images: areas of objects joined across chunks."""
+        from sksegment._dask import global_ids, global_objects, reads_labels
+
+        if reads_labels(batch):
+            return global_ids(
+                batch, "area", min_area=self.min_area, max_area=self.max_area
+            )[0]
+        return global_objects(
+            batch,
+            self.connectivity,
+            "area",
+            min_area=self.min_area,
+            max_area=self.max_area,
+        )[0]
 
     def _transform_image(self, image, out=None):
         objects, is_labels = self._objects(image)

@@ -220,14 +220,48 @@ class _GlobalThresholder(ImageTransformer):
             self.threshold_ = self.threshold
         elif self.scope == "image":
             self.threshold_ = None
+        elif batch.kind == "dask":
+            self.threshold_ = self._learn_dask(batch)
         else:
             self.threshold_ = self._learn(batch.images, "the training images are")
+
+    def _raw_threshold_dask(self, array):
+        """The threshold of a dask array's pixels, reduced chunk by chunk.
+
+        None when every pixel has one value; NotImplemented for methods that
+        need the pixels themselves.
+        """
+        return NotImplemented
+
+    def _learn_dask(self, batch):
+        from sksegment._dask import constant_value
+
+        value = self._raw_threshold_dask(batch.array)
+        if value is NotImplemented:
+            return self._learn(batch.images, "")  # raises: needs the pixels
+        if value is None:
+            value = constant_value(batch.array)
+            warn_user(
+                f"{type(self).__name__}: the training images are constant (every "
+                f"pixel is {value}); using {value} as the threshold, so such an "
+                "image is all background."
+            )
+            return value
+        return self._adjust(value)
 
     def _transform_image(self, image, out=None):
         threshold = self.threshold_
         if threshold is None:
             threshold = self._learn([image], "an image is")
         return np.greater(_intensity(image), threshold, out=out)
+
+    def _dask_transform(self, batch):
+        """Images chunked within images: elementwise, with the learned threshold."""
+        if self.threshold_ is None:
+            return None  # a threshold per image needs whole images
+        from sksegment._dask import map_elementwise
+
+        return map_elementwise(batch, self._transform_image, bool)
 
 
 class OtsuThresholder(_GlobalThresholder):
@@ -274,6 +308,11 @@ class OtsuThresholder(_GlobalThresholder):
     itself is used (as ``threshold_otsu`` does), so such an image is all
     background, and a ``UserWarning`` says so.
 
+    On a dask array ``(n_images, ...)``, ``fit`` pools the histograms of the
+    chunks (two passes: the range, then the counts) without loading the images,
+    and ``transform`` returns a lazy dask array, thresholded chunk by chunk
+    (chunks may split images, except with ``scope="image"``).
+
     Examples
     --------
     >>> import numpy as np
@@ -305,6 +344,12 @@ class OtsuThresholder(_GlobalThresholder):
 
     def _raw_threshold(self, images):
         hist = pooled_histogram(images, self.nbins)
+        return None if hist is None else threshold_otsu(hist=hist).item()
+
+    def _raw_threshold_dask(self, array):
+        from sksegment._dask import pooled_histogram as dask_histogram
+
+        hist = dask_histogram(array, self.nbins)
         return None if hist is None else threshold_otsu(hist=hist).item()
 
 
@@ -451,6 +496,12 @@ class Thresholder(_GlobalThresholder):
     CellProfiler marks pixels ``>=`` the threshold as foreground; this step,
     as scikit-image's examples, marks pixels ``>`` it.
 
+    On a dask array ``(n_images, ...)``, ``fit`` pools the histograms of the
+    chunks for the histogram methods (otsu, yen, isodata, minimum, multiotsu);
+    the other methods need the pixels in memory and raise
+    ``NotImplementedError``.  ``transform`` returns a lazy dask array,
+    thresholded chunk by chunk.
+
     Examples
     --------
     >>> import numpy as np
@@ -554,18 +605,7 @@ class Thresholder(_GlobalThresholder):
     def _raw_threshold(self, images):
         method = self.method
         if method in _HIST_METHODS or method == "multiotsu":
-            hist = pooled_histogram(images, self.nbins)
-            if hist is None:
-                return None
-            if method == "multiotsu":
-                return self._multiotsu(*hist)
-            try:
-                return _HIST_METHODS[method](hist=hist).item()
-            except RuntimeError as error:  # threshold_minimum without two peaks
-                raise ValueError(
-                    f"Thresholder(method={method!r}) found no threshold: {error}. "
-                    "Try another method or nbins."
-                ) from error
+            return self._from_histogram(pooled_histogram(images, self.nbins))
         lo, hi = _value_range(images)
         if lo == hi:
             return None
@@ -585,6 +625,28 @@ class Thresholder(_GlobalThresholder):
             self.deviation,
             self.n_deviations,
         )
+
+    def _raw_threshold_dask(self, array):
+        method = self.method
+        if method not in _HIST_METHODS and method != "multiotsu":
+            return NotImplemented
+        from sksegment._dask import pooled_histogram as dask_histogram
+
+        return self._from_histogram(dask_histogram(array, self.nbins))
+
+    def _from_histogram(self, hist):
+        method = self.method
+        if hist is None:
+            return None
+        if method == "multiotsu":
+            return self._multiotsu(*hist)
+        try:
+            return _HIST_METHODS[method](hist=hist).item()
+        except RuntimeError as error:  # threshold_minimum without two peaks
+            raise ValueError(
+                f"Thresholder(method={method!r}) found no threshold: {error}. "
+                "Try another method or nbins."
+            ) from error
 
     def _multiotsu(self, counts, centers):
         present = np.flatnonzero(counts)
@@ -758,10 +820,20 @@ default="sauvola"
         if self.clamp is None:
             self.global_threshold_ = None
             return
-        images = [_intensity(image) for image in batch.images]
-        value = Thresholder(self.guide)._raw_threshold(images)
+        if batch.kind == "dask":  # reduced over chunks, or NotImplementedError
+            from sksegment._dask import constant_value
+
+            value = Thresholder(self.guide)._raw_threshold_dask(batch.array)
+            images = batch.images if value is NotImplemented else None
+        else:
+            images = [_intensity(image) for image in batch.images]
+            value = Thresholder(self.guide)._raw_threshold(images)
         if value is None:
-            value = images[0].flat[0].item()
+            value = (
+                constant_value(batch.array)
+                if images is None
+                else images[0].flat[0].item()
+            )
             warn_user(
                 f"LocalThresholder: the training images are constant (every pixel "
                 f"is {value}); using {value} as the global threshold for clamp."

@@ -1,0 +1,226 @@
+"""Segmenting images larger than memory: sksegment on dask against dask-image.
+
+    python benchmarks/bench_dask.py [--size 8192] [--chunk 2048] [--skip-dask-image]
+        [--out-of-core [--ooc-size 32768] [--ooc-reference]]
+
+The recipe: a global Otsu threshold, a binary closing (5x5 square), labeling
+(full connectivity) and counting, on one synthetic uint8 image of
+``size x size`` pixels in ``chunk x chunk`` chunks.  Implementations, each
+run in its own process so that its peak resident memory is its own:
+
+* ``numpy``: sksegment on the image in memory (the reference counts);
+* ``sksegment-dask``: the same steps on the dask array (Otsu from a
+  histogram pooled over chunks, closing by ``map_overlap``, labels joined
+  across chunk faces), labels and counts computed in one pass;
+* ``dask-image``: the threshold found by sksegment, then
+  ``dask_image.ndmorph.binary_closing`` (persisted: labeling a lazy closing
+  recomputes it many times) and ``dask_image.ndmeasure.label`` on the same
+  chunks.
+
+The closing uses ``mode="constant"`` (outside is background), which is what
+``scipy.ndimage.binary_closing`` does, so that all counts must be identical.
+
+``--out-of-core`` also writes a 32768x32768 uint8 image (1 GiB) to a zarr
+store and segments it from there with sksegment, the labels written to zarr,
+reporting the peak resident memory.  The machine is shared: compare ratios.
+"""
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+SCALE = 16  # objects are blobs of about this many pixels across
+
+
+def _field(size, seed=0):
+    """The low-resolution random field the image is drawn from."""
+    from scipy import ndimage as ndi
+
+    rng = np.random.default_rng(seed)
+    low = ndi.gaussian_filter(rng.random((size // SCALE,) * 2), 1.5)
+    return ((low - low.min()) / (low.max() - low.min())).astype(np.float32)
+
+
+def _chunk_of(field, y0, y1, x0, x1, seed):
+    """Pixels [y0:y1, x0:x1] of the image: the field upsampled, plus noise."""
+    part = field[y0 // SCALE : -(-y1 // SCALE), x0 // SCALE : -(-x1 // SCALE)]
+    up = np.repeat(np.repeat(part, SCALE, 0), SCALE, 1)
+    up = up[y0 % SCALE : y0 % SCALE + y1 - y0, x0 % SCALE : x0 % SCALE + x1 - x0]
+    rng = np.random.default_rng([seed, y0, x0])
+    noise = rng.integers(0, 40, up.shape, dtype=np.uint8)
+    return (np.where(up > 0.6, 190, 30) + noise).astype(np.uint8)
+
+
+def dask_image_of(size, chunk):
+    import dask.array as da
+
+    field = _field(size)
+
+    def block(block_info=None):
+        (y0, y1), (x0, x1) = block_info[None]["array-location"][1:]
+        return _chunk_of(field, y0, y1, x0, x1, 1)[None]
+
+    return da.map_blocks(
+        block, dtype=np.uint8, chunks=((1,), *[(chunk,) * (size // chunk)] * 2)
+    )
+
+
+def _peak_mib():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_numpy(size, chunk):
+    import sksegment as sks
+
+    image = dask_image_of(size, chunk).compute()
+    start = time.perf_counter()
+    mask = sks.OtsuThresholder().fit_transform(image)
+    closed = sks.MorphCloser(5, mode="constant").transform(mask)
+    labels = sks.ComponentLabeler().transform(closed)
+    count = int(labels.max())
+    return {"seconds": time.perf_counter() - start, "count": count}
+
+
+def run_sksegment(size, chunk):
+    import dask
+
+    import sksegment as sks
+
+    X = dask_image_of(size, chunk).persist()  # the data, as if read from disk
+    start = time.perf_counter()
+    thresholder = sks.OtsuThresholder().fit(X)
+    closed = sks.MorphCloser(5, mode="constant").transform(thresholder.transform(X))
+    labels = sks.ComponentLabeler().transform(closed)
+    counts = sks.ObjectCounter().predict(closed)
+    labels, counts = dask.compute(labels, counts)
+    return {
+        "seconds": time.perf_counter() - start,
+        "count": int(counts[0]),
+        "threshold": int(thresholder.threshold_),
+        "label_max": int(labels.max()),
+    }
+
+
+def run_dask_image(size, chunk):
+    import dask
+    from dask_image import ndmeasure, ndmorph
+
+    import sksegment as sks
+
+    X = dask_image_of(size, chunk).persist()
+    threshold = sks.OtsuThresholder().fit(X).threshold_
+    start = time.perf_counter()
+    mask = X[0] > threshold
+    closed = ndmorph.binary_closing(mask, structure=np.ones((5, 5), bool))
+    # persisted first: labeling a lazy closing recomputes it many times
+    closed = closed.persist()
+    labels, n = ndmeasure.label(closed, structure=np.ones((3, 3), bool))
+    labels, n = dask.compute(labels, n)
+    return {"seconds": time.perf_counter() - start, "count": int(n)}
+
+
+def run_out_of_core(size, chunk):
+    import dask
+    import dask.array as da
+
+    import sksegment as sks
+
+    with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as tmp:
+        start = time.perf_counter()
+        dask_image_of(size, chunk).to_zarr(f"{tmp}/image.zarr")
+        written = time.perf_counter() - start
+        X = da.from_zarr(f"{tmp}/image.zarr")
+        start = time.perf_counter()
+        thresholder = sks.OtsuThresholder().fit(X)
+        closed = sks.MorphCloser(5, mode="constant").transform(thresholder.transform(X))
+        labels = sks.ComponentLabeler().transform(closed)
+        counts = sks.ObjectCounter().predict(closed)
+        store = da.to_zarr(labels, f"{tmp}/labels.zarr", compute=False)
+        _, counts = dask.compute(store, counts)
+        return {
+            "seconds": time.perf_counter() - start,
+            "write_seconds": written,
+            "count": int(counts[0]),
+        }
+
+
+RUNS = {
+    "numpy": run_numpy,
+    "sksegment-dask": run_sksegment,
+    "dask-image": run_dask_image,
+    "out-of-core": run_out_of_core,
+}
+
+
+def _child(name, size, chunk):
+    out = subprocess.run(
+        [sys.executable, __file__, "--run", name, "--size", str(size)]
+        + ["--chunk", str(chunk)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=8192)
+    parser.add_argument("--chunk", type=int, default=2048)
+    parser.add_argument("--out-of-core", action="store_true")
+    parser.add_argument("--ooc-size", type=int, default=32768)
+    parser.add_argument(
+        "--ooc-reference",
+        action="store_true",
+        help="also segment the out-of-core image in memory (about 10 GiB)",
+    )
+    parser.add_argument("--skip-dask-image", action="store_true")
+    parser.add_argument("--run", choices=sorted(RUNS), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.run:
+        result = RUNS[args.run](args.size, args.chunk)
+        result["peak_mib"] = _peak_mib()
+        print(json.dumps(result))
+        return
+    print(f"{args.size}x{args.size} uint8 in {args.chunk}x{args.chunk} chunks")
+    names = ["numpy", "sksegment-dask"] + (
+        [] if args.skip_dask_image else ["dask-image"]
+    )
+    results = {}
+    for name in names:
+        r = results[name] = _child(name, args.size, args.chunk)
+        print(
+            f"  {name:15s} {r['seconds']:7.2f} s  count {r['count']:7d}  "
+            f"peak {r['peak_mib']:7.0f} MiB",
+            flush=True,
+        )
+    counts = {r["count"] for r in results.values()}
+    print(f"  counts identical: {len(counts) == 1}")
+    if "dask-image" in results:
+        ratio = results["dask-image"]["seconds"] / results["sksegment-dask"]["seconds"]
+        print(f"  sksegment-dask is {ratio:.1f}x faster than dask-image")
+    if args.out_of_core:
+        r = _child("out-of-core", args.ooc_size, args.chunk)
+        print(
+            f"{args.ooc_size}x{args.ooc_size} uint8 from zarr to zarr: "
+            f"{r['seconds']:.1f} s (writing the input {r['write_seconds']:.1f} s), "
+            f"count {r['count']}, peak {r['peak_mib']:.0f} MiB"
+        )
+        if args.ooc_reference:  # needs about 10 GiB
+            ref = _child("numpy", args.ooc_size, args.chunk)
+            print(
+                f"  in memory: {ref['seconds']:.1f} s, count {ref['count']}, "
+                f"peak {ref['peak_mib']:.0f} MiB; counts identical: "
+                f"{ref['count'] == r['count']}"
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,752 @@
+"""Private helpers for batches given as dask arrays (imported only for dask input).
+
+A dask batch is an array ``(n_images, *spatial)``.  Two chunkings:
+
+* chunks along the image axis only (each chunk holds whole images): every
+  chunk is processed by the in-memory code of the step (``map_blocks``), so
+  any step works unchanged;
+* chunks within images (one huge image): a step needs a dask hook
+  (``_dask_transform(batch)`` or ``_dask_count(batch)``).  Thresholding is
+  elementwise, closing and opening use ``map_overlap`` with an exact depth,
+  and labeling, border clearing, area filtering and counting are global:
+  each chunk is labeled by the fast kernel, labels are joined across chunk
+  faces by union-find over the face pixel pairs and relabeled by lookup
+  tables (:func:`global_objects`).  Steps without a hook raise
+  ``NotImplementedError``.
+
+dask is imported inside the functions, not with the module, so that the
+module can be imported (by doctest collection, say) without the extra.
+
+Validation stays lazy: dtype and dimensions are checked when the graph is
+built; NaN and infinite values, and negative label ids, are checked per chunk
+when it is computed.
+"""
+
+import warnings
+
+import numpy as np
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
+
+from sksegment import _kernels
+from sksegment._validation import as_objects, check_image
+
+__all__ = [
+    "DaskBatch",
+    "global_objects",
+    "map_images",
+    "pooled_histogram",
+    "validate_dask_batch",
+]
+
+# method of a step called by ImageBatch.map -> the step's dask hook for it
+_HOOKS = {"_transform_image": "_dask_transform", "_count": "_dask_count"}
+
+
+class DaskBatch:
+    """A validated dask batch: the array ``(n_images, *spatial)`` and its step.
+
+    Parameters
+    ----------
+    array : dask.array.Array
+        The images.
+    step : estimator
+        The step the batch was validated for.
+    finite : bool
+        Whether NaN and infinite values are rejected (lazily, per chunk).
+    """
+
+    kind = "dask"
+
+    def __init__(self, array, step, finite):
+        self.array = array
+        self.step = step
+        self.finite = finite
+
+    def __len__(self):
+        return self.array.shape[0]
+
+    @property
+    def name(self):
+        return type(self.step).__name__
+
+    @property
+    def images(self):
+        raise NotImplementedError(
+            f"{self.name} needs the pixels of the training images in memory to "
+            "learn from them and cannot fit on a dask array; fit on a sample in "
+            "memory (for example X[:k].compute()) and transform the dask array."
+        )
+
+    @property
+    def whole_images(self):
+        """Whether every chunk holds whole images (chunked along images only)."""
+        return all(len(c) == 1 for c in self.array.chunks[1:])
+
+    def map(self, func, n_jobs=None):
+        """``ImageBatch.map`` for dask: a lazy dask array of the results.
+
+        ``n_jobs`` is not used: dask's scheduler runs the chunks in parallel.
+        """
+        if self.whole_images:
+            return map_images(self, func)
+        method = getattr(func, "__name__", "")
+        hook = getattr(self.step, _HOOKS.get(method, "_no_dask_hook"), None)
+        result = None if hook is None else hook(self)
+        if result is None:
+            raise NotImplementedError(
+                f"{self.name} with these parameters cannot process images split "
+                f"into chunks (got chunks {self.array.chunksize}); rechunk along "
+                "images only, for example X.rechunk({0: 1, 1: -1, 2: -1}), so "
+                "that every chunk holds whole images."
+            )
+        return result
+
+    @property
+    def check(self):
+        """The per-chunk check, a small picklable object for the graph."""
+        return _Check(self.name, self.finite)
+
+
+class _Check:
+    """The image checks of a chunk (one image or part of one), done lazily."""
+
+    __slots__ = ("name", "finite")
+
+    def __init__(self, name, finite):
+        self.name = name
+        self.finite = finite
+
+    def __call__(self, part):
+        return check_image(part, self.name, finite=self.finite)
+
+    def __dask_tokenize__(self):
+        return ("sksegment-check", self.name, self.finite)
+
+
+def validate_dask_batch(step, X, *, finite):
+    """Cheap, lazy validation of a dask array as a batch of images."""
+    import dask.array as da
+
+    name = type(step).__name__
+    if not isinstance(X, da.Array):
+        raise TypeError(
+            f"{name} accepts dask collections that are dask arrays "
+            f"(n_images, ...); got a {type(X).__name__}."
+        )
+    if getattr(step, "image_shape", None) is not None:
+        raise ValueError(
+            f"{name} reads dask arrays as batches (n_images, height, width[, "
+            "depth]); flattened images (image_shape set) are not supported for "
+            "dask input: set image_shape=None and reshape X."
+        )
+    if X.ndim not in (3, 4):
+        raise ValueError(
+            f"{name} expects a batch of 2D or 3D images, a dask array of 3 or 4 "
+            f"dimensions (n_images, ...); got a {X.ndim}D array of shape "
+            f"{X.shape}."
+        )
+    if np.dtype(X.dtype).kind not in "buif":
+        raise TypeError(f"{name} expects numeric images; got dtype {X.dtype}.")
+    if any(np.isnan(s) for s in X.shape):
+        raise ValueError(
+            f"{name} needs dask arrays of known shape; got {X.shape}. Call "
+            "X.compute_chunk_sizes() first."
+        )
+    if 0 in X.shape:
+        raise ValueError(f"{name} got an empty batch: an array of shape {X.shape}.")
+    if X.dtype == np.float16:
+        X = X.astype(np.float32)
+    return DaskBatch(X, step, finite)
+
+
+# --- many images: the in-memory code per chunk --------------------------------
+
+
+def _probe(batch, func):
+    """The result dtype and per-image shape (None for a scalar) of ``func``.
+
+    Asked of the step (``_dask_dtype(dtype)``) or found by running ``func`` on
+    a tiny synthetic image of the batch's dtype.
+    """
+    array = batch.array
+    spatial = array.shape[1:]
+    size = int(np.prod(spatial))
+    shape = spatial if size <= 4096 else tuple(min(s, 64) for s in spatial)
+    values = np.arange(int(np.prod(shape))) * 7919 % 251
+    if array.dtype == bool:
+        image = (values % 3 == 0).reshape(shape)
+    else:
+        image = values.reshape(shape).astype(array.dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = func(image, None)
+    if np.ndim(result) == 0:
+        return np.asarray(result).dtype, None
+    if result.shape != image.shape:
+        raise NotImplementedError(
+            f"{batch.name} changes the image shape, which dask input does not "
+            "support yet."
+        )
+    return result.dtype, spatial
+
+
+def _run_block(block, check, func):
+    from sksegment._batch import ImageBatch
+
+    images = [check(image) for image in block]
+    return np.asarray(ImageBatch(images, "array").map(func))
+
+
+def map_images(batch, func):
+    """Apply ``func`` (one image in, one result out) to every image, lazily."""
+    import dask.array as da
+
+    array = batch.array
+    dtype, shape = _probe(batch, func)
+    if shape is None:  # a scalar per image
+        return da.map_blocks(
+            _run_block,
+            array,
+            batch.check,
+            func,
+            dtype=dtype,
+            drop_axis=list(range(1, array.ndim)),
+            meta=np.empty((0,), dtype),
+        ).astype(dtype)
+    return da.map_blocks(
+        _run_block,
+        array,
+        batch.check,
+        func,
+        dtype=dtype,
+        meta=np.empty((0,) * array.ndim, dtype),
+    )
+
+
+# --- one huge image: elementwise and overlap --------------------------------
+
+
+def _one_image_per_chunk(array):
+    return array.rechunk({0: 1}) if max(array.chunks[0]) > 1 else array
+
+
+def map_elementwise(batch, func, dtype):
+    """``func(chunk)`` on chunks of any shape: for pixelwise operations."""
+    import dask.array as da
+
+    check = batch.check
+
+    def block(chunk):
+        return np.stack([func(check(part)) for part in chunk])
+
+    return da.map_blocks(block, batch.array, dtype=dtype)
+
+
+def map_overlap(batch, func, depth, dtype):
+    """``func(image_part)`` on each chunk extended by ``depth`` pixels per side.
+
+    At the image's own edges nothing is added (``boundary="none"``), so
+    ``func`` sees the true image edge there and applies its own edge mode
+    exactly as in memory.  Exact when ``func``'s result at a pixel depends
+    only on the pixels within ``depth`` of it.
+    """
+    import dask.array as da
+
+    check = batch.check
+
+    def block(chunk):
+        return np.stack([func(check(part)) for part in chunk])
+
+    shape = batch.array.shape
+    depths = {0: 0, **{a: min(depth, shape[a]) for a in range(1, len(shape))}}
+    return da.map_overlap(
+        block, batch.array, depth=depths, boundary="none", dtype=dtype, trim=True
+    )
+
+
+# --- pooled histograms --------------------------------------------------------
+
+
+def _block_minmax(block):
+    block = block.view(np.uint8) if block.dtype == bool else block
+    return block.min(), block.max()
+
+
+def _block_counts(block, lo, hi, nbins, kind):
+    block = block.view(np.uint8) if block.dtype == bool else block
+    if kind == "f":
+        return np.histogram(block, bins=nbins, range=(lo, hi))[0].astype(np.int64)
+    if block.dtype == np.uint64:
+        block = block.astype(np.int64)
+    return np.bincount(
+        (block.astype(np.int64) - lo).ravel(), minlength=hi - lo + 1
+    ).astype(np.int64)
+
+
+def constant_value(array):
+    """The value of a dask array whose pixels all have one value."""
+    first = array[(0,) * array.ndim].compute()
+    return (first.view(np.uint8) if first.dtype == bool else first).item()
+
+
+def _sum(parts):
+    return sum(parts)
+
+
+def pooled_histogram(array, nbins):
+    """``_kernels.pooled_histogram`` of all images of a dask array, computed.
+
+    Reduced chunk by chunk: the global minimum and maximum first, then the
+    per-chunk counts over those bins, summed; the pixels are never gathered.
+    """
+    import dask
+
+    blocks = array.to_delayed().ravel()
+    lows, highs = zip(*dask.compute(*[dask.delayed(_block_minmax)(b) for b in blocks]))
+    lo, hi = min(lows), max(highs)
+    if lo == hi:
+        return None
+    kind = "f" if np.dtype(array.dtype).kind == "f" else "i"
+    if kind == "f":
+        parts = [dask.delayed(_block_counts)(b, lo, hi, nbins, kind) for b in blocks]
+        counts = dask.delayed(_sum)(parts).compute()
+        edges = np.histogram_bin_edges(np.array([lo, hi]), bins=nbins, range=(lo, hi))
+        return counts, (edges[:-1] + edges[1:]) / 2
+    lo, hi = int(lo), int(hi)
+    parts = [dask.delayed(_block_counts)(b, lo, hi, nbins, kind) for b in blocks]
+    counts = dask.delayed(_sum)(parts).compute()
+    return counts, np.arange(lo, hi + 1)
+
+
+# --- global objects: labeling across chunks -----------------------------------
+
+
+def _summary(block, check, connectivity, border, start, image_shape):
+    """What the global solve needs of one chunk (one image, part of it).
+
+    Returns the number of local components, the first and last slab of the
+    local labels along every spatial axis, the local areas, the local ids
+    within ``border`` pixels of the image's edges (when ``border`` is given)
+    and the raster index in the image of each local id's first pixel; for
+    label images also the slabs of the ids, which must match across faces.
+    """
+    objects, is_labels = as_objects(check(block[0]), check.name, connectivity)
+    labels, n, areas, tops = _local_labels(objects, is_labels, connectivity)
+    faces = _faces(labels)
+    ids = _faces(objects) if is_labels else None
+    first = _first_pixels(labels, n, start, image_shape, tops)
+    border_ids = None
+    if border is not None:
+        zone = np.zeros(labels.shape, dtype=bool)
+        for a, (s, size) in enumerate(zip(start, image_shape)):
+            lo = max(0, border + 1 - s)  # local indices < lo are within the zone
+            hi = min(labels.shape[a], size - border - 1 - s)  # >= hi also
+            index = (slice(None),) * a
+            zone[index + (slice(0, lo),)] = True
+            zone[index + (slice(max(hi, 0), None),)] = True
+        border_ids = np.unique(labels[zone])
+    return n, faces, areas, border_ids, first, ids
+
+
+def _faces(image):
+    """The first and last slab of an image along every axis (copies)."""
+    return [
+        (
+            image[(slice(None),) * a + (slice(0, 1),)].copy(),
+            image[(slice(None),) * a + (slice(-1, None),)].copy(),
+        )
+        for a in range(image.ndim)
+    ]
+
+
+def _local_labels(objects, is_labels, connectivity):
+    """Components of a chunk (of each id of a label image), areas, tops."""
+    if not is_labels:
+        return _label_with_stats(objects, connectivity)
+    labels = _kernels.relabel_components(objects, connectivity)
+    n = int(labels.max())
+    return labels, n, np.bincount(labels.ravel(), minlength=n + 1), None
+
+
+def _label_with_stats(mask, connectivity):
+    """``label_mask`` with the areas and, in 2D, the top row of each id.
+
+    OpenCV's labeling with statistics numbers components as ``label_mask``
+    does (Wu's algorithm, raster order) and gives areas and bounding boxes in
+    the same pass; elsewhere the areas are counted.
+    """
+    cv2 = _kernels.cv2
+    if _kernels._use_cv2(mask) and _kernels.label_dtype(mask.size) == np.int32:
+        n, labels, stats, _ = cv2.connectedComponentsWithStatsWithAlgorithm(
+            np.ascontiguousarray(mask).view(np.uint8),
+            4 if connectivity == 1 else 8,
+            cv2.CV_32S,
+            cv2.CCL_WU,
+        )
+        areas = stats[:, cv2.CC_STAT_AREA].astype(np.int64)
+        return labels, n - 1, areas, stats[:, cv2.CC_STAT_TOP]
+    labels, n = _kernels.label_mask(mask, connectivity)
+    return labels, n, np.bincount(labels.ravel(), minlength=n + 1), None
+
+
+def _first_pixels(labels, n, start, image_shape, tops=None):
+    """Raster index in the whole image of the first pixel of each local id 1..n.
+
+    ``tops``, the first row of every id (2D), restricts the search to those
+    rows: an id's first occurrence in them is in its own first row.
+    """
+    rows = None
+    if tops is not None:
+        rows = np.unique(tops[1:])
+        flat = labels[rows].ravel()
+    else:
+        flat = labels.ravel()
+    first = np.zeros(n + 1, dtype=np.intp)
+    # numpy assigns repeated indices in order: the last write, here the
+    # smallest position, wins
+    first[flat[::-1]] = np.arange(flat.size - 1, -1, -1, dtype=np.intp)
+    if rows is not None:
+        width = labels.shape[1]
+        where = (rows[first[1:] // width], first[1:] % width)
+    else:
+        where = np.unravel_index(first[1:], labels.shape)
+    where = tuple(w + s for w, s in zip(where, start))
+    return np.ravel_multi_index(where, image_shape).astype(np.int64)
+
+
+def _face_pairs(left, right, connectivity, left_ids=None, right_ids=None):
+    """Pairs (left id, right id) of neighbouring pixels across one face.
+
+    ``left`` and ``right`` are the planes of ids on both sides of the face
+    (face axis removed); a shift along the face's other axes is allowed when
+    the neighbour it gives is within ``connectivity``.  With the planes of a
+    label image's ids, only pixels of the same id are paired.
+    """
+    ndim = left.ndim + 1
+    connectivity = ndim if connectivity is None else connectivity
+    pairs = []
+    for shift in np.ndindex(*(3,) * left.ndim):
+        shift = np.array(shift) - 1
+        if np.count_nonzero(shift) + 1 > connectivity:
+            continue
+        a = tuple(slice(max(0, -s), n - max(0, s)) for s, n in zip(shift, left.shape))
+        b = tuple(slice(max(0, s), n - max(0, -s)) for s, n in zip(shift, left.shape))
+        p, q = left[a].ravel(), right[b].ravel()
+        keep = (p > 0) & (q > 0)
+        if left_ids is not None:
+            keep &= left_ids[a].ravel() == right_ids[b].ravel()
+        pairs.append(np.stack([p[keep], q[keep]]))
+    return np.concatenate(pairs, axis=1)
+
+
+def _nested(grid, fill):
+    """Nested lists of ``fill(index)`` over a grid, for ``np.block``."""
+
+    def build(prefix):
+        if len(prefix) == len(grid):
+            return fill(tuple(prefix))
+        return [build([*prefix, i]) for i in range(grid[len(prefix)])]
+
+    return build([])
+
+
+def _solve(summaries, connectivity, what, min_area, max_area, dtype):
+    """Join the chunks' components; lookup tables per chunk and counts per image.
+
+    ``summaries`` are in C order over the chunk grid ``(n_images, *spatial)``
+    (one image per chunk along axis 0), an object array of that shape.
+    Returns the table of every chunk (local id -> output value), a dict by
+    chunk index, and the number of objects kept per image.
+    """
+    grid = summaries.shape
+    summaries = summaries.ravel().tolist()
+    n = np.array([s[0] for s in summaries], dtype=np.int64).reshape(grid)
+    offsets = np.concatenate([[0], np.cumsum(n.ravel())[:-1]]).reshape(grid)
+    total = int(n.sum())
+    spatial = grid[1:]
+
+    def glob(index, labels):
+        return np.where(labels > 0, labels + offsets[index], 0)
+
+    pairs = [np.zeros((2, 0), dtype=np.int64)]
+    for image in range(grid[0]):
+        for axis, count in enumerate(spatial):
+            for k in range(count - 1):
+
+                def plane(j, side, what=1, image=image, axis=axis):
+                    def fill(rest):
+                        index = (image, *rest[:axis], j, *rest[axis:])
+                        flat = int(np.ravel_multi_index(index, grid))
+                        slab = summaries[flat][what][axis][side]
+                        if what == 1:
+                            slab = glob(index, slab)
+                        return np.squeeze(slab, axis)
+
+                    others = spatial[:axis] + spatial[axis + 1 :]
+                    return np.block(_nested(others, fill))
+
+                left, right = plane(k, 1), plane(k + 1, 0)
+                ids = (None, None)
+                if summaries[0][5] is not None:
+                    ids = (plane(k, 1, 5), plane(k + 1, 0, 5))
+                pairs.append(_face_pairs(left, right, connectivity, *ids))
+    pairs = np.concatenate(pairs, axis=1)
+    graph = sparse.coo_matrix(
+        (np.ones(pairs.shape[1], dtype=np.int8), (pairs[0], pairs[1])),
+        shape=(total + 1, total + 1),
+    )
+    _, component = connected_components(graph, directed=False)
+    keep = np.ones(total + 1, dtype=bool)
+    if what == "clear":
+        ids = [
+            glob(np.unravel_index(i, grid), s[3][s[3] > 0])
+            for i, s in enumerate(summaries)
+        ]
+        keep[np.isin(component, component[np.concatenate(ids)])] = False
+    elif what == "area":
+        areas = np.zeros(total + 1, dtype=np.int64)
+        for i, s in enumerate(summaries):
+            start = offsets.flat[i]
+            areas[start + 1 : start + s[0] + 1] = s[2][1:]
+        component_areas = np.bincount(component, weights=areas)
+        area = component_areas[component]
+        if min_area is not None:
+            keep &= area >= min_area
+        if max_area is not None:
+            keep &= area <= max_area
+    keep[0] = False
+    positions = np.concatenate([[0], *(s[4] for s in summaries)])
+    key = np.full(component.max() + 1, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(key, component[1:], positions[1:])
+    lut = np.zeros(total + 1, dtype=np.int64)
+    counts = []
+    per_image = int(np.prod(spatial))
+    for image in range(grid[0]):
+        lo = offsets.flat[image * per_image] + 1
+        hi = lo + int(n[image].sum())
+        kept = keep[lo:hi]
+        uniques, inverse = np.unique(component[lo:hi][kept], return_inverse=True)
+        # ids in raster order of each object's first pixel, as in memory
+        rank = np.empty(len(uniques), dtype=np.int64)
+        rank[np.argsort(key[uniques], kind="stable")] = np.arange(len(uniques))
+        lut[lo:hi][kept] = rank[inverse] + 1
+        counts.append(len(uniques))
+    if what != "label":
+        lut = lut > 0
+    tables = {
+        index: np.concatenate([[0], lut[o + 1 : o + s[0] + 1]]).astype(dtype)
+        for index, o, s in zip(np.ndindex(*grid), offsets.ravel(), summaries)
+    }
+    return tables, np.array(counts, dtype=np.int64)
+
+
+def _summary_block(block, check, connectivity, border, image_shape, block_info=None):
+    start = tuple(lo for lo, _ in block_info[0]["array-location"][1:])
+    out = np.empty((1,) * block.ndim, dtype=object)
+    out.flat[0] = _summary(block, check, connectivity, border, start, image_shape)
+    return out
+
+
+def _apply_block(block, tables, check, connectivity, block_id=None):
+    table = tables[block_id]
+    objects, is_labels = as_objects(check(block[0]), check.name, connectivity)
+    if is_labels:
+        labels = _kernels.relabel_components(objects, connectivity)
+    else:
+        labels, _ = _kernels.label_mask(objects, connectivity)
+    return _kernels._take(table, labels.astype(np.int32, copy=False), None)[None]
+
+
+def reads_labels(batch):
+    """Whether the batch holds label images (integer dtype)."""
+    return np.dtype(batch.array.dtype).kind in "ui"
+
+
+def global_objects(
+    batch, connectivity, what, *, buffer_size=None, min_area=None, max_area=None
+):
+    """Objects of masks chunked within images, joined across chunks.
+
+    Parameters
+    ----------
+    batch : DaskBatch
+        Masks (or images read as masks); for label images (``"label"``
+        only) the components of each id, as ``relabel_components``.
+    connectivity : int or None
+        Connectivity of the objects (None: full).
+    what : {"label", "clear", "area"}
+        ``"label"``: label images, ids 1..n per image in raster order of
+        each object's first pixel (equal to the in-memory labels);
+        ``"clear"``: the masks without the objects within ``buffer_size``
+        pixels of the image border; ``"area"``: the masks of
+        the objects whose area is within ``[min_area, max_area]``.
+
+    Returns
+    -------
+    result : dask.array.Array
+        The lazy result, of the batch's shape.
+    counts : dask.array.Array
+        The lazy number of objects per image (kept ones).
+
+    Notes
+    -----
+    Each chunk is labeled twice (once to summarize it, once to relabel it)
+    rather than held in memory between the two passes; the chunks of the input
+    are shared by both and computed once when both are in one computation.
+    """
+    import dask
+    import dask.array as da
+
+    array = _one_image_per_chunk(batch.array)
+    grid = array.numblocks
+    image_shape = array.shape[1:]
+    dtype = (
+        np.dtype(_kernels.label_dtype(int(np.prod(image_shape))))
+        if what == "label"
+        else np.dtype(bool)
+    )
+    border = buffer_size if what == "clear" else None
+    # one summary per chunk, as a dask array of objects on the chunk grid
+    summaries = da.map_blocks(
+        _summary_block,
+        array,
+        batch.check,
+        connectivity,
+        border,
+        image_shape,
+        chunks=tuple((1,) * n for n in grid),
+        dtype=object,
+        meta=np.empty((0,) * array.ndim, dtype=object),
+    )
+    solved = dask.delayed(_solve, pure=True, nout=2)(
+        summaries, connectivity, what, min_area, max_area, dtype
+    )
+    tables, counts = solved
+    result = da.map_blocks(
+        _apply_block,
+        array,
+        tables,
+        batch.check,
+        connectivity,
+        dtype=dtype,
+        meta=np.empty((0,) * array.ndim, dtype=dtype),
+    )
+    counts = da.from_delayed(counts, shape=(grid[0],), dtype=np.int64)
+    return result, counts
+
+
+# --- label images chunked within images: reductions over ids ------------------
+
+
+def _id_summary(block, check, border, image_shape, block_info=None):
+    """Ids of one chunk of a label image, their pixel counts, and border ids."""
+    labels, _ = as_objects(check(block[0]), check.name)
+    ids, counts = np.unique(labels, return_counts=True)
+    border_ids = None
+    if border is not None:
+        start = tuple(lo for lo, _ in block_info[0]["array-location"][1:])
+        zone = np.zeros(labels.shape, dtype=bool)
+        for a, (s, size) in enumerate(zip(start, image_shape)):
+            lo = max(0, border + 1 - s)
+            hi = min(labels.shape[a], size - border - 1 - s)
+            index = (slice(None),) * a
+            zone[index + (slice(0, lo),)] = True
+            zone[index + (slice(max(hi, 0), None),)] = True
+        border_ids = np.unique(labels[zone])
+    out = np.empty((1,) * block.ndim, dtype=object)
+    out.flat[0] = (ids, counts, border_ids)
+    return out
+
+
+def _solve_ids(summaries, what, min_area, max_area):
+    """Per image: the ids removed ("clear") or kept in order ("area"), counts."""
+    tables, counts = [], []
+    for image in summaries:
+        parts = image.ravel().tolist()
+        ids = np.concatenate([p[0] for p in parts])
+        sizes = np.concatenate([p[1] for p in parts])
+        uniques, inverse = np.unique(ids, return_inverse=True)
+        areas = np.bincount(inverse, weights=sizes).astype(np.int64)
+        areas, uniques = areas[uniques > 0], uniques[uniques > 0]
+        if what == "clear":
+            border = np.unique(np.concatenate([p[2] for p in parts]))
+            border = border[border > 0]
+            tables.append(border)
+            counts.append(len(uniques) - len(border))
+        elif what == "area":
+            keep = np.ones(len(uniques), dtype=bool)
+            if min_area is not None:
+                keep &= areas >= min_area
+            if max_area is not None:
+                keep &= areas <= max_area
+            tables.append(uniques[keep])
+            counts.append(int(keep.sum()))
+        else:
+            tables.append(None)
+            counts.append(len(uniques))
+    return tables, np.array(counts, dtype=np.int64)
+
+
+def _apply_ids(block, tables, check, what, dtype, block_id=None):
+    labels, _ = as_objects(check(block[0]), check.name)
+    ids = tables[block_id[0]]
+    if what == "clear":
+        return np.where(np.isin(labels, ids), 0, labels).astype(dtype)[None]
+    if len(ids) == 0:
+        return np.zeros((1, *labels.shape), dtype=dtype)
+    position = np.searchsorted(ids, labels)
+    found = np.take(ids, np.minimum(position, len(ids) - 1)) == labels
+    return np.where(found & (labels > 0), position + 1, 0).astype(dtype)[None]
+
+
+def global_ids(batch, what, *, buffer_size=None, min_area=None, max_area=None):
+    """Label images chunked within images: reductions over their ids.
+
+    ``what`` is ``"clear"`` (the ids within ``buffer_size`` pixels of the
+    image border removed, the others kept), ``"area"`` (the ids whose pixel
+    count is within ``[min_area, max_area]`` kept, renumbered 1..n in the
+    order of the kept ids) or ``"count"``.  The output is int32 for label
+    images of up to 32-bit signed ids, int64 for wider dtypes.
+
+    Returns
+    -------
+    result : dask.array.Array or None
+        The lazy label images (None for ``"count"``).
+    counts : dask.array.Array
+        The lazy number of ids per image (kept ones).
+    """
+    import dask
+    import dask.array as da
+
+    array = _one_image_per_chunk(batch.array)
+    grid = array.numblocks
+    wide = np.dtype(array.dtype).itemsize > 4 or array.dtype == np.uint32
+    dtype = np.dtype(np.int64 if wide and what == "clear" else np.int32)
+    summaries = da.map_blocks(
+        _id_summary,
+        array,
+        batch.check,
+        buffer_size if what == "clear" else None,
+        array.shape[1:],
+        chunks=tuple((1,) * n for n in grid),
+        dtype=object,
+        meta=np.empty((0,) * array.ndim, dtype=object),
+    )
+    tables, counts = dask.delayed(_solve_ids, pure=True, nout=2)(
+        summaries, what, min_area, max_area
+    )
+    counts = da.from_delayed(counts, shape=(grid[0],), dtype=np.int64)
+    if what == "count":
+        return None, counts
+    result = da.map_blocks(
+        _apply_ids,
+        array,
+        tables,
+        batch.check,
+        what,
+        dtype,
+        dtype=dtype,
+        meta=np.empty((0,) * array.ndim, dtype=dtype),
+    )
+    return result, counts

@@ -1,0 +1,390 @@
+"""Dask input: lazy results equal to the in-memory ones, for any chunking."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from scipy import ndimage as ndi
+from skimage.filters import threshold_multiotsu, threshold_otsu, threshold_yen
+from skimage.measure import label
+
+import sksegment as sks
+from sksegment.discovery import all_estimators
+
+da = pytest.importorskip("dask.array")
+hypothesis = pytest.importorskip("hypothesis")
+st = pytest.importorskip("hypothesis.strategies")
+
+
+def _images(shape=(4, 24, 28), seed=0, dtype=np.uint8):
+    rng = np.random.default_rng(seed)
+    smooth = ndi.gaussian_filter(rng.random(shape), (0,) + (2,) * (len(shape) - 1))
+    smooth = (smooth - smooth.min()) / (smooth.max() - smooth.min())
+    return (smooth * 255).astype(dtype)
+
+
+def _same_objects(a, b):
+    """Whether two label images are equal up to a permutation of the ids."""
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape != b.shape or not np.array_equal(a > 0, b > 0):
+        return False
+    pairs = np.unique(np.stack([a[a > 0], b[b > 0]]), axis=1)
+    return len(np.unique(pairs[0])) == pairs.shape[1] == len(np.unique(pairs[1]))
+
+
+# Steps with required parameters (as in test_common.py).
+CONSTRUCTORS = {
+    "RegionFeatures": lambda cls: cls(
+        sks.make_pipeline(sks.OtsuThresholder(), sks.ComponentLabeler()),
+        properties=("area", "intensity_mean"),
+    ),
+}
+
+
+def _result(step, X):
+    return step.predict(X) if hasattr(step, "predict") else step.transform(X)
+
+
+# --- many images: chunks along the image axis ------------------------------------
+
+
+@pytest.mark.parametrize("name, cls", all_estimators())
+@pytest.mark.parametrize("kind", ["intensity", "mask", "labels"])
+def test_every_step_on_chunks_of_whole_images_equals_numpy(name, cls, kind):
+    X = _images()
+    if kind == "mask":
+        X = X > 128
+    elif kind == "labels":
+        X = np.stack([label(image > 128) for image in X]).astype(np.int32)
+    Xd = da.from_array(X, chunks=(3, -1, -1))
+    make = CONSTRUCTORS.get(name, lambda cls: cls())
+    expected = _result(make(cls).fit(X), X)
+    try:
+        step = make(cls).fit(Xd)
+    except NotImplementedError as error:  # must say so clearly, naming the step
+        assert name in str(error)
+        step = make(cls).fit(X)
+    except TypeError as error:  # a step that does not take dask arrays at all
+        assert name in str(error) and "dask" in str(error)
+        return
+    result = _result(step, Xd)
+    assert isinstance(result, da.Array)
+    computed = result.compute()
+    assert computed.dtype == expected.dtype
+    np.testing.assert_array_equal(computed, expected)
+
+
+def test_counts_on_chunks_of_whole_images_are_a_lazy_1d_array():
+    masks = _images((5, 30, 30)) > 128
+    counts = sks.ObjectCounter().predict(da.from_array(masks, chunks=(2, 30, 30)))
+    assert isinstance(counts, da.Array) and counts.shape == (5,)
+    expected = [label(m, return_num=True)[1] for m in masks]
+    np.testing.assert_array_equal(counts.compute(), expected)
+    assert counts.dtype == np.int64
+
+
+def test_pipeline_on_dask_equals_numpy():
+    X = _images((4, 64, 64))
+    pipe = sks.make_pipeline(
+        sks.OtsuThresholder(),
+        sks.MorphCloser(3),
+        sks.BorderClearer(),
+        sks.AreaFilter(min_area=5),
+        sks.ObjectCounter(),
+    )
+    expected = pipe.fit(X).predict(X)
+    for chunks in [(1, -1, -1), (1, 16, 24), (2, 5, 64)]:
+        Xd = da.from_array(X, chunks=chunks)
+        counts = pipe.fit(Xd).predict(Xd)
+        assert isinstance(counts, da.Array)
+        np.testing.assert_array_equal(counts.compute(), expected)
+
+
+def test_nan_is_found_lazily_when_the_chunk_is_computed():
+    X = np.zeros((2, 8, 8))
+    X[1, 3, 3] = np.nan
+    result = sks.MorphCloser().transform(da.from_array(X, chunks=(1, 8, 8)))
+    with pytest.raises(ValueError, match="MorphCloser got NaN or infinite values"):
+        result.compute()
+
+
+def test_dask_input_is_checked_cheaply_at_once():
+    with pytest.raises(ValueError, match="MorphCloser expects a batch of 2D or 3D"):
+        sks.MorphCloser().transform(da.zeros((8, 8), dtype=bool))
+    with pytest.raises(ValueError, match="flattened images"):
+        sks.MorphCloser(image_shape=(2, 4)).transform(da.zeros((3, 8), dtype=bool))
+
+
+def test_the_base_install_does_not_import_dask():
+    code = (
+        "import sys, numpy as np, sksegment as s;"
+        "s.make_pipeline(s.OtsuThresholder(), s.ComponentLabeler(),"
+        "s.ObjectCounter()).fit(np.arange(16).reshape(1, 4, 4)).predict("
+        "np.arange(16).reshape(1, 4, 4));"
+        "assert 'dask' not in sys.modules, 'dask imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# --- fit reduces over chunks --------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int16, np.float32, bool])
+@pytest.mark.parametrize("chunks", [(1, -1, -1), (2, 7, 9)])
+def test_otsu_is_learned_from_a_histogram_pooled_over_chunks(dtype, chunks):
+    X = _images((3, 30, 40), dtype=np.float64)
+    X = X > 100 if dtype is bool else (X * 200 - (50 if dtype is np.int16 else 0))
+    X = X.astype(dtype)
+    Xd = da.from_array(X, chunks=chunks)
+    learned = sks.OtsuThresholder().fit(Xd).threshold_
+    assert learned == sks.OtsuThresholder().fit(X).threshold_
+    if dtype is not bool:
+        assert learned == threshold_otsu(X)
+
+
+@pytest.mark.parametrize("method", ["otsu", "yen", "isodata", "multiotsu"])
+def test_thresholder_histogram_methods_fit_on_chunks(method):
+    X = _images((3, 30, 40))
+    Xd = da.from_array(X, chunks=(1, 11, 13))
+    step = sks.Thresholder(method, correction=0.9).fit(Xd)
+    assert step.threshold_ == sks.Thresholder(method, correction=0.9).fit(X).threshold_
+    reference = {
+        "otsu": threshold_otsu,
+        "yen": threshold_yen,
+        "multiotsu": lambda x: threshold_multiotsu(x)[-1],
+    }.get(method)
+    if reference is not None:
+        assert step.threshold_ == pytest.approx(0.9 * reference(X))
+    np.testing.assert_array_equal(step.transform(Xd).compute(), step.transform(X))
+
+
+def test_local_thresholder_learns_its_clamp_guide_over_chunks():
+    X = _images((3, 30, 40))
+    Xd = da.from_array(X, chunks=(1, 11, 13))
+    step = sks.LocalThresholder(clamp=(0.7, 1.5), guide="yen").fit(Xd)
+    reference = sks.LocalThresholder(clamp=(0.7, 1.5), guide="yen").fit(X)
+    assert step.global_threshold_ == reference.global_threshold_
+    Xd = Xd.rechunk({1: -1, 2: -1})
+    np.testing.assert_array_equal(step.transform(Xd).compute(), reference.transform(X))
+    with pytest.raises(NotImplementedError, match="LocalThresholder needs the"):
+        sks.LocalThresholder(clamp=(0.7, 1.5), guide="li").fit(Xd)
+
+
+def test_methods_that_need_all_pixels_say_so_on_dask():
+    Xd = da.from_array(_images(), chunks=(1, 20, 20))
+    with pytest.raises(NotImplementedError, match="Thresholder needs the pixels"):
+        sks.Thresholder("li").fit(Xd)
+
+
+def test_constant_training_images_on_dask_warn_as_in_memory():
+    Xd = da.full((2, 6, 6), 7, dtype=np.uint8, chunks=(1, 3, 3))
+    with pytest.warns(UserWarning, match="the training images are constant"):
+        step = sks.OtsuThresholder().fit(Xd)
+    assert step.threshold_ == 7
+
+
+# --- one huge image: chunks within images --------------------------------------------
+
+CHUNKS_2D = [(1, 32, 36), (1, 12, 20), (1, 7, 9), (1, 5, 4), (1, 1, 36), (1, 32, 1)]
+
+
+@pytest.mark.parametrize("chunks", CHUNKS_2D)
+@pytest.mark.parametrize("connectivity", [1, None])
+def test_objects_within_chunked_images_equal_numpy(chunks, connectivity):
+    masks = _images((2, 32, 36), seed=3) > 128
+    Xd = da.from_array(masks, chunks=chunks)
+    steps = [
+        sks.ComponentLabeler(connectivity),
+        sks.BorderClearer(2, connectivity=connectivity),
+        sks.AreaFilter(5, 60, connectivity=connectivity),
+    ]
+    labels = steps[0].transform(Xd)
+    assert isinstance(labels, da.Array)
+    expected = np.stack([label(m, connectivity=connectivity) for m in masks])
+    np.testing.assert_array_equal(labels.compute(), expected)  # same ids too
+    for step in steps[1:]:
+        result = step.transform(Xd)
+        np.testing.assert_array_equal(result.compute(), step.transform(masks))
+    counts = sks.ObjectCounter(connectivity).predict(Xd)
+    np.testing.assert_array_equal(
+        counts.compute(), sks.ObjectCounter(connectivity).predict(masks)
+    )
+
+
+@pytest.mark.parametrize("chunks", CHUNKS_2D)
+@pytest.mark.parametrize("dtype", [np.int32, np.uint16, np.int64])
+def test_label_images_within_chunked_images_equal_numpy(chunks, dtype):
+    masks = _images((2, 32, 36), seed=6) > 120
+    labels = np.stack([label(m, connectivity=1) for m in masks]).astype(dtype)
+    labels[labels > 0] += 3  # ids that do not start at 1
+    Xd = da.from_array(labels, chunks=chunks)
+    for step in (sks.BorderClearer(2), sks.AreaFilter(4, 50)):
+        expected = step.transform(labels)
+        result = step.transform(Xd).compute()
+        np.testing.assert_array_equal(result, expected)
+        if dtype is not np.int64:
+            assert result.dtype == expected.dtype
+    np.testing.assert_array_equal(
+        sks.ObjectCounter().predict(Xd).compute(), sks.ObjectCounter().predict(labels)
+    )
+
+
+@pytest.mark.parametrize("chunks", CHUNKS_2D)
+@pytest.mark.parametrize("connectivity", [1, 2])
+def test_components_of_touching_ids_within_chunks_equal_numpy(chunks, connectivity):
+    ids = (_images((2, 32, 36), seed=9) // 64).astype(np.uint8)  # 0..3, touching
+    Xd = da.from_array(ids, chunks=chunks)
+    step = sks.ComponentLabeler(connectivity)
+    expected = np.stack([label(i, connectivity=connectivity) for i in ids])
+    np.testing.assert_array_equal(step.transform(Xd).compute(), expected)
+    np.testing.assert_array_equal(step.transform(ids), expected)
+
+
+@pytest.mark.parametrize("chunks", CHUNKS_2D)
+@pytest.mark.parametrize(
+    "size, shape, mode",
+    [
+        (5, "square", "ignore"),
+        (4, "square", "ignore"),
+        (9, "disk", "ignore"),
+        (7, "disk", "reflect"),
+        (5, "diamond", "constant"),
+        (3, "square", "max"),
+    ],
+)
+def test_closing_and_opening_within_chunked_images_are_exact(chunks, size, shape, mode):
+    masks = _images((2, 32, 36), seed=4) > 140
+    Xd = da.from_array(masks, chunks=chunks)
+    for cls in (sks.MorphCloser, sks.MorphOpener):
+        step = cls(size, shape=shape, mode=mode)
+        np.testing.assert_array_equal(
+            step.transform(Xd).compute(), step.transform(masks)
+        )
+
+
+@pytest.mark.parametrize("chunks", [(1, 5, 6, 7), (1, 2, 20, 5), (1, 20, 2, 25)])
+@pytest.mark.parametrize("connectivity", [1, 2, 3])
+def test_3d_images_within_chunks_equal_numpy(chunks, connectivity):
+    masks = _images((1, 20, 22, 25), seed=5) > 128
+    Xd = da.from_array(masks, chunks=chunks)
+    labeler = sks.ComponentLabeler(connectivity)
+    np.testing.assert_array_equal(
+        labeler.transform(Xd).compute(), label(masks, connectivity=connectivity)
+    )
+    for step in (
+        sks.BorderClearer(connectivity=connectivity),
+        sks.AreaFilter(max_area=30, connectivity=connectivity),
+        sks.MorphCloser(3),
+    ):
+        np.testing.assert_array_equal(
+            step.transform(Xd).compute(), step.transform(masks)
+        )
+
+
+def test_thresholding_within_chunks_is_elementwise():
+    X = _images((1, 50, 60))
+    Xd = da.from_array(X, chunks=(1, 7, 11))
+    step = sks.OtsuThresholder().fit(Xd)
+    np.testing.assert_array_equal(step.transform(Xd).compute(), X > threshold_otsu(X))
+
+
+@pytest.mark.parametrize(
+    "step, X",
+    [
+        (sks.HoleFiller(), np.zeros((1, 8, 8), bool)),
+        (sks.LocalThresholder().fit(np.arange(64).reshape(1, 8, 8)), None),
+        (sks.OtsuThresholder(scope="image").fit(np.arange(64).reshape(1, 8, 8)), None),
+        (sks.MorphCloser(mode="wrap"), np.zeros((1, 8, 8), bool)),
+    ],
+    ids=lambda x: type(x).__name__,
+)
+def test_steps_that_need_whole_images_say_so(step, X):
+    X = np.arange(64).reshape(1, 8, 8) if X is None else X
+    Xd = da.from_array(X, chunks=(1, 4, 4))
+    name = type(step).__name__
+    with pytest.raises(NotImplementedError, match=f"{name} .*rechunk along images"):
+        step.transform(Xd)
+
+
+@hypothesis.settings(max_examples=20, deadline=None)
+@hypothesis.given(
+    seed=st.integers(0, 2**16),
+    height=st.integers(1, 14),
+    width=st.integers(1, 14),
+    density=st.floats(0.2, 0.8),
+    chunk_h=st.integers(1, 14),
+    chunk_w=st.integers(1, 14),
+    connectivity=st.sampled_from([1, 2]),
+)
+def test_labeling_any_mask_and_chunking_equals_numpy(
+    seed, height, width, density, chunk_h, chunk_w, connectivity
+):
+    mask = np.random.default_rng(seed).random((1, height, width)) < density
+    Xd = da.from_array(mask, chunks=(1, chunk_h, chunk_w))
+    labels = sks.ComponentLabeler(connectivity).transform(Xd).compute()
+    np.testing.assert_array_equal(labels[0], label(mask[0], connectivity=connectivity))
+    counts = sks.ObjectCounter(connectivity).predict(Xd).compute()
+    assert counts[0] == label(mask[0], connectivity=connectivity).max()
+    if min(height, width) > 1:
+        clearer = sks.BorderClearer(connectivity=connectivity)
+        np.testing.assert_array_equal(
+            clearer.transform(Xd).compute(), clearer.transform(mask)
+        )
+    closer = sks.MorphCloser(3)
+    np.testing.assert_array_equal(
+        closer.transform(Xd).compute(), closer.transform(mask)
+    )
+
+
+# --- distributed ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def client():
+    distributed = pytest.importorskip("distributed")
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=False,
+            dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        yield client
+
+
+def test_the_same_pipeline_on_a_local_cluster(client):
+    X = _images((2, 40, 44), seed=7)
+    Xd = da.from_array(X, chunks=(1, 16, 12))
+    step = sks.OtsuThresholder().fit(Xd)
+    closed = sks.MorphCloser(3).transform(step.transform(Xd))
+    labels = sks.ComponentLabeler().transform(closed)
+    counts = sks.ObjectCounter().predict(closed)
+    labels, counts = client.compute([labels, counts], sync=True)
+    mask = sks.MorphCloser(3).transform(sks.OtsuThresholder().fit_transform(X))
+    for got, expected in zip(labels, sks.ComponentLabeler().transform(mask)):
+        assert _same_objects(got, expected)
+    np.testing.assert_array_equal(counts, sks.ObjectCounter().predict(mask))
+
+
+def test_grid_search_under_the_dask_joblib_backend_equals_local(client):
+    from joblib import parallel_backend
+    from sklearn.model_selection import GridSearchCV
+
+    X = _images((12, 24, 24), seed=8)
+    y = sks.ObjectCounter().predict(X > 150)
+    pipe = sks.make_pipeline(
+        sks.OtsuThresholder(), sks.MorphCloser(), sks.ObjectCounter()
+    )
+    grid = {"otsuthresholder__threshold": [100, 150, None], "morphcloser__size": [1, 3]}
+    search = GridSearchCV(pipe, grid, cv=3, scoring="neg_mean_absolute_error")
+    local = search.fit(X, y)
+    best, scores = local.best_params_, local.cv_results_["mean_test_score"]
+    with parallel_backend("dask"):
+        remote = GridSearchCV(
+            pipe, grid, cv=3, scoring="neg_mean_absolute_error", n_jobs=-1
+        ).fit(X, y)
+    assert remote.best_params_ == best
+    np.testing.assert_array_equal(remote.cv_results_["mean_test_score"], scores)
