@@ -43,7 +43,5 @@ ax.set_axis_off()
 # With Otsu's threshold learned from the image, three coins join bright
 # background that reaches the border and are cleared with it.
 pipe.set_params(otsuthresholder__threshold=None).fit(coins.images)
-print(
-    f"learned threshold {pipe[0].threshold_}: {pipe.predict(coins.images)[0]} coins"
-)
+print(f"learned threshold {pipe[0].threshold_}: {pipe.predict(coins.images)[0]} coins")
 plt.show()
