@@ -9,11 +9,13 @@ from sklearn.utils.validation import check_array, check_consistent_length, colum
 
 from sksegment import _kernels
 from sksegment._base import ImageStepMixin
+from sksegment._docstrings import fill_doc
 from sksegment._validation import as_objects
 
 __all__ = ["ObjectCounter"]
 
 
+@fill_doc
 class ObjectCounter(ImageStepMixin, RegressorMixin, BaseEstimator):
     """Count the objects of each image: the end of a counting pipeline.
 
@@ -38,8 +40,7 @@ class ObjectCounter(ImageStepMixin, RegressorMixin, BaseEstimator):
 
     Attributes
     ----------
-    n_features_in_ : int
-        Number of values per row; only set when fitted on flattened images.
+    %(n_features_in_)s
 
     See Also
     --------

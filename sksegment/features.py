@@ -29,6 +29,7 @@ from sklearn.utils.validation import check_is_fitted
 from sksegment import _kernels
 from sksegment._base import ImageStepMixin
 from sksegment._batch import _run, validate_batch
+from sksegment._docstrings import fill_doc
 from sksegment._optional import import_optional
 from sksegment._validation import as_objects
 
@@ -513,6 +514,7 @@ def region_table(
 # --- per-image features ---------------------------------------------------------
 
 
+@fill_doc
 class RegionFeatures(ImageStepMixin, TransformerMixin, BaseEstimator):
     """Segment images, measure their objects and aggregate per image.
 
@@ -580,8 +582,7 @@ class RegionFeatures(ImageStepMixin, TransformerMixin, BaseEstimator):
     ----------
     segmenter_ : estimator
         The fitted clone of ``segmenter``.
-    n_features_in_ : int
-        Number of values per row; only set when fitted on flattened images.
+    %(n_features_in_)s
 
     See Also
     --------

@@ -13,6 +13,7 @@ from sklearn.utils._param_validation import Interval, InvalidParameterError, Str
 
 from sksegment import _kernels
 from sksegment._base import ImageStepMixin, ImageTransformer
+from sksegment._docstrings import fill_doc
 
 __all__ = ["Smoother"]
 
@@ -77,6 +78,7 @@ def _median(image, size, out=None):
     return dst.view(image.dtype) if out is None else out
 
 
+@fill_doc
 class Smoother(ImageTransformer):
     """Smooth intensity images before thresholding: Gaussian or median filter.
 
@@ -100,18 +102,11 @@ class Smoother(ImageTransformer):
         Side of the median filter's square (cube) footprint in pixels; odd,
         >= 1 (inclusive), and 1 leaves images unchanged.  Used by
         ``"median"`` only.
-    image_shape : tuple of int or None, default=None
-        When set, ``X`` may be a 2D array of flattened images, one per row,
-        each of this shape (one entry may be -1); the output is flattened the
-        same way.
-    n_jobs : int or None, default=None
-        Number of threads over the images of a batch; None means 1, -1 means
-        all cores.  The result does not depend on it.
+    %(image_shape_n_jobs)s
 
     Attributes
     ----------
-    n_features_in_ : int
-        Number of values per row; only set when fitted on flattened images.
+    %(n_features_in_)s
 
     See Also
     --------

@@ -14,6 +14,7 @@ from sklearn.utils._param_validation import Interval, InvalidParameterError, Str
 
 from sksegment import _kernels
 from sksegment._base import ImageStepMixin, ImageTransformer
+from sksegment._docstrings import fill_doc
 from sksegment._validation import as_objects
 
 __all__ = ["HoleFiller", "MorphCloser", "MorphOpener"]
@@ -99,6 +100,7 @@ class _MaskMorphology(ImageTransformer):
         return self._apply(mask, out)
 
 
+@fill_doc
 class MorphCloser(_MaskMorphology):
     """Binary closing of masks: mend cracks and gaps narrower than the footprint.
 
@@ -122,18 +124,11 @@ class MorphCloser(_MaskMorphology):
         footprint spans is filled), ``"reflect"``, ``"constant"`` (outside is
         background), ``"nearest"``, ``"mirror"``, ``"wrap"``, ``"max"`` or
         ``"min"``.
-    image_shape : tuple of int or None, default=None
-        When set, ``X`` may be a 2D array of flattened images, one per row,
-        each of this shape (one entry may be -1); the output is flattened the
-        same way.
-    n_jobs : int or None, default=None
-        Number of threads over the images of a batch; None means 1, -1 means
-        all cores.  The result does not depend on it.
+    %(image_shape_n_jobs)s
 
     Attributes
     ----------
-    n_features_in_ : int
-        Number of values per row; only set when fitted on flattened images.
+    %(n_features_in_)s
 
     See Also
     --------
@@ -181,6 +176,7 @@ class MorphCloser(_MaskMorphology):
         return _kernels.closing(mask, self.shape, self.size, self.mode, out)
 
 
+@fill_doc
 class MorphOpener(_MaskMorphology):
     """Binary opening of masks: remove specks and bridges thinner than the footprint.
 
@@ -205,18 +201,11 @@ class MorphOpener(_MaskMorphology):
         from the border side), ``"reflect"``, ``"constant"`` (outside is
         background: objects touching the border lose a rim there),
         ``"nearest"``, ``"mirror"``, ``"wrap"``, ``"max"`` or ``"min"``.
-    image_shape : tuple of int or None, default=None
-        When set, ``X`` may be a 2D array of flattened images, one per row,
-        each of this shape (one entry may be -1); the output is flattened the
-        same way.
-    n_jobs : int or None, default=None
-        Number of threads over the images of a batch; None means 1, -1 means
-        all cores.  The result does not depend on it.
+    %(image_shape_n_jobs)s
 
     Attributes
     ----------
-    n_features_in_ : int
-        Number of values per row; only set when fitted on flattened images.
+    %(n_features_in_)s
 
     See Also
     --------
@@ -442,6 +431,7 @@ def _fill_label_holes(labels, max_area, connectivity, out=None):
     return np.add(filled, labels, out=filled, casting="unsafe")
 
 
+@fill_doc
 class HoleFiller(ImageTransformer):
     """Fill the holes of objects: background enclosed by foreground.
 
@@ -463,18 +453,11 @@ class HoleFiller(ImageTransformer):
         through diagonal gaps is still a hole, which suits objects labelled
         at full connectivity (the default of :class:`ComponentLabeler`).  It
         must not exceed the images' number of dimensions.
-    image_shape : tuple of int or None, default=None
-        When set, ``X`` may be a 2D array of flattened images, one per row,
-        each of this shape (one entry may be -1); the output is flattened the
-        same way.
-    n_jobs : int or None, default=None
-        Number of threads over the images of a batch; None means 1, -1 means
-        all cores.  The result does not depend on it.
+    %(image_shape_n_jobs)s
 
     Attributes
     ----------
-    n_features_in_ : int
-        Number of values per row; only set when fitted on flattened images.
+    %(n_features_in_)s
 
     See Also
     --------

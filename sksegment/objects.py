@@ -14,6 +14,7 @@ from sklearn.utils._param_validation import Interval, InvalidParameterError, Str
 
 from sksegment import _kernels
 from sksegment._base import ImageStepMixin, ImageTransformer
+from sksegment._docstrings import fill_doc
 from sksegment._validation import as_objects
 
 __all__ = [
@@ -27,12 +28,6 @@ __all__ = [
 
 _CONNECTIVITY = [None, Interval(Integral, 1, 3, closed="both")]
 
-_CONNECTIVITY_DOC = """connectivity : int or None, default=None
-        Which neighbours join pixels of a mask into one object, as in
-        ``skimage.measure.label``: 1 for face neighbours only, up to the
-        number of dimensions (8-connectivity in 2D); None means full
-        connectivity.  It must not exceed the images' number of dimensions."""
-
 
 class _ObjectStep(ImageTransformer):
     """A step that reads its input as a mask or label image."""
@@ -44,6 +39,7 @@ class _ObjectStep(ImageTransformer):
         return as_objects(image, type(self).__name__, self.connectivity)
 
 
+@fill_doc
 class BorderClearer(_ObjectStep):
     """Remove the objects that touch the image border.
 
@@ -60,18 +56,11 @@ class BorderClearer(_ObjectStep):
         It must be smaller than every image dimension.
     %(connectivity)s
         Only used for masks.
-    image_shape : tuple of int or None, default=None
-        When set, ``X`` may be a 2D array of flattened images, one per row,
-        each of this shape (one entry may be -1); the output is flattened the
-        same way.
-    n_jobs : int or None, default=None
-        Number of threads over the images of a batch; None means 1, -1 means
-        all cores.  The result does not depend on it.
+    %(image_shape_n_jobs)s
 
     Attributes
     ----------
-    n_features_in_ : int
-        Number of values per row; only set when fitted on flattened images.
+    %(n_features_in_)s
 
     See Also
     --------
@@ -148,6 +137,7 @@ class BorderClearer(_ObjectStep):
         )
 
 
+@fill_doc
 class ComponentLabeler(_ObjectStep):
     """Label connected components: masks in, label images with ids 1..n out.
 
@@ -156,18 +146,11 @@ class ComponentLabeler(_ObjectStep):
     Parameters
     ----------
     %(connectivity)s
-    image_shape : tuple of int or None, default=None
-        When set, ``X`` may be a 2D array of flattened images, one per row,
-        each of this shape (one entry may be -1); the output is flattened the
-        same way.
-    n_jobs : int or None, default=None
-        Number of threads over the images of a batch; None means 1, -1 means
-        all cores.  The result does not depend on it.
+    %(image_shape_n_jobs)s
 
     Attributes
     ----------
-    n_features_in_ : int
-        Number of values per row; only set when fitted on flattened images.
+    %(n_features_in_)s
 
     See Also
     --------
@@ -223,6 +206,7 @@ class ComponentLabeler(_ObjectStep):
         return _kernels.label_mask(objects, self.connectivity, out)[0]
 
 
+@fill_doc
 class AreaFilter(_ObjectStep):
     """Keep the objects whose area lies within bounds.
 
@@ -239,18 +223,11 @@ class AreaFilter(_ObjectStep):
         Largest area kept, inclusive; None for no upper bound.
     %(connectivity)s
         Only used for masks.
-    image_shape : tuple of int or None, default=None
-        When set, ``X`` may be a 2D array of flattened images, one per row,
-        each of this shape (one entry may be -1); the output is flattened the
-        same way.
-    n_jobs : int or None, default=None
-        Number of threads over the images of a batch; None means 1, -1 means
-        all cores.  The result does not depend on it.
+    %(image_shape_n_jobs)s
 
     Attributes
     ----------
-    n_features_in_ : int
-        Number of values per row; only set when fitted on flattened images.
+    %(n_features_in_)s
 
     See Also
     --------
@@ -474,6 +451,7 @@ def _split_labels(labels, min_distance, footprint, connectivity):
     return result.astype(_kernels.label_dtype(offset), copy=False)
 
 
+@fill_doc
 class WatershedSplitter(_ObjectStep):
     """Split touching objects by a watershed of their distance transform.
 
@@ -514,18 +492,11 @@ class WatershedSplitter(_ObjectStep):
     %(connectivity)s
         Used to find the objects of a mask, the pieces of each object of a
         label image, and the neighbours in the watershed.
-    image_shape : tuple of int or None, default=None
-        When set, ``X`` may be a 2D array of flattened images, one per row,
-        each of this shape (one entry may be -1); the output is flattened the
-        same way.
-    n_jobs : int or None, default=None
-        Number of threads over the images of a batch; None means 1, -1 means
-        all cores.  The result does not depend on it.
+    %(image_shape_n_jobs)s
 
     Attributes
     ----------
-    n_features_in_ : int
-        Number of values per row; only set when fitted on flattened images.
+    %(n_features_in_)s
 
     See Also
     --------
@@ -669,6 +640,7 @@ class _SortedStrOptions(StrOptions):
         return f"a str among {{{', '.join(repr(o) for o in sorted(self.options))}}}"
 
 
+@fill_doc
 class ObjectFilter(_ObjectStep):
     """Keep the objects whose shape property lies within bounds.
 
@@ -696,18 +668,11 @@ class ObjectFilter(_ObjectStep):
         Largest value kept, inclusive; None for no upper bound.
     %(connectivity)s
         Only used for masks.
-    image_shape : tuple of int or None, default=None
-        When set, ``X`` may be a 2D array of flattened images, one per row,
-        each of this shape (one entry may be -1); the output is flattened the
-        same way.
-    n_jobs : int or None, default=None
-        Number of threads over the images of a batch; None means 1, -1 means
-        all cores.  The result does not depend on it.
+    %(image_shape_n_jobs)s
 
     Attributes
     ----------
-    n_features_in_ : int
-        Number of values per row; only set when fitted on flattened images.
+    %(n_features_in_)s
 
     See Also
     --------
@@ -829,6 +794,7 @@ def _into_copy(array, out):
 # --- guarding against failed segmentations ------------------------------------
 
 
+@fill_doc
 class MaxCountGuard(_ObjectStep):
     """Erase every object of an image that has more than ``max_count`` objects.
 
@@ -845,18 +811,11 @@ class MaxCountGuard(_ObjectStep):
         at least 0.
     %(connectivity)s
         Only used for masks, whose objects are their connected components.
-    image_shape : tuple of int or None, default=None
-        When set, ``X`` may be a 2D array of flattened images, one per row,
-        each of this shape (one entry may be -1); the output is flattened the
-        same way.
-    n_jobs : int or None, default=None
-        Number of threads over the images of a batch; None means 1, -1 means
-        all cores.  The result does not depend on it.
+    %(image_shape_n_jobs)s
 
     Attributes
     ----------
-    n_features_in_ : int
-        Number of values per row; only set when fitted on flattened images.
+    %(n_features_in_)s
 
     See Also
     --------
@@ -910,14 +869,3 @@ class MaxCountGuard(_ObjectStep):
         else:
             out[...] = objects
         return out
-
-
-for _cls in (
-    BorderClearer,
-    ComponentLabeler,
-    AreaFilter,
-    WatershedSplitter,
-    ObjectFilter,
-    MaxCountGuard,
-):
-    _cls.__doc__ = _cls.__doc__ % {"connectivity": _CONNECTIVITY_DOC}

@@ -27,18 +27,11 @@ from skimage.filters import (
 from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 
 from sksegment._base import ImageStepMixin, ImageTransformer
+from sksegment._docstrings import fill_doc
 from sksegment._kernels import pooled_histogram
 from sksegment._validation import warn_user
 
 __all__ = ["LocalThresholder", "OtsuThresholder", "Thresholder"]
-
-_IMAGE_SHAPE_DOC = """image_shape : tuple of int or None, default=None
-        When set, ``X`` may be a 2D array of flattened images, one per row,
-        each of this shape (one entry may be -1); the output is flattened the
-        same way.
-    n_jobs : int or None, default=None
-        Number of threads over the images of a batch; None means 1, -1 means
-        all cores.  The result does not depend on it."""
 
 # Methods whose scikit-image function accepts a histogram (``hist=``): the
 # histograms of the training images are pooled, never their pixels.
@@ -264,6 +257,7 @@ class _GlobalThresholder(ImageTransformer):
         return map_elementwise(batch, self._transform_image, bool)
 
 
+@fill_doc
 class OtsuThresholder(_GlobalThresholder):
     """Threshold images at Otsu's threshold, learned over the training batch.
 
@@ -286,15 +280,14 @@ class OtsuThresholder(_GlobalThresholder):
         ``"batch"`` learns one threshold in ``fit``; ``"image"`` computes
         Otsu's threshold of each image at transform time instead (then
         ``threshold_`` is None).  Ignored when ``threshold`` is a number.
-    %(image_shape)s
+    %(image_shape_n_jobs)s
 
     Attributes
     ----------
     threshold_ : float, int or None
         The threshold used by ``transform``: the fixed ``threshold``, the
         learned Otsu threshold, or None with ``scope="image"``.
-    n_features_in_ : int
-        Number of values per row; only set when fitted on flattened images.
+    %(n_features_in_)s
 
     See Also
     --------
@@ -353,6 +346,7 @@ class OtsuThresholder(_GlobalThresholder):
         return None if hist is None else threshold_otsu(hist=hist).item()
 
 
+@fill_doc
 class Thresholder(_GlobalThresholder):
     """Threshold images at a global threshold learned over the training batch.
 
@@ -425,7 +419,7 @@ class Thresholder(_GlobalThresholder):
         pixels, their standard deviation (about their mean, ``ddof=0``) or
         their median absolute deviation (about their median, unscaled), as
         CellProfiler's "variance method".
-    %(image_shape)s
+    %(image_shape_n_jobs)s
 
     Attributes
     ----------
@@ -433,8 +427,7 @@ class Thresholder(_GlobalThresholder):
         The threshold used by ``transform``: the fixed ``threshold``, the
         learned, corrected and bounded threshold, or None with
         ``scope="image"``.
-    n_features_in_ : int
-        Number of values per row; only set when fitted on flattened images.
+    %(n_features_in_)s
 
     See Also
     --------
@@ -669,6 +662,7 @@ class Thresholder(_GlobalThresholder):
 # --- local thresholding ----------------------------------------------------------
 
 
+@fill_doc
 class LocalThresholder(ImageTransformer):
     """Threshold each pixel at a threshold computed from its neighbourhood.
 
@@ -726,15 +720,14 @@ default="sauvola"
         background (every threshold in the gap splits the same way and
         scikit-image takes the first), so ``0.7`` times it may fall inside
         the background; Li's sits between the two.
-    %(image_shape)s
+    %(image_shape_n_jobs)s
 
     Attributes
     ----------
     global_threshold_ : float, int or None
         The ``guide`` threshold of all training pixels (as
         ``Thresholder(guide)`` learns it), or None when ``clamp`` is None.
-    n_features_in_ : int
-        Number of values per row; only set when fitted on flattened images.
+    %(n_features_in_)s
 
     See Also
     --------
@@ -872,7 +865,3 @@ default="sauvola"
             out[...] = False
             return out
         return np.greater(image, self._local_threshold(image), out=out)
-
-
-for _cls in (OtsuThresholder, Thresholder, LocalThresholder):
-    _cls.__doc__ = _cls.__doc__ % {"image_shape": _IMAGE_SHAPE_DOC}

@@ -1,0 +1,34 @@
+"""Docstring text shared by the steps, filled in by ``fill_doc``.
+
+A class docstring names a snippet as ``%(name)s`` on a line of its own,
+indented as a parameter; ``fill_doc`` replaces it.  Only these names are
+replaced, so other ``%`` signs in docstrings are left alone.
+"""
+
+__all__ = ["fill_doc"]
+
+SNIPPETS = {
+    "image_shape_n_jobs": """image_shape : tuple of int or None, default=None
+        When set, ``X`` may be a 2D array of flattened images, one per row,
+        each of this shape (one entry may be -1); the output is flattened the
+        same way.
+    n_jobs : int or None, default=None
+        Number of threads over the images of a batch; None means 1, -1 means
+        all cores.  The result does not depend on it.""",
+    "n_features_in_": """n_features_in_ : int
+        Number of values per row; only set when fitted on flattened images.""",
+    "connectivity": """connectivity : int or None, default=None
+        Which neighbours join pixels of a mask into one object, as in
+        ``skimage.measure.label``: 1 for face neighbours only, up to the
+        number of dimensions (8-connectivity in 2D); None means full
+        connectivity.  It must not exceed the images' number of dimensions.""",
+}
+
+
+def fill_doc(obj):
+    """Replace the ``%(name)s`` snippets of ``obj``'s docstring; return ``obj``."""
+    doc = obj.__doc__
+    for name, text in SNIPPETS.items():
+        doc = doc.replace(f"%({name})s", text)
+    obj.__doc__ = doc
+    return obj
