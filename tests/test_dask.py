@@ -167,14 +167,6 @@ def test_local_thresholder_learns_its_clamp_guide_over_chunks():
     assert step.global_threshold_ == reference.global_threshold_
     Xd = Xd.rechunk({1: -1, 2: -1})
     np.testing.assert_array_equal(step.transform(Xd).compute(), reference.transform(X))
-    with pytest.raises(NotImplementedError, match="LocalThresholder needs the"):
-        sks.LocalThresholder(clamp=(0.7, 1.5), guide="li").fit(Xd)
-
-
-def test_methods_that_need_all_pixels_say_so_on_dask():
-    Xd = da.from_array(_images(), chunks=(1, 20, 20))
-    with pytest.raises(NotImplementedError, match="Thresholder needs the pixels"):
-        sks.Thresholder("li").fit(Xd)
 
 
 def test_constant_training_images_on_dask_warn_as_in_memory():
@@ -292,9 +284,8 @@ def test_thresholding_within_chunks_is_elementwise():
 @pytest.mark.parametrize(
     "step, X",
     [
-        (sks.HoleFiller(), np.zeros((1, 8, 8), bool)),
-        (sks.LocalThresholder().fit(np.arange(64).reshape(1, 8, 8)), None),
-        (sks.OtsuThresholder(scope="image").fit(np.arange(64).reshape(1, 8, 8)), None),
+        (sks.WatershedSplitter(), np.zeros((1, 8, 8), bool)),
+        (sks.ObjectFilter(), np.zeros((1, 8, 8), bool)),
         (sks.MorphCloser(mode="wrap"), np.zeros((1, 8, 8), bool)),
     ],
     ids=lambda x: type(x).__name__,
