@@ -24,6 +24,7 @@ from sklearn.utils._param_validation import (
     Interval,
     InvalidParameterError,
 )
+from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import check_is_fitted
 
 from sksegment import _kernels
@@ -361,11 +362,18 @@ def _as_labels(objects, caller, connectivity):
     return _kernels.label_mask(objects, connectivity)[0]
 
 
-def _reject_dask(X, caller):
-    if hasattr(X, "__dask_graph__"):
+def _is_dask(X):
+    return hasattr(X, "__dask_graph__")
+
+
+def _reject_dask(X, caller, argument):
+    if _is_dask(X):
         raise TypeError(
-            f"{caller} does not accept dask arrays; call .compute() on the batch "
-            f"first (the result holds one row per object or per image)."
+            f"{caller} returns an in-memory table, one row per object, and does "
+            f"not accept dask arrays; got a dask array as {argument}. Compute the "
+            f"batch first, for example {caller}(labels.compute(), "
+            f"images.compute()), or a few images at a time "
+            f"(labels[i:j].compute()) and concatenate the tables."
         )
 
 
@@ -427,6 +435,11 @@ def region_table(
     ------
     ImportError
         When pandas is not installed (``pip install 'sksegment[pandas]'``).
+    TypeError
+        When ``labels`` or ``images`` is a dask array: the table is in
+        memory, so compute the batch first (or a few images at a time and
+        concatenate the tables).  :class:`RegionFeatures` takes dask arrays
+        and gives its per-image features lazily.
 
     See Also
     --------
@@ -472,8 +485,8 @@ def region_table(
             f"The 'connectivity' parameter of {caller} must be None or an int in "
             f"[1, 3]; got {connectivity!r}."
         )
-    _reject_dask(labels, caller)
-    _reject_dask(images, caller)
+    _reject_dask(labels, caller, "labels")
+    _reject_dask(images, caller, "images")
     batch = validate_batch(_caller(caller), labels, reset=False)
     needs_images = sorted(set(properties) & _INTENSITY_PROPERTIES)
     if images is None:
@@ -576,7 +589,8 @@ class RegionFeatures(ImageStepMixin, TransformerMixin, BaseEstimator):
     n_jobs : int or None, default=None
         Number of threads measuring the images of a batch; None means 1, -1
         means all cores.  The result does not depend on it.  The
-        segmenter's steps have their own ``n_jobs``.
+        segmenter's steps have their own ``n_jobs``.  Not used for a dask
+        array, whose chunks dask's scheduler runs in parallel.
 
     Attributes
     ----------
@@ -597,7 +611,8 @@ class RegionFeatures(ImageStepMixin, TransformerMixin, BaseEstimator):
     ``"area_std"``, ...); ``get_feature_names_out`` gives the names and
     ``set_output(transform="pandas")`` makes ``transform`` return a
     DataFrame with them.  The output is always a float64 array of shape
-    ``(n_images, n_features)``, whatever the container of ``X``.
+    ``(n_images, n_features)``, whatever the container of ``X`` (a lazy
+    dask array for a dask array, see below).
 
     ``y`` is not passed to the segmenter: it is the target of the estimator
     that follows, not a segmentation.  Objects are the distinct nonzero ids
@@ -605,6 +620,20 @@ class RegionFeatures(ImageStepMixin, TransformerMixin, BaseEstimator):
     does (see :func:`region_table` for the ones computed here, equal up to
     floating-point rounding).  A property whose value is NaN for an object
     makes that image's aggregates of it NaN.
+
+    ``X`` may be a dask array ``(n_images, ...)`` whose chunks hold whole
+    images (chunked along the image axis only).  ``fit`` fits the segmenter
+    on it, as its steps do on dask arrays (thresholds learned from a
+    histogram pooled over the chunks, for instance); ``transform`` and
+    ``fit_transform`` give a lazy float64 dask array ``(n_images,
+    n_features)`` chunked along the images as ``X``, each chunk of rows
+    computed from a chunk of images and the matching chunk of the
+    segmenter's lazy output, equal to the in-memory result.  Regions must
+    be whole to be measured, so a dask array chunked within images raises
+    ``NotImplementedError``: rechunk it along images first
+    (``X.rechunk({0: k, 1: -1, 2: -1})``).  A DataFrame is in memory: with
+    ``set_output(transform="pandas")`` the features of a dask array are
+    computed (one row per image, small) and returned as a DataFrame.
 
     Examples
     --------
@@ -683,55 +712,96 @@ class RegionFeatures(ImageStepMixin, TransformerMixin, BaseEstimator):
         return names
 
     def _validate_batch(self, X, *, reset):
-        _reject_dask(X, type(self).__name__)
-        return super()._validate_batch(X, reset=reset)
+        batch = super()._validate_batch(X, reset=reset)
+        if batch.kind == "dask" and not batch.whole_images:
+            spatial = ", ".join(f"{a}: -1" for a in range(1, batch.array.ndim))
+            raise NotImplementedError(
+                f"{type(self).__name__} measures whole objects and needs dask "
+                f"chunks that hold whole images; got chunks "
+                f"{batch.array.chunksize} for images of shape "
+                f"{batch.array.shape[1:]}. Rechunk along images only, for "
+                f"example X.rechunk({{0: k, {spatial}}}) for k images per chunk."
+            )
+        return batch
 
     def _segmenter_input(self, X, batch):
         """The batch as the segmenter takes it: images, not flattened rows."""
+        if batch.kind == "dask":
+            return X
         if batch.kind == "list":
             return batch.images
         if batch.kind == "flat":
             return np.stack(batch.images)
         return np.asarray(X)
 
+    def _rows(self):
+        properties, aggregations = self._check_params()
+        return _Rows(
+            type(self).__name__,
+            properties,
+            aggregations,
+            self.fill_value,
+            self.connectivity,
+        )
+
     def _features(self, batch, segmented):
         """The feature matrix of the images of ``batch`` from their segmentation."""
-        caller = type(self).__name__
-        properties, aggregations = self._check_params()
+        rows = self._rows()
+        if batch.kind == "dask":
+            return self._dask_features(batch, segmented, rows)
         if len(segmented) != len(batch):
+            rows.wrong_length(len(segmented), len(batch))
+        result = _run(
+            lambda i: rows.row(batch.images[i], segmented[i], i),
+            range(len(batch)),
+            self.n_jobs,
+        )
+        return np.array(result, dtype=np.float64).reshape(len(batch), rows.n_features)
+
+    def _dask_features(self, batch, segmented, rows):
+        """The lazy feature matrix of a dask batch, one chunk of rows per chunk.
+
+        Each chunk of rows is computed from the chunk of images and the
+        matching chunk of the segmenter's output, by the in-memory code.  A
+        DataFrame output (``set_output``) is in memory: the rows are then
+        computed here.
+        """
+        import dask.array as da
+
+        array = batch.array
+        if not isinstance(segmented, da.Array):  # a segmenter that computed
+            try:
+                segmented = np.asarray(segmented)
+            except ValueError:
+                segmented = np.asarray(segmented, dtype=object)
+        if segmented.ndim == 0 or len(segmented) != len(batch):
+            rows.wrong_length(len(segmented) if segmented.ndim else 0, len(batch))
+        if segmented.shape != array.shape or segmented.dtype.kind not in "biuf":
             raise ValueError(
-                f"{caller}: the segmenter gave {len(segmented)} results for "
-                f"{len(batch)} images; it must give one label image or mask per "
-                f"image."
+                f"{rows.caller}: the segmenter gave an array of shape "
+                f"{segmented.shape} and dtype {segmented.dtype} for a batch of "
+                f"shape {array.shape}; it must give a label image or mask of the "
+                f"image's shape for every image (end it with a step such as "
+                f"ComponentLabeler)."
             )
-        reductions = [_AGGREGATE[agg] for agg in aggregations if agg != "count"]
-        count = "count" in aggregations
-        n_features = count + len(properties) * len(reductions)
-
-        def one(i):
-            image = batch.images[i]
-            objects = np.asarray(segmented[i])
-            if objects.shape != image.shape or objects.dtype.kind not in "biuf":
-                raise ValueError(
-                    f"{caller}: the segmenter gave an array of shape "
-                    f"{objects.shape} and dtype {objects.dtype} for image {i} of "
-                    f"shape {image.shape}; it must give a label image or mask of "
-                    f"the image's shape (end it with a step such as "
-                    f"ComponentLabeler)."
-                )
-            labels = _as_labels(objects, caller, self.connectivity)
-            columns = _measure(labels, image, properties, caller, index=i)
-            row = np.full(n_features, self.fill_value, dtype=np.float64)
-            n = len(next(iter(columns.values()))) if columns else _count(labels)
-            if count:
-                row[0] = n
-            if n:
-                values = [np.asarray(columns[p], dtype=np.float64) for p in properties]
-                row[count:] = [f(v) for v in values for f in reductions]
-            return row
-
-        rows = _run(one, range(len(batch)), self.n_jobs)
-        return np.array(rows, dtype=np.float64).reshape(len(batch), n_features)
+        if isinstance(segmented, da.Array):
+            segmented = segmented.rechunk(array.chunks)
+        else:
+            segmented = da.from_array(segmented, chunks=array.chunks)
+        features = da.map_blocks(
+            rows,
+            array,
+            segmented,
+            batch.check,
+            dtype=np.float64,
+            drop_axis=list(range(1, array.ndim)),
+            new_axis=1,
+            chunks=(array.chunks[0], (rows.n_features,)),
+            meta=np.empty((0, 0), dtype=np.float64),
+        )
+        if _get_output_config("transform", self)["dense"] != "default":
+            return features.compute()
+        return features
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y=None):
@@ -739,8 +809,10 @@ class RegionFeatures(ImageStepMixin, TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : ndarray of shape (n_images, ...) or list of ndarray
-            The batch of images.
+        X : ndarray of shape (n_images, ...), list of ndarray or dask array
+            The batch of images.  A dask array must have chunks holding
+            whole images; the segmenter is fitted on it (its steps learn by
+            reducing over the chunks, or say they cannot).
         y : array-like of shape (n_images,) or None, default=None
             Ignored (not passed to the segmenter); present for pipelines.
 
@@ -760,15 +832,16 @@ class RegionFeatures(ImageStepMixin, TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : ndarray of shape (n_images, ...) or list of ndarray
-            The batch of images.
+        X : ndarray of shape (n_images, ...), list of ndarray or dask array
+            The batch of images.  A dask array must have chunks holding
+            whole images.
         y : array-like of shape (n_images,) or None, default=None
             Ignored (not passed to the segmenter); present for pipelines.
 
         Returns
         -------
-        features : ndarray of shape (n_images, n_features), dtype float64
-            The features of each image.
+        features : ndarray or dask array of shape (n_images, n_features)
+            The features of each image, float64; lazy for a dask array.
         """
         self._check_params()
         batch = self._validate_batch(X, reset=True)
@@ -781,13 +854,17 @@ class RegionFeatures(ImageStepMixin, TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : ndarray of shape (n_images, ...) or list of ndarray
-            The batch of images; it is never modified.
+        X : ndarray of shape (n_images, ...), list of ndarray or dask array
+            The batch of images; it is never modified.  A dask array must
+            have chunks holding whole images.
 
         Returns
         -------
-        features : ndarray of shape (n_images, n_features), dtype float64
-            The features of each image, named by ``get_feature_names_out``.
+        features : ndarray or dask array of shape (n_images, n_features)
+            The features of each image, float64, named by
+            ``get_feature_names_out``; for a dask array, a lazy dask array
+            chunked along the images as ``X`` (computed when the output is
+            set to DataFrames with ``set_output``).
         """
         self._check_ready()
         batch = self._validate_batch(X, reset=False)
@@ -815,3 +892,77 @@ class RegionFeatures(ImageStepMixin, TransformerMixin, BaseEstimator):
 
 def _count(labels):
     return _kernels.count_labels(labels)
+
+
+class _Rows:
+    """The feature rows of images from their segmentation.
+
+    A small picklable callable holding what the rows depend on, so that a
+    dask graph carries it (and not the estimator) to the workers: called on
+    a chunk of images and the matching chunk of segmentations, it gives
+    their rows.
+    """
+
+    __slots__ = ("caller", "properties", "aggregations", "fill_value", "connectivity")
+
+    def __init__(self, caller, properties, aggregations, fill_value, connectivity):
+        self.caller = caller
+        self.properties = properties
+        self.aggregations = aggregations
+        self.fill_value = fill_value
+        self.connectivity = connectivity
+
+    @property
+    def n_features(self):
+        n_reductions = sum(agg != "count" for agg in self.aggregations)
+        return ("count" in self.aggregations) + len(self.properties) * n_reductions
+
+    def wrong_length(self, n_results, n_images):
+        raise ValueError(
+            f"{self.caller}: the segmenter gave {n_results} results for "
+            f"{n_images} images; it must give one label image or mask per image."
+        )
+
+    def row(self, image, objects, index):
+        """The features of one image from its label image or mask."""
+        caller = self.caller
+        objects = np.asarray(objects)
+        if objects.shape != image.shape or objects.dtype.kind not in "biuf":
+            raise ValueError(
+                f"{caller}: the segmenter gave an array of shape "
+                f"{objects.shape} and dtype {objects.dtype} for image {index} of "
+                f"shape {image.shape}; it must give a label image or mask of "
+                f"the image's shape (end it with a step such as "
+                f"ComponentLabeler)."
+            )
+        count = "count" in self.aggregations
+        reductions = [_AGGREGATE[agg] for agg in self.aggregations if agg != "count"]
+        labels = _as_labels(objects, caller, self.connectivity)
+        columns = _measure(labels, image, self.properties, caller, index=index)
+        row = np.full(self.n_features, self.fill_value, dtype=np.float64)
+        n = len(next(iter(columns.values()))) if columns else _count(labels)
+        if count:
+            row[0] = n
+        if n:
+            values = [np.asarray(columns[p], dtype=np.float64) for p in self.properties]
+            row[count:] = [f(v) for v in values for f in reductions]
+        return row
+
+    def __call__(self, images, segmented, check, block_info=None):
+        """The rows of a dask chunk of images (checked here, lazily)."""
+        start = 0 if block_info is None else block_info[0]["array-location"][0][0]
+        rows = [
+            self.row(check(image), objects, start + i)
+            for i, (image, objects) in enumerate(zip(images, segmented))
+        ]
+        return np.array(rows, dtype=np.float64).reshape(len(images), self.n_features)
+
+    def __dask_tokenize__(self):
+        return (
+            "sksegment-region-features",
+            self.caller,
+            self.properties,
+            self.aggregations,
+            self.fill_value,
+            self.connectivity,
+        )

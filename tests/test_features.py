@@ -1,5 +1,6 @@
 import os
 import pickle
+import re
 import subprocess
 import sys
 import textwrap
@@ -762,3 +763,230 @@ def test_sklearn_suite_on_flattened_images():
     }
     assert not failed
     assert sum(r["status"] == "passed" for r in results) >= 40
+
+
+# --- dask -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def da():
+    return pytest.importorskip("dask.array")
+
+
+@pytest.fixture(scope="module")
+def small():
+    return make_objects(
+        n_images=5,
+        shape=(40, 50),
+        n_objects=(2, 5),
+        radius=(5, 7),
+        min_gap=2,
+        random_state=0,
+    )
+
+
+@pytest.mark.parametrize("chunks", [(1, -1, -1), (2, -1, -1), (3, -1, -1)])
+def test_dask_features_equal_in_memory(da, small, chunks):
+    images = small.images.copy()
+    step = RegionFeatures(segmenter(min_area=5), aggregations=("count", "mean", "max"))
+    expected = clone(step).fit_transform(images)
+    assert expected[:, 0].tolist() == [1, 3, 5, 2, 5]  # objects were found
+    Xd = da.from_array(images, chunks=chunks)
+    for features in (
+        clone(step).fit_transform(Xd),
+        clone(step).fit(Xd).transform(Xd),
+        clone(step).fit(images).transform(Xd),
+        clone(step).set_params(n_jobs=-1).fit(Xd).transform(Xd),
+    ):
+        assert isinstance(features, da.Array)
+        assert features.dtype == np.float64 and features.shape == (5, 7)
+        assert features.chunks == (Xd.chunks[0], (7,))  # chunked like the images
+        computed = features.compute()
+        assert computed.dtype == np.float64
+        np.testing.assert_array_equal(computed, expected)
+    # the graph pickles (for distributed schedulers) and the input is untouched
+    restored = pickle.loads(pickle.dumps(features))
+    np.testing.assert_array_equal(restored.compute(), expected)
+    np.testing.assert_array_equal(images, small.images)
+
+
+def test_dask_fit_learns_what_in_memory_fit_learns(da, small):
+    from skimage.filters import threshold_otsu
+
+    X = small.images
+    Xd = da.from_array(X, chunks=(2, -1, -1))
+    on_dask = RegionFeatures(segmenter()).fit(Xd)
+    in_memory = RegionFeatures(segmenter()).fit(X)
+    learned = on_dask.segmenter_.named_steps["otsuthresholder"].threshold_
+    assert learned == in_memory.segmenter_.named_steps["otsuthresholder"].threshold_
+    assert learned == threshold_otsu(X)
+    assert on_dask.segmenter is not on_dask.segmenter_
+    assert on_dask.get_feature_names_out().tolist() == (
+        in_memory.get_feature_names_out().tolist()
+    )
+
+
+def test_dask_transform_is_lazy(da, small):
+    computed = []
+
+    def record(block):
+        computed.append(len(block))
+        return block
+
+    X = small.images
+    Xd = da.from_array(X, chunks=(2, -1, -1)).map_blocks(record, dtype=X.dtype)
+    step = RegionFeatures(segmenter()).fit(Xd)  # fitting reads the pixels
+    assert computed
+    computed.clear()
+    features = step.transform(Xd)
+    fitted = RegionFeatures(segmenter()).fit(X)
+    assert computed == []  # nothing computed to build the graph
+    np.testing.assert_array_equal(features.compute(), fitted.transform(X))
+    assert sorted(computed) == [1, 2, 2]  # each chunk of images read once
+
+
+def test_dask_3d_images(da):
+    rng = np.random.default_rng(1)
+    images = rng.integers(0, 40, size=(3, 8, 10, 10)).astype(np.uint8)
+    images[0, 1:4, 2:6, 3:7] = 200
+    images[1, 4:7, 5:9, 1:4] = 180
+    images[1, 1:3, 1:3, 6:9] = 220
+    seg = sks.make_pipeline(sks.OtsuThresholder(100), sks.ComponentLabeler())
+    step = RegionFeatures(seg, properties=("area", "intensity_mean"))
+    expected = clone(step).fit_transform(images)
+    features = clone(step).fit_transform(da.from_array(images, chunks=(2, -1, -1, -1)))
+    assert isinstance(features, da.Array) and features.chunks == ((2, 1), (9,))
+    np.testing.assert_array_equal(features.compute(), expected)
+    np.testing.assert_array_equal(expected[:, 0], [1, 2, 0])
+    # errors found when a chunk is computed name the image's place in the batch
+    flat_only = RegionFeatures(seg, properties=("area", "eccentricity"))
+    features = flat_only.fit_transform(da.from_array(images, chunks=(1, -1, -1, -1)))
+    with pytest.raises(ValueError, match=r"2D images only.*\(image 2 of the batch\)"):
+        features[2:].compute()
+
+
+@pytest.mark.parametrize(
+    "shape, chunks, example",
+    [
+        ((3, 40, 50), (1, 20, 50), "{0: k, 1: -1, 2: -1}"),
+        ((3, 40, 50), (3, 40, 25), "{0: k, 1: -1, 2: -1}"),
+        ((2, 6, 8, 8), (1, 6, 4, 8), "{0: k, 1: -1, 2: -1, 3: -1}"),
+    ],
+)
+def test_dask_chunks_within_images_are_refused(da, small, shape, chunks, example):
+    X = np.zeros(shape, dtype=np.uint8)
+    X[(slice(None),) + (slice(2, 5),) * (len(shape) - 1)] = 200
+    Xd = da.from_array(X, chunks=chunks)
+    match = (
+        r"RegionFeatures measures whole objects and needs dask chunks that hold "
+        r"whole images; got chunks .* Rechunk along images only, for example "
+        rf"X\.rechunk\({re.escape(example)}\)"
+    )
+    step = RegionFeatures(sks.make_pipeline(sks.OtsuThresholder(100)), properties=())
+    with pytest.raises(NotImplementedError, match=match):
+        step.fit(Xd)
+    assert not hasattr(step, "segmenter_")  # refused before fitting the segmenter
+    with pytest.raises(NotImplementedError, match=match):
+        step.fit_transform(Xd)
+    step.fit(X)
+    with pytest.raises(NotImplementedError, match=match):
+        step.transform(Xd)
+    # rechunked as the message says, it works
+    along = Xd.rechunk({0: 1, **{a: -1 for a in range(1, len(shape))}})
+    np.testing.assert_array_equal(step.transform(along).compute(), step.transform(X))
+
+
+def test_dask_pandas_output_is_computed_into_a_dataframe(da, small):
+    import sklearn
+
+    X = small.images
+    Xd = da.from_array(X, chunks=(2, -1, -1))
+    expected = RegionFeatures(segmenter()).fit_transform(X)
+    step = RegionFeatures(segmenter()).set_output(transform="pandas")
+    for frame in (step.fit_transform(Xd), step.transform(Xd)):
+        assert isinstance(frame, pd.DataFrame)
+        assert list(frame.columns) == step.get_feature_names_out().tolist()
+        assert (frame.dtypes == np.float64).all()
+        assert frame.index.tolist() == list(range(5))
+        np.testing.assert_array_equal(frame.to_numpy(), expected)
+    with sklearn.config_context(transform_output="pandas"):
+        frame = RegionFeatures(segmenter()).fit_transform(Xd)
+    assert isinstance(frame, pd.DataFrame) and frame.shape == (5, 13)
+    # the default output stays lazy
+    assert isinstance(step.set_output(transform="default").transform(Xd), da.Array)
+
+
+def test_dask_pipeline_and_grid_search_equal_in_memory(da, classes):
+    X = classes.images[:12]
+    y = classes.target[:12]
+    Xd = da.from_array(X, chunks=(4, -1, -1))
+    model = make_pipeline(
+        RegionFeatures(
+            segmenter(), properties=("area",), aggregations=("count", "mean")
+        ),
+        RandomForestClassifier(n_estimators=5, random_state=0),
+    )
+    predicted = clone(model).fit(Xd, y).predict(Xd)
+    np.testing.assert_array_equal(predicted, clone(model).fit(X, y).predict(X))
+    grid = {"regionfeatures__segmenter__otsuthresholder__threshold": [40, 130]}
+    cv = StratifiedKFold(2, shuffle=True, random_state=0)
+    on_dask = GridSearchCV(model, grid, cv=cv).fit(Xd, y)
+    in_memory = GridSearchCV(model, grid, cv=cv).fit(X, y)
+    np.testing.assert_array_equal(
+        on_dask.cv_results_["mean_test_score"],
+        in_memory.cv_results_["mean_test_score"],
+    )
+    assert on_dask.best_params_ == in_memory.best_params_
+
+
+def test_dask_with_a_segmenter_that_computes_or_checks_lazily(da, small):
+    from sklearn.preprocessing import FunctionTransformer
+
+    X = small.images
+    Xd = da.from_array(X, chunks=(2, -1, -1))
+    eager = FunctionTransformer(lambda X: np.asarray(X) > 130)  # computes X
+    step = RegionFeatures(eager, properties=("area",))
+    features = step.fit_transform(Xd)
+    assert isinstance(features, da.Array) and features.chunks[0] == (2, 2, 1)
+    np.testing.assert_array_equal(features.compute(), step.fit_transform(X))
+    # an output chunked otherwise is aligned with the chunks of images
+    other = FunctionTransformer(lambda X: (X > 130).rechunk({0: 1, 1: 20}))
+    features = RegionFeatures(other, properties=("area",)).fit_transform(Xd)
+    assert features.chunks[0] == (2, 2, 1)
+    np.testing.assert_array_equal(features.compute(), step.fit_transform(X))
+    # NaN is found by RegionFeatures' own check when the chunk is computed
+    lazy = FunctionTransformer(lambda X: X > 0.5)
+    nan = np.zeros((3, 8, 8))
+    nan[2, 1, 1] = np.nan
+    features = RegionFeatures(lazy, properties=()).fit_transform(
+        da.from_array(nan, chunks=(2, -1, -1))
+    )
+    with pytest.raises(ValueError, match="RegionFeatures got NaN or infinite"):
+        features.compute()
+
+
+def test_dask_segmenter_output_of_the_wrong_shape_is_reported(da, small):
+    from sklearn.preprocessing import FunctionTransformer
+
+    Xd = da.from_array(small.images, chunks=(2, -1, -1))
+    crop = FunctionTransformer(lambda X: X[:, 1:] > 100)
+    with pytest.raises(ValueError, match=r"segmenter gave an array of shape \(5, 39"):
+        RegionFeatures(crop).fit_transform(Xd)
+    fewer = FunctionTransformer(lambda X: X[1:] > 100)
+    with pytest.raises(ValueError, match=r"gave 4 results for 5 images"):
+        RegionFeatures(fewer).fit_transform(Xd)
+
+
+def test_dask_region_table_asks_to_compute(da, small):
+    labels = da.from_array(small.labels, chunks=(2, -1, -1))
+    images = da.from_array(small.images, chunks=(2, -1, -1))
+    match = (
+        r"region_table returns an in-memory table, one row per object, and does "
+        r"not accept dask arrays; got a dask array as {}\. Compute the batch first"
+    )
+    with pytest.raises(TypeError, match=match.format("labels")):
+        region_table(labels, small.images, properties=("area",))
+    with pytest.raises(TypeError, match=match.format("images")):
+        region_table(small.labels, images, properties=("intensity_mean",))
+    got = region_table(labels.compute(), images.compute(), properties=("area",))
+    assert len(got) == small.counts.sum()
