@@ -284,6 +284,11 @@ def _block_counts(block, lo, hi, nbins, kind):
     ).astype(np.int64)
 
 
+def _block_counts_uint8(block):
+    block = block.view(np.uint8) if block.dtype == bool else block
+    return sum(_kernels._counts_uint8(image) for image in block)
+
+
 def constant_value(array):
     """The value of a dask array whose pixels all have one value."""
     first = array[(0,) * array.ndim].compute()
@@ -299,10 +304,19 @@ def pooled_histogram(array, nbins):
 
     Reduced chunk by chunk: the global minimum and maximum first, then the
     per-chunk counts over those bins, summed; the pixels are never gathered.
+    uint8 and bool images take one pass: their 256 bins cover every value.
     """
     import dask
 
     blocks = array.to_delayed().ravel()
+    if array.dtype in (np.uint8, bool):  # one pass: 256 bins hold every value
+        parts = [dask.delayed(_block_counts_uint8)(b) for b in blocks]
+        counts = dask.delayed(_sum)(parts).compute()
+        present = np.flatnonzero(counts)
+        lo, hi = present[0], present[-1]
+        if lo == hi:
+            return None
+        return counts[lo : hi + 1], np.arange(lo, hi + 1)
     lows, highs = zip(*dask.compute(*[dask.delayed(_block_minmax)(b) for b in blocks]))
     lo, hi = min(lows), max(highs)
     if lo == hi:
@@ -320,33 +334,56 @@ def pooled_histogram(array, nbins):
 
 
 # --- global objects: labeling across chunks -----------------------------------
+#
+# Two passes over the chunks.  The first labels each chunk and keeps a small
+# summary of it (faces, areas, first pixels, border ids) together with the
+# chunk itself, bit-packed for masks; one task joins the summaries into lookup
+# tables; the second pass relabels each held chunk and maps it through its
+# table.  Holding the chunk (1/8 byte per pixel for masks) is what keeps the
+# steps before this one from being recomputed by the second pass.
 
 
-def _summary(block, check, connectivity, border, start, image_shape):
+def _border_zone_ids(labels, start, image_shape, border):
+    """Ids of ``labels`` (a chunk at ``start``) within ``border`` of the edges."""
+    found = [np.zeros(0, labels.dtype)]
+    for a, (s, size) in enumerate(zip(start, image_shape)):
+        lo = max(0, border + 1 - s)  # local indices < lo are within the zone
+        hi = max(0, min(labels.shape[a], size - border - 1 - s))  # >= hi also
+        index = (slice(None),) * a
+        if lo > 0:
+            found.append(np.unique(labels[index + (slice(0, lo),)]))
+        if hi < labels.shape[a]:
+            found.append(np.unique(labels[index + (slice(hi, None),)]))
+    return np.unique(np.concatenate(found))
+
+
+def _summary(block, check, connectivity, border, areas, start, image_shape):
     """What the global solve needs of one chunk (one image, part of it).
 
-    Returns the number of local components, the first and last slab of the
-    local labels along every spatial axis, the local areas, the local ids
-    within ``border`` pixels of the image's edges (when ``border`` is given)
-    and the raster index in the image of each local id's first pixel; for
-    label images also the slabs of the ids, which must match across faces.
+    Returns the summary: the number of local components, the first and last
+    slab of the local labels along every spatial axis, the local areas (when
+    ``areas``), the local ids within ``border`` pixels of the image's edges
+    (when ``border`` is given), the raster index in the image of each local
+    id's first pixel, and for label images the slabs of the ids, which must
+    match across faces.  Also returns the chunk to hold for the second pass.
     """
     objects, is_labels = as_objects(check(block[0]), check.name, connectivity)
-    labels, n, areas, tops = _local_labels(objects, is_labels, connectivity)
-    faces = _faces(labels)
-    ids = _faces(objects) if is_labels else None
-    first = _first_pixels(labels, n, start, image_shape, tops)
-    border_ids = None
-    if border is not None:
-        zone = np.zeros(labels.shape, dtype=bool)
-        for a, (s, size) in enumerate(zip(start, image_shape)):
-            lo = max(0, border + 1 - s)  # local indices < lo are within the zone
-            hi = min(labels.shape[a], size - border - 1 - s)  # >= hi also
-            index = (slice(None),) * a
-            zone[index + (slice(0, lo),)] = True
-            zone[index + (slice(max(hi, 0), None),)] = True
-        border_ids = np.unique(labels[zone])
-    return n, faces, areas, border_ids, first, ids
+    if is_labels:
+        labels = _kernels.relabel_components(objects, connectivity)
+        n = int(labels.max())
+    else:
+        labels, n = _kernels.label_mask(objects, connectivity)
+    summary = (
+        n,
+        _faces(labels),
+        np.bincount(labels.ravel(), minlength=n + 1) if areas else None,
+        None
+        if border is None
+        else _border_zone_ids(labels, start, image_shape, border),
+        _first_pixels(labels, n, start, image_shape),
+        _faces(objects) if is_labels else None,
+    )
+    return summary, _hold(objects)
 
 
 def _faces(image):
@@ -360,57 +397,26 @@ def _faces(image):
     ]
 
 
-def _local_labels(objects, is_labels, connectivity):
-    """Components of a chunk (of each id of a label image), areas, tops."""
-    if not is_labels:
-        return _label_with_stats(objects, connectivity)
-    labels = _kernels.relabel_components(objects, connectivity)
-    n = int(labels.max())
-    return labels, n, np.bincount(labels.ravel(), minlength=n + 1), None
-
-
-def _label_with_stats(mask, connectivity):
-    """``label_mask`` with the areas and, in 2D, the top row of each id.
-
-    OpenCV's labeling with statistics numbers components as ``label_mask``
-    does (Wu's algorithm, raster order) and gives areas and bounding boxes in
-    the same pass; elsewhere the areas are counted.
-    """
-    cv2 = _kernels.cv2
-    if _kernels._use_cv2(mask) and _kernels.label_dtype(mask.size) == np.int32:
-        n, labels, stats, _ = cv2.connectedComponentsWithStatsWithAlgorithm(
-            np.ascontiguousarray(mask).view(np.uint8),
-            4 if connectivity == 1 else 8,
-            cv2.CV_32S,
-            cv2.CCL_WU,
-        )
-        areas = stats[:, cv2.CC_STAT_AREA].astype(np.int64)
-        return labels, n - 1, areas, stats[:, cv2.CC_STAT_TOP]
-    labels, n = _kernels.label_mask(mask, connectivity)
-    return labels, n, np.bincount(labels.ravel(), minlength=n + 1), None
-
-
-def _first_pixels(labels, n, start, image_shape, tops=None):
+def _first_pixels(labels, n, start, image_shape):
     """Raster index in the whole image of the first pixel of each local id 1..n.
 
-    ``tops``, the first row of every id (2D), restricts the search to those
-    rows: an id's first occurrence in them is in its own first row.
+    The local ids are in raster order of their first pixel, so the first row
+    of id ``k`` is the first row whose running maximum of ids reaches ``k``;
+    an id's first pixel is its first occurrence in its first row.
     """
-    rows = None
-    if tops is not None:
-        rows = np.unique(tops[1:])
-        flat = labels[rows].ravel()
-    else:
-        flat = labels.ravel()
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    rows_max = labels.reshape(labels.shape[0], -1).max(axis=1)
+    tops = np.searchsorted(np.maximum.accumulate(rows_max), np.arange(1, n + 1))
+    rows = np.unique(tops)
+    flat = labels[rows].reshape(len(rows), -1).ravel()
     first = np.zeros(n + 1, dtype=np.intp)
     # numpy assigns repeated indices in order: the last write, here the
     # smallest position, wins
     first[flat[::-1]] = np.arange(flat.size - 1, -1, -1, dtype=np.intp)
-    if rows is not None:
-        width = labels.shape[1]
-        where = (rows[first[1:] // width], first[1:] % width)
-    else:
-        where = np.unravel_index(first[1:], labels.shape)
+    row_size = flat.size // len(rows)
+    rest = np.unravel_index(first[1:] % row_size, labels.shape[1:])
+    where = (rows[first[1:] // row_size], *rest)
     where = tuple(w + s for w, s in zip(where, start))
     return np.ravel_multi_index(where, image_shape).astype(np.int64)
 
@@ -541,21 +547,115 @@ def _solve(summaries, connectivity, what, min_area, max_area, dtype):
     return tables, np.array(counts, dtype=np.int64)
 
 
-def _summary_block(block, check, connectivity, border, image_shape, block_info=None):
+def _summary_block(
+    block, check, connectivity, border, areas, image_shape, block_info=None
+):
     start = tuple(lo for lo, _ in block_info[0]["array-location"][1:])
     out = np.empty((1,) * block.ndim, dtype=object)
-    out.flat[0] = _summary(block, check, connectivity, border, start, image_shape)
+    out.flat[0] = _summary(
+        block, check, connectivity, border, areas, start, image_shape
+    )
     return out
 
 
-def _apply_block(block, tables, check, connectivity, block_id=None):
-    table = tables[block_id]
-    objects, is_labels = as_objects(check(block[0]), check.name, connectivity)
-    if is_labels:
+def _part(block, i):
+    """Element ``i`` of the pair in a one-element object block."""
+    return block.flat[0][i]
+
+
+def _on_grid(parts, grid):
+    """A list of per-chunk results in C order, as an object array on the grid."""
+    out = np.empty(len(parts), dtype=object)
+    out[:] = parts
+    return out.reshape(grid)
+
+
+def _hold(objects):
+    """A chunk to hold between the passes: label images as they are, masks packed."""
+    if objects.dtype != bool:
+        return objects, None
+    return np.packbits(objects), objects.shape
+
+
+def _unpack(held):
+    """The chunk held by ``_hold``."""
+    data, shape = held
+    if shape is None:
+        return data
+    return np.unpackbits(data, count=int(np.prod(shape))).view(bool).reshape(shape)
+
+
+def _apply_block(held, tables, index, connectivity):
+    objects = _unpack(held)
+    if objects.dtype != bool:
         labels = _kernels.relabel_components(objects, connectivity)
     else:
         labels, _ = _kernels.label_mask(objects, connectivity)
+    table = tables[index]
     return _kernels._take(table, labels.astype(np.int32, copy=False), None)[None]
+
+
+def _solve_on_grid(parts, grid, solve, *args):
+    return solve(_on_grid(parts, grid), *args)
+
+
+def _two_passes(
+    batch, kind, summarize, summary_args, solve, solve_args, apply, apply_args, dtype
+):
+    """Summarize every chunk, solve once, apply per chunk: the shared graph.
+
+    ``summarize(block, check, *summary_args, block_info=)`` returns a
+    one-element object array holding ``(summary, held chunk)``; ``solve`` gets
+    the object array of all summaries on the chunk grid and ``solve_args`` and
+    returns ``(tables, counts)``; ``apply(held chunk, tables, chunk index,
+    *apply_args)`` gives a chunk of the result.
+
+    Each chunk's summary is one task read by two: the solve (its summary) and
+    the second pass (its held chunk).  These are delayed tasks, not blockwise
+    ones, so that dask's blockwise fusion cannot copy the first pass, and
+    every step before it, into both readers.  The keys depend on the input,
+    ``kind`` and ``summary_args``, not on the step: two steps that summarize
+    the same array alike (a labeler and a counter of the same masks) share
+    the first pass and the solve in one computation.
+
+    Returns the lazy result (None when ``apply`` is None) and the lazy counts.
+    """
+    import dask
+    import dask.array as da
+    from dask.base import tokenize
+
+    array = _one_image_per_chunk(batch.array)
+    grid = array.numblocks
+    token = tokenize(array.name, kind, summary_args, batch.finite)
+    summaries = da.map_blocks(
+        summarize,
+        array,
+        batch.check,
+        *summary_args,
+        chunks=tuple((1,) * n for n in grid),
+        dtype=object,
+        meta=np.empty((0,) * array.ndim, dtype=object),
+        name=f"sksegment-{kind}-summaries-{token}",
+    )
+    blocks = summaries.to_delayed(optimize_graph=False)
+    part = dask.delayed(_part, pure=True)
+    infos = [part(block, 0) for block in blocks.ravel()]
+    solved = dask.delayed(_solve_on_grid, pure=True, nout=2)(
+        infos, grid, solve, *solve_args
+    )
+    tables, counts = solved
+    counts = da.from_delayed(counts, shape=(grid[0],), dtype=np.int64)
+    if apply is None:
+        return None, counts
+    meta = np.empty((0,) * array.ndim, dtype=dtype)
+    pieces = np.empty(grid, dtype=object)
+    for index in np.ndindex(*grid):
+        shape = tuple(c[i] for c, i in zip(array.chunks, index))
+        task = dask.delayed(apply, pure=True)(
+            part(blocks[index], 1), tables, index, *apply_args
+        )
+        pieces[index] = da.from_delayed(task, shape=shape, dtype=dtype, meta=meta)
+    return da.block(pieces.tolist()), counts
 
 
 def reads_labels(batch):
@@ -591,49 +691,28 @@ def global_objects(
 
     Notes
     -----
-    Each chunk is labeled twice (once to summarize it, once to relabel it)
-    rather than held in memory between the two passes; the chunks of the input
-    are shared by both and computed once when both are in one computation.
+    Each chunk is labeled twice, once to summarize it and once to relabel
+    it, from the chunk held between the two passes (bit-packed for masks):
+    the steps before this one run once per chunk.
     """
-    import dask
-    import dask.array as da
-
-    array = _one_image_per_chunk(batch.array)
-    grid = array.numblocks
-    image_shape = array.shape[1:]
+    image_shape = batch.array.shape[1:]
     dtype = (
         np.dtype(_kernels.label_dtype(int(np.prod(image_shape))))
         if what == "label"
         else np.dtype(bool)
     )
     border = buffer_size if what == "clear" else None
-    # one summary per chunk, as a dask array of objects on the chunk grid
-    summaries = da.map_blocks(
+    return _two_passes(
+        batch,
+        "objects",
         _summary_block,
-        array,
-        batch.check,
-        connectivity,
-        border,
-        image_shape,
-        chunks=tuple((1,) * n for n in grid),
-        dtype=object,
-        meta=np.empty((0,) * array.ndim, dtype=object),
-    )
-    solved = dask.delayed(_solve, pure=True, nout=2)(
-        summaries, connectivity, what, min_area, max_area, dtype
-    )
-    tables, counts = solved
-    result = da.map_blocks(
+        (connectivity, border, what == "area", image_shape),
+        _solve,
+        (connectivity, what, min_area, max_area, dtype),
         _apply_block,
-        array,
-        tables,
-        batch.check,
-        connectivity,
-        dtype=dtype,
-        meta=np.empty((0,) * array.ndim, dtype=dtype),
+        (connectivity,),
+        dtype,
     )
-    counts = da.from_delayed(counts, shape=(grid[0],), dtype=np.int64)
-    return result, counts
 
 
 # --- label images chunked within images: reductions over ids ------------------
@@ -642,20 +721,19 @@ def global_objects(
 def _id_summary(block, check, border, image_shape, block_info=None):
     """Ids of one chunk of a label image, their pixel counts, and border ids."""
     labels, _ = as_objects(check(block[0]), check.name)
-    ids, counts = np.unique(labels, return_counts=True)
+    top = int(labels.max())
+    if _kernels._is_dense(labels, top):
+        counts = _kernels._bincount(labels, top + 1)
+        ids = np.flatnonzero(counts)
+        counts = counts[ids]
+    else:
+        ids, counts = np.unique(labels, return_counts=True)
     border_ids = None
     if border is not None:
         start = tuple(lo for lo, _ in block_info[0]["array-location"][1:])
-        zone = np.zeros(labels.shape, dtype=bool)
-        for a, (s, size) in enumerate(zip(start, image_shape)):
-            lo = max(0, border + 1 - s)
-            hi = min(labels.shape[a], size - border - 1 - s)
-            index = (slice(None),) * a
-            zone[index + (slice(0, lo),)] = True
-            zone[index + (slice(max(hi, 0), None),)] = True
-        border_ids = np.unique(labels[zone])
+        border_ids = _border_zone_ids(labels, start, image_shape, border)
     out = np.empty((1,) * block.ndim, dtype=object)
-    out.flat[0] = (ids, counts, border_ids)
+    out.flat[0] = ((ids, counts, border_ids), _hold(labels))
     return out
 
 
@@ -688,9 +766,9 @@ def _solve_ids(summaries, what, min_area, max_area):
     return tables, np.array(counts, dtype=np.int64)
 
 
-def _apply_ids(block, tables, check, what, dtype, block_id=None):
-    labels, _ = as_objects(check(block[0]), check.name)
-    ids = tables[block_id[0]]
+def _apply_ids(held, tables, index, what, dtype):
+    labels = _unpack(held)
+    ids = tables[index[0]]
     if what == "clear":
         return np.where(np.isin(labels, ids), 0, labels).astype(dtype)[None]
     if len(ids) == 0:
@@ -707,7 +785,8 @@ def global_ids(batch, what, *, buffer_size=None, min_area=None, max_area=None):
     image border removed, the others kept), ``"area"`` (the ids whose pixel
     count is within ``[min_area, max_area]`` kept, renumbered 1..n in the
     order of the kept ids) or ``"count"``.  The output is int32 for label
-    images of up to 32-bit signed ids, int64 for wider dtypes.
+    images of up to 32-bit signed ids, int64 for wider dtypes.  Each chunk is
+    held between the two passes, so the steps before run once per chunk.
 
     Returns
     -------
@@ -716,37 +795,18 @@ def global_ids(batch, what, *, buffer_size=None, min_area=None, max_area=None):
     counts : dask.array.Array
         The lazy number of ids per image (kept ones).
     """
-    import dask
-    import dask.array as da
-
-    array = _one_image_per_chunk(batch.array)
-    grid = array.numblocks
-    wide = np.dtype(array.dtype).itemsize > 4 or array.dtype == np.uint32
+    dtype = batch.array.dtype
+    wide = np.dtype(dtype).itemsize > 4 or dtype == np.uint32
     dtype = np.dtype(np.int64 if wide and what == "clear" else np.int32)
-    summaries = da.map_blocks(
+    border = buffer_size if what == "clear" else None
+    return _two_passes(
+        batch,
+        "ids",
         _id_summary,
-        array,
-        batch.check,
-        buffer_size if what == "clear" else None,
-        array.shape[1:],
-        chunks=tuple((1,) * n for n in grid),
-        dtype=object,
-        meta=np.empty((0,) * array.ndim, dtype=object),
-    )
-    tables, counts = dask.delayed(_solve_ids, pure=True, nout=2)(
-        summaries, what, min_area, max_area
-    )
-    counts = da.from_delayed(counts, shape=(grid[0],), dtype=np.int64)
-    if what == "count":
-        return None, counts
-    result = da.map_blocks(
-        _apply_ids,
-        array,
-        tables,
-        batch.check,
-        what,
+        (border, batch.array.shape[1:]),
+        _solve_ids,
+        (what, min_area, max_area),
+        None if what == "count" else _apply_ids,
+        (what, dtype),
         dtype,
-        dtype=dtype,
-        meta=np.empty((0,) * array.ndim, dtype=dtype),
     )
-    return result, counts
