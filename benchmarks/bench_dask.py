@@ -1,6 +1,7 @@
 """Segmenting images larger than memory: sksegment on dask against dask-image.
 
-    python benchmarks/bench_dask.py [--size 8192] [--chunk 2048] [--skip-dask-image]
+    python benchmarks/bench_dask.py [--size 8192] [--chunk 2048] [--repeat 3]
+        [--skip-dask-image]
         [--out-of-core [--ooc-size 32768] [--ooc-reference]]
 
 The recipe: a global Otsu threshold, a binary closing (5x5 square), labeling
@@ -11,13 +12,16 @@ run in its own process so that its peak resident memory is its own:
 * ``numpy``: sksegment on the image in memory (the reference counts);
 * ``sksegment-dask``: the same steps on the dask array (Otsu from a
   histogram pooled over chunks, closing by ``map_overlap``, labels joined
-  across chunk faces), labels and counts computed in one pass;
+  across chunk faces), labels and counts computed together; the fit is
+  inside the timing;
 * ``dask-image``: the threshold found by sksegment, then
   ``dask_image.ndmorph.binary_closing`` (persisted: labeling a lazy closing
   recomputes it many times) and ``dask_image.ndmeasure.label`` on the same
-  chunks.
+  chunks (its threshold is found outside the timing).
 
-The closing uses ``mode="constant"`` (outside is background), which is what
+Each implementation is timed ``--repeat`` times in its own process and the
+median is reported (the out-of-core run once).  The closing uses
+``mode="constant"`` (outside is background), which is what
 ``scipy.ndimage.binary_closing`` does, so that all counts must be identical.
 
 ``--out-of-core`` also writes a 32768x32768 uint8 image (1 GiB) to a zarr
@@ -72,43 +76,54 @@ def dask_image_of(size, chunk):
     )
 
 
+def _timed(run, repeat):
+    """The median time of ``repeat`` calls of ``run`` and its last result."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = run()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times)), result
+
+
 def _peak_mib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_numpy(size, chunk):
+def run_numpy(size, chunk, repeat):
     import sksegment as sks
 
     image = dask_image_of(size, chunk).compute()
-    start = time.perf_counter()
-    mask = sks.OtsuThresholder().fit_transform(image)
-    closed = sks.MorphCloser(5, mode="constant").transform(mask)
-    labels = sks.ComponentLabeler().transform(closed)
-    count = int(labels.max())
-    return {"seconds": time.perf_counter() - start, "count": count}
+
+    def run():
+        mask = sks.OtsuThresholder().fit_transform(image)
+        closed = sks.MorphCloser(5, mode="constant").transform(mask)
+        return sks.ComponentLabeler().transform(closed)
+
+    seconds, labels = _timed(run, repeat)
+    return {"seconds": seconds, "count": int(labels.max())}
 
 
-def run_sksegment(size, chunk):
+def run_sksegment(size, chunk, repeat):
     import dask
 
     import sksegment as sks
 
     X = dask_image_of(size, chunk).persist()  # the data, as if read from disk
-    start = time.perf_counter()
-    thresholder = sks.OtsuThresholder().fit(X)
-    closed = sks.MorphCloser(5, mode="constant").transform(thresholder.transform(X))
-    labels = sks.ComponentLabeler().transform(closed)
-    counts = sks.ObjectCounter().predict(closed)
-    labels, counts = dask.compute(labels, counts)
-    return {
-        "seconds": time.perf_counter() - start,
-        "count": int(counts[0]),
-        "threshold": int(thresholder.threshold_),
-        "label_max": int(labels.max()),
-    }
+
+    def run():
+        thresholder = sks.OtsuThresholder().fit(X)
+        closed = sks.MorphCloser(5, mode="constant").transform(thresholder.transform(X))
+        labels = sks.ComponentLabeler().transform(closed)
+        counts = sks.ObjectCounter().predict(closed)
+        return dask.compute(labels, counts)
+
+    seconds, (labels, counts) = _timed(run, repeat)
+    assert labels.max() == counts[0]
+    return {"seconds": seconds, "count": int(counts[0])}
 
 
-def run_dask_image(size, chunk):
+def run_dask_image(size, chunk, repeat):
     import dask
     from dask_image import ndmeasure, ndmorph
 
@@ -116,17 +131,20 @@ def run_dask_image(size, chunk):
 
     X = dask_image_of(size, chunk).persist()
     threshold = sks.OtsuThresholder().fit(X).threshold_
-    start = time.perf_counter()
-    mask = X[0] > threshold
-    closed = ndmorph.binary_closing(mask, structure=np.ones((5, 5), bool))
-    # persisted first: labeling a lazy closing recomputes it many times
-    closed = closed.persist()
-    labels, n = ndmeasure.label(closed, structure=np.ones((3, 3), bool))
-    labels, n = dask.compute(labels, n)
-    return {"seconds": time.perf_counter() - start, "count": int(n)}
+
+    def run():
+        mask = X[0] > threshold
+        closed = ndmorph.binary_closing(mask, structure=np.ones((5, 5), bool))
+        # persisted first: labeling a lazy closing recomputes it many times
+        closed = closed.persist()
+        labels, n = ndmeasure.label(closed, structure=np.ones((3, 3), bool))
+        return dask.compute(labels, n)
+
+    seconds, (labels, n) = _timed(run, repeat)
+    return {"seconds": seconds, "count": int(n)}
 
 
-def run_out_of_core(size, chunk):
+def run_out_of_core(size, chunk, repeat):
     import dask
     import dask.array as da
 
@@ -159,10 +177,10 @@ RUNS = {
 }
 
 
-def _child(name, size, chunk):
+def _child(name, size, chunk, repeat=1):
     out = subprocess.run(
         [sys.executable, __file__, "--run", name, "--size", str(size)]
-        + ["--chunk", str(chunk)],
+        + ["--chunk", str(chunk), "--repeat", str(repeat)],
         capture_output=True,
         text=True,
         check=True,
@@ -182,20 +200,26 @@ def main():
         help="also segment the out-of-core image in memory (about 10 GiB)",
     )
     parser.add_argument("--skip-dask-image", action="store_true")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs per implementation (median)"
+    )
     parser.add_argument("--run", choices=sorted(RUNS), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.run:
-        result = RUNS[args.run](args.size, args.chunk)
+        result = RUNS[args.run](args.size, args.chunk, args.repeat)
         result["peak_mib"] = _peak_mib()
         print(json.dumps(result))
         return
-    print(f"{args.size}x{args.size} uint8 in {args.chunk}x{args.chunk} chunks")
+    print(
+        f"{args.size}x{args.size} uint8 in {args.chunk}x{args.chunk} chunks, "
+        f"median of {args.repeat} runs"
+    )
     names = ["numpy", "sksegment-dask"] + (
         [] if args.skip_dask_image else ["dask-image"]
     )
     results = {}
     for name in names:
-        r = results[name] = _child(name, args.size, args.chunk)
+        r = results[name] = _child(name, args.size, args.chunk, args.repeat)
         print(
             f"  {name:15s} {r['seconds']:7.2f} s  count {r['count']:7d}  "
             f"peak {r['peak_mib']:7.0f} MiB",
