@@ -255,6 +255,48 @@ def test_closing_and_opening_within_chunked_images_are_exact(chunks, size, shape
         )
 
 
+def test_no_step_runs_twice_per_chunk_in_one_computation(monkeypatch):
+    """Labels, border clearing, area filtering and counts of one lazy closing,
+    computed together: the closing runs once per chunk, and each global step's
+    own labeling twice per chunk (summary and relabel), never more."""
+    import dask
+
+    from sksegment import _kernels
+
+    calls = {"closing": 0, "label": 0}
+
+    def counted(name, function):
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return function(*args, **kwargs)
+
+        return wrapper
+
+    monkeypatch.setattr(_kernels, "closing", counted("closing", _kernels.closing))
+    monkeypatch.setattr(_kernels, "label_mask", counted("label", _kernels.label_mask))
+    X = _images((1, 60, 64))
+    Xd = da.from_array(X, chunks=(1, 20, 16))
+    n_chunks = 3 * 4
+    step = sks.OtsuThresholder().fit(Xd)
+    closed = sks.MorphCloser(3).transform(step.transform(Xd))
+    labels = sks.ComponentLabeler().transform(closed)
+    counts = sks.ObjectCounter().predict(closed)  # shares the labeler's pass
+    cleared = sks.BorderClearer().transform(closed)
+    kept = sks.AreaFilter(min_area=20).transform(cleared)
+    calls.update(closing=0, label=0)
+    with dask.config.set(scheduler="sync"):
+        labels, counts, kept = dask.compute(labels, counts, kept)
+    assert calls["closing"] == n_chunks
+    # labeler (+ counter), border clearer, area filter: two labelings each
+    assert calls["label"] == 3 * 2 * n_chunks
+    reference = sks.MorphCloser(3).transform(X > step.threshold_)
+    assert counts[0] == labels.max() == label(reference[0], connectivity=2).max()
+    expected = sks.AreaFilter(min_area=20).transform(
+        sks.BorderClearer().transform(reference)
+    )
+    np.testing.assert_array_equal(kept, expected)
+
+
 @pytest.mark.parametrize("chunks", [(1, 5, 6, 7), (1, 2, 20, 5), (1, 20, 2, 25)])
 @pytest.mark.parametrize("connectivity", [1, 2, 3])
 def test_3d_images_within_chunks_equal_numpy(chunks, connectivity):
