@@ -13,7 +13,8 @@ back in the same kind:
     a 2D array of flattened images, one per row, read with the step's
     ``image_shape``; the result is flattened the same way.
 ``"dask"``
-    a dask array ``(n_images, ...)``; the result is a lazy dask array
+    a dask array ``(n_images, ...)``, or of flattened rows with
+    ``image_shape``; the result is a lazy dask array in the same layout
     (``sksegment._dask.DaskBatch``).  Chunks holding whole images are
     processed by the in-memory code; steps that can work on images split
     into chunks say how in a dask hook.  Checks that need the pixels (NaN,
@@ -206,9 +207,7 @@ def validate_batch(estimator, X, *, reset, finite=True):
         # dask is only imported for dask input: the base install does not need it
         from sksegment._dask import validate_dask_batch
 
-        if reset and hasattr(estimator, "n_features_in_"):
-            del estimator.n_features_in_
-        return validate_dask_batch(estimator, X, finite=finite)
+        return validate_dask_batch(estimator, X, reset=reset, finite=finite)
     if image_shape is not None:
         X = validate_data(
             estimator,

@@ -54,14 +54,19 @@ class DaskBatch:
         The step the batch was validated for.
     finite : bool
         Whether NaN and infinite values are rejected (lazily, per chunk).
+    flat : bool, default=False
+        Whether the input was rows of flattened images (``image_shape``):
+        ``array`` is then their reshaped view and image results are
+        flattened back.
     """
 
     kind = "dask"
 
-    def __init__(self, array, step, finite):
+    def __init__(self, array, step, finite, flat=False):
         self.array = array
         self.step = step
         self.finite = finite
+        self.flat = flat
 
     def __len__(self):
         return self.array.shape[0]
@@ -89,10 +94,11 @@ class DaskBatch:
         ``n_jobs`` is not used: dask's scheduler runs the chunks in parallel.
         """
         if self.whole_images:
-            return map_images(self, func)
-        method = getattr(func, "__name__", "")
-        hook = getattr(self.step, _HOOKS.get(method, "_no_dask_hook"), None)
-        result = None if hook is None else hook(self)
+            result = map_images(self, func)
+        else:
+            method = getattr(func, "__name__", "")
+            hook = getattr(self.step, _HOOKS.get(method, "_no_dask_hook"), None)
+            result = None if hook is None else hook(self)
         if result is None:
             raise NotImplementedError(
                 f"{self.name} with these parameters cannot process images split "
@@ -100,6 +106,8 @@ class DaskBatch:
                 "images only, for example X.rechunk({0: 1, 1: -1, 2: -1}), so "
                 "that every chunk holds whole images."
             )
+        if self.flat and result.ndim > 1:
+            return result.reshape((result.shape[0], -1))
         return result
 
     @property
@@ -124,8 +132,13 @@ class _Check:
         return ("sksegment-check", self.name, self.finite)
 
 
-def validate_dask_batch(step, X, *, finite):
-    """Cheap, lazy validation of a dask array as a batch of images."""
+def validate_dask_batch(step, X, *, reset, finite):
+    """Cheap, lazy validation of a dask array as a batch of images.
+
+    With the step's ``image_shape`` set, ``X`` holds flattened images, one per
+    row: ``n_features_in_`` is recorded (``reset``) or checked as for arrays,
+    and the rows are reshaped lazily into images (whole rows per chunk).
+    """
     import dask.array as da
 
     name = type(step).__name__
@@ -134,12 +147,41 @@ def validate_dask_batch(step, X, *, finite):
             f"{name} accepts dask collections that are dask arrays "
             f"(n_images, ...); got a {type(X).__name__}."
         )
-    if getattr(step, "image_shape", None) is not None:
+    image_shape = getattr(step, "image_shape", None)
+    if image_shape is None:
+        if reset and hasattr(step, "n_features_in_"):
+            del step.n_features_in_
+        return _checked_dask_images(name, step, X, finite)
+    if X.ndim != 2:
         raise ValueError(
-            f"{name} reads dask arrays as batches (n_images, height, width[, "
-            "depth]); flattened images (image_shape set) are not supported for "
-            "dask input: set image_shape=None and reshape X."
+            f"{name} has image_shape={image_shape} and reads rows of flattened "
+            f"images, a 2D array (n_images, n_values); got a {X.ndim}D dask array "
+            f"of shape {X.shape}. Set image_shape=None for a batch of images."
         )
+    if any(np.isnan(s) for s in X.shape):
+        raise ValueError(
+            f"{name} needs dask arrays of known shape; got {X.shape}. Call "
+            "X.compute_chunk_sizes() first."
+        )
+    from sksegment._batch import resolve_image_shape
+
+    n_features = X.shape[1]
+    if reset:
+        step.n_features_in_ = n_features
+    elif n_features != getattr(step, "n_features_in_", n_features):
+        raise ValueError(
+            f"X has {n_features} features, but {name} is expecting "
+            f"{step.n_features_in_} features as input."
+        )
+    shape = resolve_image_shape(image_shape, n_features, name)
+    images = X.rechunk({1: -1}).reshape((X.shape[0], *shape))
+    batch = _checked_dask_images(name, step, images, finite)
+    batch.flat = True
+    return batch
+
+
+def _checked_dask_images(name, step, X, finite):
+    """The checks of a dask array ``(n_images, ...)`` that need no pixels."""
     if X.ndim not in (3, 4):
         raise ValueError(
             f"{name} expects a batch of 2D or 3D images, a dask array of 3 or 4 "

@@ -727,7 +727,7 @@ class RegionFeatures(ImageStepMixin, TransformerMixin, BaseEstimator):
     def _segmenter_input(self, X, batch):
         """The batch as the segmenter takes it: images, not flattened rows."""
         if batch.kind == "dask":
-            return X
+            return batch.array
         if batch.kind == "list":
             return batch.images
         if batch.kind == "flat":

@@ -101,6 +101,30 @@ def test_pipeline_on_dask_equals_numpy():
         np.testing.assert_array_equal(counts.compute(), expected)
 
 
+@pytest.mark.parametrize("chunks", [(2, -1), (3, 100), (1, 7)])
+def test_flattened_rows_on_dask_equal_numpy(chunks):
+    X = _images((5, 24, 28)).reshape(5, -1)
+    shape = {"image_shape": (24, -1)}
+    segmenter = sks.make_pipeline(
+        sks.OtsuThresholder(**shape),
+        sks.MorphCloser(3, **shape),
+        sks.ComponentLabeler(**shape),
+    )
+    counter = sks.ObjectCounter(**shape)
+    expected = segmenter.fit(X).transform(X)
+    Xd = da.from_array(X, chunks=chunks)
+    labels = segmenter.fit(Xd).transform(Xd)
+    assert isinstance(labels, da.Array) and labels.shape == X.shape
+    assert segmenter[0].n_features_in_ == X.shape[1]
+    np.testing.assert_array_equal(labels.compute(), expected)
+    counts = counter.fit(Xd).predict(Xd)
+    np.testing.assert_array_equal(counts.compute(), counter.predict(X))
+    with pytest.raises(ValueError, match="X has 600 features, but OtsuThresholder"):
+        segmenter[0].transform(da.from_array(X[:, :600]))
+    with pytest.raises(ValueError, match="reads rows of flattened images"):
+        segmenter[0].transform(da.from_array(X.reshape(5, 24, 28)))
+
+
 def test_nan_is_found_lazily_when_the_chunk_is_computed():
     X = np.zeros((2, 8, 8))
     X[1, 3, 3] = np.nan
@@ -112,8 +136,8 @@ def test_nan_is_found_lazily_when_the_chunk_is_computed():
 def test_dask_input_is_checked_cheaply_at_once():
     with pytest.raises(ValueError, match="MorphCloser expects a batch of 2D or 3D"):
         sks.MorphCloser().transform(da.zeros((8, 8), dtype=bool))
-    with pytest.raises(ValueError, match="flattened images"):
-        sks.MorphCloser(image_shape=(2, 4)).transform(da.zeros((3, 8), dtype=bool))
+    with pytest.raises(ValueError, match="needs 8 values per row; X has 9"):
+        sks.MorphCloser(image_shape=(2, 4)).transform(da.zeros((3, 9), dtype=bool))
 
 
 def test_the_base_install_does_not_import_dask():
