@@ -21,14 +21,13 @@ from skimage.filters import (
     threshold_niblack,
     threshold_otsu,
     threshold_sauvola,
-    threshold_triangle,
     threshold_yen,
 )
 from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 
 from sksegment._base import ImageStepMixin, ImageTransformer
 from sksegment._docstrings import fill_doc
-from sksegment._kernels import pooled_histogram
+from sksegment._kernels import _counts_uint8, pooled_histogram
 from sksegment._validation import warn_user
 
 __all__ = ["LocalThresholder", "OtsuThresholder", "Thresholder"]
@@ -41,9 +40,7 @@ _HIST_METHODS = {
     "isodata": threshold_isodata,
     "minimum": threshold_minimum,
 }
-# Methods whose scikit-image function needs the pixels themselves.
-_PIXEL_METHODS = {"li": threshold_li, "triangle": threshold_triangle}
-_METHODS = {*_HIST_METHODS, *_PIXEL_METHODS, "mean", "multiotsu", "robust_background"}
+_METHODS = {*_HIST_METHODS, "li", "triangle", "mean", "multiotsu", "robust_background"}
 
 
 def _intensity(image):
@@ -179,6 +176,306 @@ def _robust_background(values, counts, lower, upper, average, deviation, n_dev):
     return float(center + n_dev * spread)
 
 
+# --- Li and triangle from a histogram --------------------------------------------
+
+
+def _li_from_histogram(counts, values):
+    """``threshold_li`` of integer images from their histogram.
+
+    ``counts`` of every integer ``values[0] .. values[-1]`` (zeros included),
+    as ``pooled_histogram`` gives them.  For integer images scikit-image
+    iterates over such a histogram (of the image shifted to start at 0, with
+    float32 weights, a tolerance of 0.5, and the mean as the first guess);
+    this is the same computation, so the result is the same, without the
+    pixels.  The shift is exact here (int64), where scikit-image's shift in
+    the image's own dtype overflows for signed images whose range exceeds the
+    dtype's maximum.
+    """
+    centers = np.arange(len(counts))  # the values shifted to start at 0
+    n = int(counts.sum())
+    # np.mean of the shifted integers: their exact sum divided by n
+    t_next = np.float64(int(centers @ counts)) / n
+    hist = counts.astype(np.float32)
+    tolerance = 0.5
+    t_curr = -2 * tolerance
+    while abs(t_next - t_curr) > tolerance:
+        t_curr = t_next
+        foreground = centers > t_curr
+        background = ~foreground
+        mean_fore = np.average(centers[foreground], weights=hist[foreground])
+        mean_back = np.average(centers[background], weights=hist[background])
+        if mean_back == 0:
+            break
+        t_next = (mean_back - mean_fore) / (np.log(mean_back) - np.log(mean_fore))
+    return (t_next + values[0]).item()
+
+
+def _triangle_from_histogram(counts, centers):
+    """``threshold_triangle`` of images from their histogram.
+
+    The histogram as scikit-image makes it (one bin per integer for integer
+    images, ``nbins`` bins over ``[min, max]`` for float images), which
+    ``pooled_histogram`` reproduces; the same arithmetic on it.
+    """
+    nbins = len(counts)
+    arg_peak = np.argmax(counts)
+    peak_height = counts[arg_peak]
+    arg_low, arg_high = np.flatnonzero(counts)[[0, -1]]
+    flip = arg_peak - arg_low < arg_high - arg_peak
+    if flip:  # the longer tail on the left
+        counts = counts[::-1]
+        arg_low = nbins - arg_high - 1
+        arg_peak = nbins - arg_peak - 1
+    width = arg_peak - arg_low
+    x1 = np.arange(width)
+    y1 = counts[x1 + arg_low]
+    norm = np.sqrt(peak_height**2 + width**2)
+    peak_height = peak_height / norm
+    width = width / norm
+    arg_level = np.argmax(peak_height * x1 - width * y1) + arg_low
+    if flip:
+        arg_level = nbins - arg_level - 1
+    return centers[arg_level].item()
+
+
+# --- dask: reductions over chunks ------------------------------------------------
+
+# Widest range of integer values reduced to an exact histogram on dask input
+# (128 MiB of counts per chunk); wider ranges raise NotImplementedError.
+_MAX_INT_BINS = 1 << 24
+
+
+def _scalar(value):
+    """A numpy scalar as a Python number; bool as 0 or 1 (as ``_intensity``)."""
+    value = value.item()
+    return int(value) if isinstance(value, bool) else value
+
+
+def _part_stats(block, check, want_sum):
+    """Minimum, maximum, float64 sum (when asked) and size of a chunk.
+
+    ``block`` is a chunk of a batch ``(k, *spatial)``: images or parts of
+    images, each checked as the in-memory code checks an image.
+    """
+    lows, highs, total = [], [], np.float64(0)
+    for part in block:
+        part = _intensity(check(part))
+        lows.append(part.min())
+        highs.append(part.max())
+        if want_sum:
+            total += part.sum(dtype=np.float64)
+    return min(lows), max(highs), total, block.size
+
+
+def _merge_stats(parts):
+    lows, highs, totals, sizes = zip(*parts)
+    return min(lows), max(highs), sum(totals), sum(sizes)
+
+
+def _part_counts(block, check, stats, nbins, label):
+    """Histogram of a chunk over the bins of its group (None: constant group).
+
+    One bin per integer from the group's minimum to its maximum for integer
+    images (at most ``_MAX_INT_BINS``), ``nbins`` bins over ``[min, max]``
+    for float images: the bins of ``pooled_histogram``.
+    """
+    lo, hi = stats[0], stats[1]
+    if lo == hi:
+        return None
+    if np.dtype(lo.dtype).kind == "f":
+        return sum(
+            np.histogram(_intensity(check(part)), bins=nbins, range=(lo, hi))[0]
+            for part in block
+        )
+    lo, hi = int(lo), int(hi)
+    if hi - lo + 1 > _MAX_INT_BINS:
+        raise NotImplementedError(
+            f"{label} on a dask array needs an exact histogram of the integer "
+            f"pixel values, which span {hi - lo + 1} values (from {lo} to {hi}), "
+            f"more than {_MAX_INT_BINS}; fit on a sample in memory (for example "
+            "X[:k].compute()), or cast the images to float32 for the methods "
+            "that bin float images (all but li and robust_background)."
+        )
+    counts = np.zeros(hi - lo + 1, dtype=np.int64)
+    for part in block:
+        part = _intensity(check(part))
+        if part.dtype.kind == "u":  # part >= lo: no overflow in its own dtype
+            shifted = part - part.dtype.type(lo)
+        else:
+            shifted = part.astype(np.int64) - lo
+        shifted = shifted.ravel().astype(np.intp, copy=False)  # uint64 too
+        counts += np.bincount(shifted, minlength=hi - lo + 1)
+    return counts
+
+
+def _merge_counts(parts, stats, nbins):
+    """``pooled_histogram`` of a group from its chunks' counts (None: constant)."""
+    lo, hi = stats[0], stats[1]
+    if lo == hi:
+        return None
+    counts = sum(parts)
+    if np.dtype(lo.dtype).kind == "f":
+        # the edges np.histogram makes for these bins and this range
+        edges = np.histogram_bin_edges(np.array([lo, hi]), bins=nbins, range=(lo, hi))
+        return counts, (edges[:-1] + edges[1:]) / 2
+    return counts, np.arange(int(lo), int(hi) + 1)
+
+
+def _part_counts_uint8(block, check):
+    """The 256 counts of a chunk of uint8 (or bool) images: one pass."""
+    return sum(_counts_uint8(_intensity(check(part))) for part in block)
+
+
+def _summary_uint8(parts, want_hist):
+    """(stats, histogram) of a group of uint8 images from its chunks' counts."""
+    counts = sum(parts)
+    present = np.flatnonzero(counts)
+    lo, hi = int(present[0]), int(present[-1])
+    values = np.arange(256)
+    total = np.float64(int(values @ counts))
+    stats = (np.uint8(lo), np.uint8(hi), total, int(counts.sum()))
+    if not want_hist or lo == hi:
+        return stats, None
+    return stats, (counts[lo : hi + 1], values[lo : hi + 1])
+
+
+def _cell(value, ndim):
+    """``value`` in an object array of one element per axis (a dask block)."""
+    out = np.empty((1,) * ndim, dtype=object)
+    out.flat[0] = value
+    return out
+
+
+def _stats_block(block, check, want_sum):
+    return _cell(_part_stats(block, check, want_sum), block.ndim)
+
+
+def _merge_stats_block(cells):
+    return _cell(_merge_stats(cells.ravel().tolist()), cells.ndim)
+
+
+def _without_hist_block(stats):
+    return _cell((stats.flat[0], None), stats.ndim)
+
+
+def _counts_block(block, stats, check, nbins, label):
+    return _cell(_part_counts(block, check, stats.flat[0], nbins, label), block.ndim)
+
+
+def _merge_counts_block(cells, stats, nbins):
+    stats = stats.flat[0]
+    hist = _merge_counts(cells.ravel().tolist(), stats, nbins)
+    return _cell((stats, hist), cells.ndim)
+
+
+def _counts_uint8_block(block, check):
+    return _cell(_part_counts_uint8(block, check), block.ndim)
+
+
+def _summary_uint8_block(cells, want_hist):
+    return _cell(_summary_uint8(cells.ravel().tolist(), want_hist), cells.ndim)
+
+
+def _lazy_summary(array, check, *, per_image, label, want_sum, want_hist, nbins):
+    """Lazy summary of the pixels of each image, or of the batch.
+
+    An object dask array of one element per image (shape ``(n, 1, ...)``,
+    for an array of one image per chunk along axis 0) or of one element for
+    the batch, each element ``(stats, hist)``: ``stats`` is (min, max,
+    float64 sum, size), ``hist`` what ``pooled_histogram`` gives when asked
+    for (None for a constant group, or when not asked for).  Each chunk
+    gives a small summary, merged per group.  Two passes over the chunks:
+    the range, then the counts over the bins of that range; one for uint8
+    and bool images (their 256 counts give the range too).
+    """
+    import dask.array as da
+
+    ndim = array.ndim
+    meta = np.empty((0,) * ndim, dtype=object)
+    grid = tuple((1,) * n for n in array.numblocks)
+    group = {a: -1 for a in range(1 if per_image else 0, ndim)}
+    merged = (grid[0] if per_image else (1,),) + ((1,),) * (ndim - 1)
+
+    def blocks(func, *args, chunks=grid):
+        return da.map_blocks(func, *args, chunks=chunks, dtype=object, meta=meta)
+
+    if np.dtype(array.dtype) in (np.dtype(np.uint8), np.dtype(bool)):
+        counts = blocks(_counts_uint8_block, array, check)
+        return blocks(
+            _summary_uint8_block, counts.rechunk(group), want_hist, chunks=merged
+        )
+    stats = blocks(_stats_block, array, check, want_sum)
+    stats = blocks(_merge_stats_block, stats.rechunk(group), chunks=merged)
+    if not want_hist:
+        return blocks(_without_hist_block, stats, chunks=merged)
+    counts = blocks(_counts_block, array, stats, check, nbins, label)
+    return blocks(
+        _merge_counts_block, counts.rechunk(group), stats, nbins, chunks=merged
+    )
+
+
+def _summarize_dask(step, batch, label):
+    """The stats and histogram ``step`` needs of all pixels of a dask batch.
+
+    Reduced chunk by chunk (``_lazy_summary``) and computed now.
+    """
+    plan = step._dask_plan(batch.array.dtype)
+    if plan is None:
+        raise NotImplementedError(step._dask_refusal(label))
+    summary = _lazy_summary(
+        batch.array, batch.check, per_image=False, label=label, **plan
+    )
+    return summary.compute().flat[0]
+
+
+def _threshold_cells(summary, step):
+    """The threshold of one image from its summary, in a one-element block."""
+    value = step._threshold_from(*summary.flat[0], "an image is")
+    return _cell(value, summary.ndim)
+
+
+def _threshold_block(block, cell, check):
+    """A chunk of one image compared with that image's threshold."""
+    value = cell.flat[0]  # the Python number, compared as in memory
+    return np.stack([np.greater(_intensity(check(part)), value) for part in block])
+
+
+def _per_image_thresholds(step, batch, plan):
+    """Masks of images chunked within images, each at its own threshold, lazily.
+
+    Each image's chunks are reduced to its stats and histogram, its threshold
+    is one task, and its chunks are compared with it.
+    """
+    import dask.array as da
+
+    array = batch.array
+    if max(array.chunks[0]) > 1:
+        array = array.rechunk({0: 1})
+    ndim = array.ndim
+    summary = _lazy_summary(
+        array, batch.check, per_image=True, label=step._dask_label(), **plan
+    )
+    meta = np.empty((0,) * ndim, dtype=object)
+    cells = da.map_blocks(_threshold_cells, summary, step, dtype=object, meta=meta)
+    # one task per image read by all of its chunks: through delayed tasks, not
+    # blockwise ones, or dask's blockwise fusion would copy it (and the merge
+    # of the histograms before it) into the task of every chunk
+    cells = da.concatenate(
+        [
+            da.from_delayed(cell, shape=(1,) * ndim, dtype=object, meta=meta)
+            for cell in cells.to_delayed(optimize_graph=False).ravel()
+        ]
+    )
+    return da.map_blocks(
+        _threshold_block,
+        array,
+        cells,
+        batch.check,
+        dtype=bool,
+        meta=np.empty((0,) * ndim, dtype=bool),
+    )
+
+
 # --- global thresholders ---------------------------------------------------------
 
 
@@ -186,7 +483,9 @@ class _GlobalThresholder(ImageTransformer):
     """Shared by the global thresholders: fit, scopes, constant images.
 
     Subclasses define ``_raw_threshold(images)``: the threshold of all pixels
-    of ``images`` together, or None when they all have one value.
+    of ``images`` together, or None when they all have one value; and for
+    dask input ``_raw_from_summary(stats, hist)``, the same from the
+    chunk-by-chunk summary that ``_dask_plan(dtype)`` asks for.
     """
 
     def _raw_threshold(self, images):  # pragma: no cover - abstract
@@ -214,33 +513,45 @@ class _GlobalThresholder(ImageTransformer):
         elif self.scope == "image":
             self.threshold_ = None
         elif batch.kind == "dask":
-            self.threshold_ = self._learn_dask(batch)
+            stats, hist = _summarize_dask(self, batch, self._dask_label())
+            self.threshold_ = self._threshold_from(
+                stats, hist, "the training images are"
+            )
         else:
             self.threshold_ = self._learn(batch.images, "the training images are")
 
-    def _raw_threshold_dask(self, array):
-        """The threshold of a dask array's pixels, reduced chunk by chunk.
+    # --- dask input: the threshold from chunk-by-chunk reductions
 
-        None when every pixel has one value; NotImplemented for methods that
-        need the pixels themselves.
+    def _dask_label(self):
+        """The step as named in messages about dask input."""
+        return type(self).__name__
+
+    def _dask_plan(self, dtype):
+        """What the threshold needs of the pixels of images of ``dtype``.
+
+        The keyword arguments of ``_lazy_summary`` (a sum and/or a pooled
+        histogram), or None when it needs the pixels themselves.
         """
-        return NotImplemented
+        return {"want_sum": False, "want_hist": True, "nbins": self.nbins}
 
-    def _learn_dask(self, batch):
-        from sksegment._dask import constant_value
+    def _dask_refusal(self, label):  # pragma: no cover - every plan is set
+        return f"{label} cannot learn from a dask array."
 
-        value = self._raw_threshold_dask(batch.array)
-        if value is NotImplemented:
-            return self._learn(batch.images, "")  # raises: needs the pixels
-        if value is None:
-            value = constant_value(batch.array)
+    def _raw_from_summary(self, stats, hist):  # pragma: no cover - abstract
+        """The raw threshold from the stats and histogram (None: constant)."""
+        raise NotImplementedError
+
+    def _threshold_from(self, stats, hist, what):
+        """As ``_learn``, from a summary of the pixels (``_lazy_summary``)."""
+        raw = self._raw_from_summary(stats, hist)
+        if raw is None:
+            value = _scalar(stats[0])
             warn_user(
-                f"{type(self).__name__}: the training images are constant (every "
-                f"pixel is {value}); using {value} as the threshold, so such an "
-                "image is all background."
+                f"{type(self).__name__}: {what} constant (every pixel is {value}); "
+                f"using {value} as the threshold, so such an image is all background."
             )
             return value
-        return self._adjust(value)
+        return self._adjust(raw)
 
     def _transform_image(self, image, out=None):
         threshold = self.threshold_
@@ -249,12 +560,27 @@ class _GlobalThresholder(ImageTransformer):
         return np.greater(_intensity(image), threshold, out=out)
 
     def _dask_transform(self, batch):
-        """Images chunked within images: elementwise, with the learned threshold."""
-        if self.threshold_ is None:
-            return None  # a threshold per image needs whole images
-        from sksegment._dask import map_elementwise
+        """Images chunked within images: thresholded chunk by chunk, lazily.
 
-        return map_elementwise(batch, self._transform_image, bool)
+        With a threshold (fixed or learned): elementwise.  With
+        ``scope="image"``: each image's threshold is reduced from its chunks
+        (its range, then its histogram or its sum) in one task per image,
+        computed with the masks; an image found constant warns then.
+        """
+        if self.threshold_ is not None:
+            from sksegment._dask import map_elementwise
+
+            return map_elementwise(batch, self._transform_image, bool)
+        plan = self._dask_plan(batch.array.dtype)
+        if plan is None:
+            raise NotImplementedError(
+                f"{self._dask_label()} with scope='image' needs every distinct "
+                "pixel value of each float image, which cannot be reduced chunk "
+                f"by chunk (got chunks {batch.array.chunksize}); rechunk along "
+                "images only, for example X.rechunk({0: 1, 1: -1, 2: -1}), so "
+                "that every chunk holds whole images."
+            )
+        return _per_image_thresholds(self, batch, plan)
 
 
 @fill_doc
@@ -302,9 +628,15 @@ class OtsuThresholder(_GlobalThresholder):
     background, and a ``UserWarning`` says so.
 
     On a dask array ``(n_images, ...)``, ``fit`` pools the histograms of the
-    chunks (two passes: the range, then the counts) without loading the images,
-    and ``transform`` returns a lazy dask array, thresholded chunk by chunk
-    (chunks may split images, except with ``scope="image"``).
+    chunks (two passes: the range, then the counts; one for uint8 and bool
+    images) without loading the images, and ``transform`` returns a lazy
+    dask array, thresholded chunk by chunk; chunks may split images.  With
+    ``scope="image"`` each image's histogram is pooled from its own chunks,
+    lazily, and its threshold is one task, computed with the masks (the
+    warning for a constant image is given then).  The result equals the
+    in-memory one at every chunking.  Integer images whose values span more
+    than 2**24 integers raise ``NotImplementedError`` (an exact histogram
+    would be too large).
 
     Examples
     --------
@@ -339,10 +671,7 @@ class OtsuThresholder(_GlobalThresholder):
         hist = pooled_histogram(images, self.nbins)
         return None if hist is None else threshold_otsu(hist=hist).item()
 
-    def _raw_threshold_dask(self, array):
-        from sksegment._dask import pooled_histogram as dask_histogram
-
-        hist = dask_histogram(array, self.nbins)
+    def _raw_from_summary(self, stats, hist):
         return None if hist is None else threshold_otsu(hist=hist).item()
 
 
@@ -445,7 +774,13 @@ class Thresholder(_GlobalThresholder):
       their pixels, so the batch costs no more memory than one image.
       Pooled histograms bin exactly as scikit-image bins the stacked batch,
       so the result equals the function of the stacked batch.
-    - li and triangle: scikit-image offers no histogram input, so the
+    - triangle, and li for integer (and bool) images: scikit-image
+      computes them from the histogram of the image (one bin per integer
+      for integer images), so the same computation is made on the pooled
+      histogram; the result equals the function of the stacked batch.  (For
+      signed images whose values span more than the dtype's maximum,
+      scikit-image's Li overflows; this step does not.)
+    - li for float images: scikit-image iterates over the pixels, so the
       function is applied to all training pixels concatenated (one copy of
       the training pixels is held during ``fit``); the result equals the
       function of the stacked batch.
@@ -489,11 +824,24 @@ class Thresholder(_GlobalThresholder):
     CellProfiler marks pixels ``>=`` the threshold as foreground; this step,
     as scikit-image's examples, marks pixels ``>`` it.
 
-    On a dask array ``(n_images, ...)``, ``fit`` pools the histograms of the
-    chunks for the histogram methods (otsu, yen, isodata, minimum, multiotsu);
-    the other methods need the pixels in memory and raise
-    ``NotImplementedError``.  ``transform`` returns a lazy dask array,
-    thresholded chunk by chunk.
+    **Dask arrays** ``(n_images, ...)``, chunked in any way, chunks within
+    images included: ``fit`` reduces the chunks one by one without loading
+    the images.  The histogram methods, triangle, and li and
+    robust_background of integer (and bool) images pool the histograms of
+    the chunks (two passes: the range, then the counts; one for uint8 and
+    bool images); mean sums the chunks in float64.  The threshold is the
+    in-memory one, exactly but for the mean of float images (float rounding
+    of the sums).  li and robust_background of float images need every
+    distinct pixel value and raise ``NotImplementedError``: fit on a sample
+    in memory (for example ``X[:k].compute()``), then transform the dask
+    array.  Integer images whose values span more than 2**24 integers raise
+    too (an exact histogram would be too large).  ``transform`` returns a
+    lazy dask array, thresholded chunk by chunk.  With ``scope="image"``
+    each image's threshold is reduced from its own chunks the same way,
+    lazily, in one task per image computed with the masks (a constant image
+    warns then); on images chunked within images, li and robust_background
+    of float images raise ``NotImplementedError`` (rechunk so that every
+    chunk holds whole images: the in-memory code then runs per image).
 
     Examples
     --------
@@ -602,16 +950,21 @@ class Thresholder(_GlobalThresholder):
         lo, hi = _value_range(images)
         if lo == hi:
             return None
-        if method in _PIXEL_METHODS:
-            pixels = _concatenated(images)
-            if method == "triangle":
-                return threshold_triangle(pixels, nbins=self.nbins).item()
-            return threshold_li(pixels).item()
+        if method == "triangle":
+            return _triangle_from_histogram(*pooled_histogram(images, self.nbins))
+        if method == "li":
+            if _is_integer(images):  # as scikit-image: from the histogram
+                return _li_from_histogram(*pooled_histogram(images, 2))
+            return threshold_li(_concatenated(images)).item()
         if method == "mean":
             total = sum(image.sum(dtype=np.float64) for image in images)
             return (total / sum(image.size for image in images)).item()
+        return self._robust(*_distinct_values(images))
+
+    def _robust(self, values, counts):
         return _robust_background(
-            *_distinct_values(images),
+            values,
+            counts,
             self.lower_fraction,
             self.upper_fraction,
             self.average,
@@ -619,13 +972,49 @@ class Thresholder(_GlobalThresholder):
             self.n_deviations,
         )
 
-    def _raw_threshold_dask(self, array):
-        method = self.method
-        if method not in _HIST_METHODS and method != "multiotsu":
-            return NotImplemented
-        from sksegment._dask import pooled_histogram as dask_histogram
+    def _dask_label(self):
+        return f"Thresholder(method={self.method!r})"
 
-        return self._from_histogram(dask_histogram(array, self.nbins))
+    def _dask_plan(self, dtype):
+        method = self.method
+        if method == "mean":
+            return {"want_sum": True, "want_hist": False, "nbins": self.nbins}
+        if method in ("li", "robust_background") and np.dtype(dtype).kind == "f":
+            return None  # needs every distinct value
+        return {"want_sum": False, "want_hist": True, "nbins": self.nbins}
+
+    def _dask_refusal(self, label):
+        what = {
+            "li": "Li's method on float images iterates over the pixels "
+            "themselves (its tolerance is half the smallest gap between "
+            "distinct values)",
+            "robust_background": "RobustBackground on float images needs every "
+            "distinct pixel value (it trims and averages the sorted pixels)",
+        }[self.method]
+        return (
+            f"{label} cannot learn its threshold from a dask array of float "
+            f"images: {what}, which cannot be reduced chunk by chunk. Fit on a "
+            "sample in memory instead, for example step.fit(X[:k].compute()) or "
+            "a computed crop of X, then transform the dask array; or cast "
+            "integer-valued images to an integer dtype."
+        )
+
+    def _raw_from_summary(self, stats, hist):
+        lo, hi, total, size = stats
+        if lo == hi:
+            return None
+        method = self.method
+        if method == "mean":
+            return (total / size).item()
+        if method in _HIST_METHODS or method == "multiotsu":
+            return self._from_histogram(hist)
+        if method == "triangle":
+            return _triangle_from_histogram(*hist)
+        if method == "li":  # integer images (the plan refuses float ones)
+            return _li_from_histogram(*hist)
+        counts, values = hist
+        present = counts > 0
+        return self._robust(values[present], counts[present])
 
     def _from_histogram(self, hist):
         method = self.method
@@ -662,6 +1051,41 @@ class Thresholder(_GlobalThresholder):
 # --- local thresholding ----------------------------------------------------------
 
 
+def _box_mean(image, size):
+    """Mean of the ``size``-wide window of every pixel of an integer image.
+
+    ``threshold_local(image, size, method="mean")`` up to float rounding,
+    with the image reflected at its edges as there (scipy's ``"reflect"``,
+    numpy's ``"symmetric"``).  The window sums are exact (integers summed in
+    float64, below 2**53), divided once by the window's size: the result of
+    a pixel does not depend on where its line starts, as scipy's running
+    sums do, so chunks of an image give exactly the whole image's result.
+    """
+    total = image.astype(np.float64)
+    radius = size // 2
+    for axis in range(image.ndim):
+        pad = [(0, 0)] * image.ndim
+        pad[axis] = (radius + 1, radius)
+        cum = np.cumsum(np.pad(total, pad, mode="symmetric"), axis=axis)
+        upper = [slice(None)] * image.ndim
+        lower = [slice(None)] * image.ndim
+        upper[axis], lower[axis] = slice(size, None), slice(0, -size)
+        total = cum[tuple(upper)] - cum[tuple(lower)]
+    total /= size**image.ndim
+    return total
+
+
+def _constant_images(lows, highs, name):
+    """Which images are constant (minimum equal to maximum); warns for each."""
+    constant = lows == highs
+    for value in lows[constant]:
+        warn_user(
+            f"{name}: an image is constant (every pixel is {_scalar(value)}); "
+            "such an image is all background."
+        )
+    return constant
+
+
 @fill_doc
 class LocalThresholder(ImageTransformer):
     """Threshold each pixel at a threshold computed from its neighbourhood.
@@ -682,7 +1106,8 @@ default="sauvola"
         ``skimage.filters.threshold_sauvola`` and ``threshold_niblack``
         (local mean and standard deviation); ``"gaussian"``, ``"mean"`` and
         ``"median"``: ``skimage.filters.threshold_local`` with that method
-        (a weighted mean, the mean or the median of the window).
+        (a weighted mean, the mean or the median of the window; for integer
+        images the mean is computed from exact window sums, see Notes).
     block_size : int, default=15
         Odd side, >= 1, of the window in pixels (scikit-image's
         ``block_size``, or ``window_size`` for Sauvola and Niblack).  Windows
@@ -752,6 +1177,35 @@ default="sauvola"
     An image whose pixels all have one value is all background, and a
     ``UserWarning`` says so.
 
+    For integer (and bool) images the ``"mean"`` window is averaged from
+    exact integer window sums, divided once by the window's size.
+    scikit-image's running sums round differently along each line: the two
+    agree up to float rounding, and differ only at pixels equal to the mean
+    of their window (minus ``offset``), which are background here and
+    either side of it there, by rounding.
+
+    **Dask arrays** ``(n_images, ...)``: ``fit`` learns ``global_threshold_``
+    as ``Thresholder(guide)`` does on a dask array (chunk by chunk; li and
+    robust_background of float images raise ``NotImplementedError``).
+    ``transform`` returns a lazy dask array.  Images chunked within images
+    are thresholded with ``dask.array.map_overlap``: each chunk is extended
+    by the window's radius (``block_size // 2``; for ``"gaussian"`` the
+    radius of scikit-image's Gaussian, ``int(4 * sigma + 0.5)`` with
+    ``sigma = (block_size - 1) / 6``), and at the image's own edges the
+    image is reflected as in memory.  Whether an image is constant is
+    decided on the whole image (its lazy minimum and maximum), and warned
+    about when the result is computed.  The result equals the in-memory one
+    at every chunking: exactly for ``"gaussian"`` and ``"median"``, and for
+    the other methods on integer (and bool) images, whose window sums are
+    exact.  On float images, the mean (scipy's running sums) and Sauvola
+    and Niblack (integral images) round differently depending on where the
+    chunk starts: their thresholds equal the in-memory ones up to float
+    rounding, and the masks differ only at pixels within rounding of their
+    threshold (on noisy data, none).  (For Sauvola and Niblack, integer
+    images whose integral image of squares exceeds 2**53, such as
+    full-range uint16 images of more than about 2 million pixels, round in
+    memory too: equal up to that rounding.)
+
     Examples
     --------
     >>> import numpy as np
@@ -813,20 +1267,18 @@ default="sauvola"
         if self.clamp is None:
             self.global_threshold_ = None
             return
+        guide = Thresholder(self.guide)
         if batch.kind == "dask":  # reduced over chunks, or NotImplementedError
-            from sksegment._dask import constant_value
-
-            value = Thresholder(self.guide)._raw_threshold_dask(batch.array)
-            images = batch.images if value is NotImplemented else None
+            label = f"LocalThresholder(guide={self.guide!r})"
+            stats, hist = _summarize_dask(guide, batch, label)
+            value = guide._raw_from_summary(stats, hist)
+            constant = None if value is not None else _scalar(stats[0])
         else:
             images = [_intensity(image) for image in batch.images]
-            value = Thresholder(self.guide)._raw_threshold(images)
+            value = guide._raw_threshold(images)
+            constant = None if value is not None else images[0].flat[0].item()
         if value is None:
-            value = (
-                constant_value(batch.array)
-                if images is None
-                else images[0].flat[0].item()
-            )
+            value = constant
             warn_user(
                 f"LocalThresholder: the training images are constant (every pixel "
                 f"is {value}); using {value} as the global threshold for clamp."
@@ -839,6 +1291,9 @@ default="sauvola"
             local = threshold_sauvola(image, window_size=size, k=self.k, r=self.r)
         elif method == "niblack":
             local = threshold_niblack(image, window_size=size, k=self.k)
+        elif method == "mean" and image.dtype.kind in "iu":
+            local = _box_mean(image, size)
+            local -= self.offset
         else:
             local = threshold_local(image, size, method=method, offset=self.offset)
         if self.offset and method in ("sauvola", "niblack"):
@@ -851,6 +1306,44 @@ default="sauvola"
                 low, high = high, low  # a negative global threshold
             np.clip(local, low, high, out=local)
         return local
+
+    def _depth(self):
+        """Pixels within which a local threshold sees the image (its radius)."""
+        if self.method == "gaussian":  # scikit-image's sigma, scipy's radius
+            return int(4.0 * (self.block_size - 1) / 6.0 + 0.5)
+        return self.block_size // 2
+
+    def _local_mask(self, image):
+        """``image > local threshold``, without the constant-image case."""
+        image = _intensity(image)
+        return np.greater(image, self._local_threshold(image))
+
+    def _dask_transform(self, batch):
+        """Images chunked within images: ``map_overlap`` by the window's radius.
+
+        Each chunk is extended by the radius of the window (the Gaussian's
+        radius for ``"gaussian"``), so every pixel sees its whole window; at
+        the image's own edges nothing is added and the in-memory code
+        reflects the image there as in memory.  A constant image (its lazy
+        minimum equal to its maximum) is all background, and warns when the
+        result is computed.
+        """
+        import dask.array as da
+
+        from sksegment._dask import map_overlap
+
+        array = batch.array
+        masks = map_overlap(batch, self._local_mask, self._depth(), bool)
+        axes = tuple(range(1, array.ndim))
+        constant = da.map_blocks(
+            _constant_images,
+            array.min(axis=axes),
+            array.max(axis=axes),
+            "LocalThresholder",
+            dtype=bool,
+            meta=np.empty((0,), dtype=bool),
+        )
+        return masks & ~constant[(slice(None),) + (None,) * len(axes)]
 
     def _transform_image(self, image, out=None):
         image = _intensity(image)

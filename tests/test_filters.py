@@ -167,3 +167,74 @@ def test_nan_is_refused():
     images[0, 2, 2] = np.nan
     with pytest.raises(ValueError, match="Smoother got NaN"):
         Smoother().fit_transform(images)
+
+
+# --- dask arrays: images chunked within images --------------------------------
+
+CHUNKS_2D = [(1, 32, 36), (1, 12, 20), (1, 7, 9), (1, 5, 4), (1, 1, 36), (1, 32, 1)]
+SMOOTHERS = [
+    {"sigma": 1.5},
+    {"sigma": 2.7},
+    {"method": "median", "size": 5},
+    {"method": "median", "size": 9},
+]
+
+
+@pytest.fixture
+def da():
+    """dask.array, with the synchronous scheduler (tiny chunks compute faster)."""
+    dask = pytest.importorskip("dask")
+    with dask.config.set(scheduler="synchronous"):
+        yield pytest.importorskip("dask.array")
+
+
+@pytest.mark.parametrize("index, chunks", enumerate(CHUNKS_2D))
+def test_smoothing_within_chunked_images_equals_in_memory(index, chunks, da):
+    results, expected = [], []
+    for j, params in enumerate(SMOOTHERS):
+        dtype = [np.uint8, np.uint16, np.float32][(index + j) % 3]
+        images = _images((1, 50, 60), dtype, seed=index)
+        loaded = []
+
+        def load(block, loaded=loaded):
+            loaded.append(block.shape)
+            return block
+
+        Xd = da.from_array(images, chunks=chunks).map_blocks(
+            load, meta=np.empty((0, 0, 0), dtype)
+        )
+        results.append(Smoother(**params).transform(Xd))
+        expected.append(Smoother(**params).transform(images))
+        assert isinstance(results[-1], da.Array) and loaded == []  # lazy
+    for params, got, want in zip(SMOOTHERS, da.compute(*results), expected):
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want, err_msg=str(params))
+
+
+@pytest.mark.parametrize("dtype", [bool, np.int16, np.int32, np.float64])
+def test_smoothing_within_chunks_for_other_dtypes_and_3d(dtype, da):
+    steps = [Smoother(sigma=0.8), Smoother("median", size=3), Smoother("median")]
+    for shape, chunks in [((1, 30, 40), (1, 7, 9)), ((1, 6, 9, 8), (1, 2, 4, 5))]:
+        images = _images(shape, dtype)
+        Xd = da.from_array(images, chunks=chunks)
+        results = da.compute(*(step.transform(Xd) for step in steps))
+        for step, result in zip(steps, results):
+            expected = step.transform(images)
+            assert result.dtype == expected.dtype
+            np.testing.assert_array_equal(result, expected)
+
+
+def test_median_within_chunks_without_opencv(da, monkeypatch):
+    monkeypatch.setattr(_kernels, "cv2", None)
+    images = _images((1, 30, 40), np.uint8)
+    step = Smoother("median", size=7)
+    result = step.transform(da.from_array(images, chunks=(1, 6, 7)))
+    np.testing.assert_array_equal(result.compute(), step.transform(images))
+
+
+def test_nan_within_chunks_is_found_when_computed(da):
+    images = np.zeros((1, 20, 20), dtype=np.float32)
+    images[0, 12, 15] = np.nan
+    result = Smoother().transform(da.from_array(images, chunks=(1, 10, 10)))
+    with pytest.raises(ValueError, match="Smoother got NaN"):
+        result.compute()

@@ -3,6 +3,7 @@ import warnings
 
 import numpy as np
 import pytest
+from scipy import ndimage as ndi
 from skimage import data, filters
 from skimage.filters import threshold_otsu
 from sklearn.exceptions import NotFittedError
@@ -522,6 +523,36 @@ def _uneven_batch(dtype, rng, shape=(40, 50), n=2):
 LOCAL_METHODS = ["sauvola", "niblack", "gaussian", "mean", "median"]
 
 
+def _window_sums(image, size):
+    """Exact integer sums of the ``size``-wide windows (reflected edges)."""
+    sums = image.astype(np.int64)
+    for axis in range(image.ndim):
+        sums = ndi.correlate1d(sums, np.ones(size, int), axis, mode="reflect")
+    return sums
+
+
+def _expected_local_mask(method, image, block_size=15, offset=0.0, **params):
+    """The mask of scikit-image's local threshold; exact for integer means.
+
+    For integer images the mean method compares each pixel with the exact
+    mean of its window (integer window sums), where scikit-image's running
+    sums round; the two masks differ only at pixels within rounding of their
+    threshold (checked here), which the exact sums put in the background.
+    """
+    local = _skimage_local(method, image, block_size, offset=offset, **params)
+    if method in ("sauvola", "niblack"):
+        local = local - offset
+    expected = image > local
+    if method == "mean" and image.dtype.kind in "biu":
+        sums = _window_sums(image, block_size)
+        size = block_size**image.ndim
+        exact = image.astype(np.float64) * size + offset * size > sums
+        ties = np.abs(image - local) < 1e-9
+        np.testing.assert_array_equal(exact[~ties], expected[~ties])
+        expected = exact
+    return expected
+
+
 @pytest.mark.parametrize("method", LOCAL_METHODS)
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32])
 def test_local_methods_equal_skimage(method, dtype):
@@ -531,11 +562,21 @@ def test_local_methods_equal_skimage(method, dtype):
         step = LocalThresholder(method, **params).fit(images)
         assert step.global_threshold_ is None
         for image, mask in zip(images, step.transform(images)):
-            expected = _skimage_local(method, image, **params)
-            if method in ("sauvola", "niblack"):
-                expected = expected - params.get("offset", 0.0)
             assert mask.dtype == bool
-            np.testing.assert_array_equal(mask, image > expected)
+            np.testing.assert_array_equal(
+                mask, _expected_local_mask(method, image, **params)
+            )
+
+
+def test_local_mean_of_integer_images_puts_exact_ties_in_the_background():
+    rng = np.random.default_rng(36)
+    image = _uneven_batch(np.uint8, rng, n=1)[0]
+    mask = LocalThresholder("mean", block_size=5).fit([image]).transform([image])[0]
+    ties = image.astype(np.int64) * 25 == _window_sums(image, 5)
+    assert ties.sum() > 3  # pixels equal to the mean of their window
+    assert not mask[ties].any()
+    local = filters.threshold_local(image, 5, method="mean")
+    assert (image > local)[ties].any()  # scikit-image's running sums round
 
 
 def test_local_thresholds_are_in_the_images_own_units():
@@ -560,7 +601,7 @@ def test_local_methods_on_3d_volumes(method):
     assert out.shape == volumes.shape
     for volume, mask in zip(volumes, out):
         np.testing.assert_array_equal(
-            mask, volume > _skimage_local(method, volume, block_size=5)
+            mask, _expected_local_mask(method, volume, block_size=5)
         )
 
 
@@ -685,3 +726,298 @@ def test_local_thresholder_bool_images():
     expected = filters.threshold_local(images[0].astype(np.uint8), 5, method="mean")
     np.testing.assert_array_equal(step.transform(images)[0], images[0] > expected + 0.1)
     assert math.isclose(step.offset, -0.1)
+
+
+# ---------------------------------------------------------------------------
+# Dask arrays: fit reduced over chunks, images chunked within images
+
+CHUNKS_2D = [(1, 32, 36), (1, 12, 20), (1, 7, 9), (1, 5, 4), (1, 1, 36), (1, 32, 1)]
+
+
+@pytest.fixture
+def da():
+    """dask.array, with the synchronous scheduler (tiny chunks compute faster)."""
+    dask = pytest.importorskip("dask")
+    with dask.config.set(scheduler="synchronous"):
+        yield pytest.importorskip("dask.array")
+
+
+def _scene(dtype, seed=0, shape=(50, 60), level=0.0):
+    """A lit scene: a ramp, noise and bright blobs, in ``dtype``'s units."""
+    rng = np.random.default_rng(seed)
+    rows, cols = np.mgrid[: shape[0], : shape[1]]
+    image = 40 + 50 * cols / shape[1] + level + rng.normal(0, 6, shape)
+    for _ in range(6):
+        r, c = rng.integers(0, shape[0]), rng.integers(0, shape[1])
+        image += 110 * np.exp(-((rows - r) ** 2 + (cols - c) ** 2) / 18)
+    image = np.clip(image, 0, 255)
+    dtype = np.dtype(dtype)
+    if dtype.kind == "b":
+        return image > 120
+    if dtype == np.uint16:
+        return (image * 200).astype(dtype)
+    if dtype == np.int16:
+        return (image * 3 - 400).astype(dtype)
+    if dtype.kind == "f":
+        return (image / 255).astype(dtype)
+    return image.astype(dtype)
+
+
+def _batch(dtype, n=2, **kwargs):
+    """Images of different brightness, so that their own thresholds differ."""
+    return np.stack([_scene(dtype, seed=i, level=30 * i, **kwargs) for i in range(n)])
+
+
+def _loading(da, X, chunks):
+    """A dask array of X and the list of the chunks it has loaded so far."""
+    loaded = []
+
+    def load(block):
+        loaded.append(block.shape)
+        return block
+
+    meta = np.empty((0,) * X.ndim, X.dtype)
+    return da.from_array(X, chunks=chunks).map_blocks(load, meta=meta), loaded
+
+
+@pytest.mark.parametrize(
+    "method, dtype",
+    [
+        (method, dtype)
+        for method in ["li", "triangle", "mean", "robust_background"]
+        for dtype in [np.uint8, np.uint16, np.int16, bool, np.float32]
+        # float li and robust_background need every value: see the error test
+        if dtype != np.float32 or method in ("triangle", "mean")
+    ],
+)
+def test_pixel_methods_fit_on_chunks_as_in_memory(method, dtype, da):
+    X = _batch(dtype)
+    expected = Thresholder(method).fit(X)
+    if method != "robust_background":  # scikit-image on the stacked pixels
+        stacked = X.astype(np.uint8) if dtype is bool else X
+        reference = _skimage_threshold(method, stacked.ravel())
+        assert expected.threshold_ == pytest.approx(reference, rel=1e-6)
+    for chunks in [(1, 7, 9), (2, 50, 1)]:
+        step = Thresholder(method).fit(da.from_array(X, chunks=chunks))
+        if dtype == np.float32 and method == "mean":  # chunk sums: rounding
+            assert step.threshold_ == pytest.approx(expected.threshold_, rel=1e-9)
+        else:
+            assert step.threshold_ == expected.threshold_
+            assert type(step.threshold_) is type(expected.threshold_)
+        np.testing.assert_array_equal(step.transform(X), expected.transform(X))
+
+
+def test_integer_li_is_right_where_skimage_overflows_the_dtype():
+    rng = np.random.default_rng(40)
+    X = np.concatenate([rng.normal(-90, 8, 200), rng.normal(80, 8, 300)])
+    X = X.clip(-120, 120).astype(np.int8).reshape(1, 20, 25)
+    learned = Thresholder("li").fit(X).threshold_
+    assert learned == pytest.approx(filters.threshold_li(X.astype(np.int16)))
+    assert -40 < learned < 40
+
+
+@pytest.mark.parametrize("guide", ["li", "triangle", "mean", "robust_background"])
+def test_clamp_guide_fits_on_chunks(guide, da):
+    X = _batch(np.uint16)
+    step = LocalThresholder(clamp=(0.7, 1.5), guide=guide)
+    learned = step.fit(da.from_array(X, chunks=(1, 12, 20))).global_threshold_
+    assert learned == step.fit(X).global_threshold_
+
+
+def test_float_li_and_robust_background_fit_say_what_to_do(da):
+    Xd = da.from_array(_batch(np.float32), chunks=(1, 25, 30))
+    for method in ["li", "robust_background"]:
+        with pytest.raises(
+            NotImplementedError,
+            match=rf"Thresholder\(method='{method}'\).*float.*Fit on a sample in",
+        ):
+            Thresholder(method).fit(Xd)
+    with pytest.raises(NotImplementedError, match=r"LocalThresholder\(guide='li'\)"):
+        LocalThresholder(clamp=(0.7, 1.5), guide="li").fit(Xd)
+
+
+def test_integer_ranges_too_wide_for_a_histogram_raise(da):
+    X = _batch(np.uint8).astype(np.int32)
+    X[0, 0, :2] = 0, 1 << 25
+    Xd = da.from_array(X, chunks=(1, 25, 30))
+    for step in [Thresholder("li"), OtsuThresholder()]:
+        with pytest.raises(NotImplementedError, match=r"span 33554433 values"):
+            step.fit(Xd)
+    lazy = Thresholder("triangle", scope="image").fit(X).transform(Xd)
+    with pytest.raises(NotImplementedError, match=r"Thresholder\(method='triangle'"):
+        lazy.compute()
+
+
+@pytest.mark.parametrize("index, chunks", enumerate(CHUNKS_2D))
+def test_scope_image_within_chunked_images_equals_in_memory(index, chunks, da):
+    X = _batch(np.uint8)
+    Xd, loaded = _loading(da, X, chunks)
+    steps = [OtsuThresholder(scope="image")]
+    steps += [Thresholder(m, scope="image", correction=0.9) for m in METHODS[index::6]]
+    results = [step.fit(X).transform(Xd) for step in steps]
+    assert loaded == [] and all(isinstance(r, da.Array) for r in results)
+    for step, result in zip(steps, da.compute(*results)):
+        expected = step.transform(X)
+        np.testing.assert_array_equal(result, expected)
+        batch = Thresholder(getattr(step, "method", "otsu")).fit(X).transform(X)
+        assert (expected != batch).any()  # each image has its own threshold
+
+
+@pytest.mark.parametrize("dtype", [np.uint16, np.int16, np.float32, bool])
+def test_scope_image_within_chunks_for_other_dtypes(dtype, da):
+    X = _batch(dtype)
+    methods = ["otsu", "li", "triangle", "mean", "robust_background"]
+    if dtype == np.float32:
+        methods = ["otsu", "triangle", "mean", "multiotsu"]
+    steps = [Thresholder(m, scope="image", nbins=64) for m in methods]
+    Xd = da.from_array(X, chunks=(1, 7, 9))
+    results = da.compute(*(step.fit(Xd).transform(Xd) for step in steps))
+    for step, result in zip(steps, results):
+        np.testing.assert_array_equal(result, step.transform(X), step.method)
+
+
+def test_scope_image_within_chunks_on_3d_volumes(da):
+    X = np.stack([_scene(np.uint8, seed=s, shape=(6, 40))[None] for s in (1, 2)])
+    X = np.repeat(X, 5, axis=1) // np.arange(1, 6)[None, :, None, None]  # (2,5,6,40)
+    step = Thresholder("li", scope="image").fit(X)
+    result = step.transform(da.from_array(X, chunks=(1, 2, 4, 7)))
+    np.testing.assert_array_equal(result.compute(), step.transform(X))
+
+
+def test_scope_image_within_chunks_warns_when_computed_for_constant_images(da):
+    import dask
+
+    X = _batch(np.uint8)
+    X[1] = 7
+    Xd = da.from_array(X, chunks=(1, 12, 20))
+    for step in [Thresholder("li", scope="image"), OtsuThresholder(scope="image")]:
+        result = step.fit(X).transform(Xd)  # lazy: no warning yet
+        match = r"an image is constant \(every pixel is 7\)"
+        with (
+            pytest.warns(UserWarning, match=match) as record,
+            dask.config.set(scheduler="threads"),
+        ):
+            result = result.compute()
+        assert len(record) == 1  # once for the image, not once per chunk
+        assert not result[1].any()
+        with pytest.warns(UserWarning, match="an image is constant"):
+            np.testing.assert_array_equal(result, step.transform(X))
+
+
+def test_scope_image_within_chunks_that_needs_every_value_says_rechunk(da):
+    X = _batch(np.float32)
+    step = Thresholder("robust_background", scope="image").fit(X)
+    with pytest.raises(
+        NotImplementedError, match=r"Thresholder\(method='robust_background'\).*rechunk"
+    ):
+        step.transform(da.from_array(X, chunks=(1, 25, 30)))
+    whole = step.transform(da.from_array(X, chunks=(1, 50, 60))).compute()
+    np.testing.assert_array_equal(whole, step.transform(X))
+
+
+def test_nan_within_chunks_is_found_when_computed(da):
+    X = _batch(np.float32)
+    X[1, 40, 50] = np.nan
+    result = (
+        Thresholder("mean", scope="image")
+        .fit(X[:1])
+        .transform(da.from_array(X, chunks=(1, 25, 30)))
+    )
+    with pytest.raises(ValueError, match="Thresholder got NaN"):
+        result.compute()
+
+
+LOCAL_PARAMS = [
+    {},
+    {"block_size": 7, "k": -0.3, "offset": -4.0},
+    {"block_size": 21, "clamp": (0.7, 1.5)},
+]
+
+
+@pytest.mark.parametrize("index, chunks", enumerate(CHUNKS_2D))
+def test_local_thresholds_within_chunked_images_equal_in_memory(index, chunks, da):
+    cases, results, expected = [], [], []
+    for j, method in enumerate(LOCAL_METHODS):
+        dtype = [np.uint8, np.uint16, np.float32][(index + j) % 3]
+        params = LOCAL_PARAMS[(index + 2 * j) % 3]
+        if dtype == np.float32 and "offset" in params:
+            params = {**params, "offset": -4.0 / 255}
+        X = _scene(dtype, seed=index)[None]
+        Xd, loaded = _loading(da, X, chunks)
+        step = LocalThresholder(method, **params).fit(X)
+        results.append(step.transform(Xd))
+        expected.append(step.transform(X))
+        cases.append((method, dtype, params))
+        assert loaded == []
+    for case, got, want in zip(cases, da.compute(*results), expected):
+        np.testing.assert_array_equal(got, want, err_msg=str(case))
+
+
+@pytest.mark.parametrize("dtype", [np.int16, bool])
+def test_local_thresholds_within_chunks_for_other_dtypes(dtype, da):
+    X = _scene(dtype)[None]
+    steps = [LocalThresholder(m, block_size=5, offset=-0.1) for m in LOCAL_METHODS]
+    Xd = da.from_array(X, chunks=(1, 7, 9))
+    results = da.compute(*(step.fit(X).transform(Xd) for step in steps))
+    for step, result in zip(steps, results):
+        np.testing.assert_array_equal(result, step.transform(X), step.method)
+
+
+def test_local_thresholds_within_chunks_on_3d_volumes_and_tiny_images(da):
+    volumes = np.stack(_uneven_batch(np.uint8, np.random.default_rng(33), (6, 20, 24)))
+    tiny = np.random.default_rng(34).normal(size=(1, 3, 5))
+    for X, chunks in [(volumes[:1], (1, 2, 7, 5)), (tiny, (1, 1, 2))]:
+        steps = [LocalThresholder(m, block_size=5) for m in LOCAL_METHODS]
+        Xd = da.from_array(X, chunks=chunks)
+        results = da.compute(*(step.fit(X).transform(Xd) for step in steps))
+        for step, result in zip(steps, results):
+            np.testing.assert_array_equal(result, step.transform(X), step.method)
+
+
+def test_local_constant_images_within_chunks_are_whole_image_decisions(da):
+    import dask
+
+    X = _batch(np.uint8)
+    X[0, :, :30] = 90  # flat chunks in an image that is not constant
+    X[1] = 90  # a constant image
+    step = LocalThresholder("sauvola", block_size=7).fit(X)
+    result = step.transform(da.from_array(X, chunks=(1, 12, 10)))  # no warning
+    match = r"an image is constant \(every pixel is 90\)"
+    with (
+        pytest.warns(UserWarning, match=match) as record,
+        dask.config.set(scheduler="threads"),
+    ):
+        result = result.compute()
+    assert len(record) == 1  # once for the image, not once per chunk
+    assert result[0, :, :25].all()  # flat chunks: 90 > (1 - k) * 90
+    assert not result[1].any()
+    with pytest.warns(UserWarning, match="an image is constant"):
+        np.testing.assert_array_equal(result, step.transform(X))
+
+
+def test_local_mean_of_integer_images_is_exact_at_every_chunking(da):
+    # few values: many pixels equal the mean of their window, where running
+    # sums that start at a chunk's edge would round otherwise than in memory
+    X = np.random.default_rng(41).integers(0, 4, (1, 50, 60)).astype(np.uint8)
+    X += np.arange(60, dtype=np.uint8) // 6
+    step = LocalThresholder("mean", block_size=3).fit(X)
+    expected = step.transform(X)
+    assert not expected[X * 9 == _window_sums(X[0], 3)[None]].any()
+    chunkings = [(1, 7, 9), (1, 1, 36), (1, 32, 1)]
+    results = [step.transform(da.from_array(X, chunks=c)) for c in chunkings]
+    for result in da.compute(*results):
+        np.testing.assert_array_equal(result, expected)
+
+
+def test_full_range_uint8_and_bool_within_chunks(da):
+    X = _batch(np.uint8)
+    X[0, 0, :2] = 0, 255
+    masks = X > 128
+    for images in [X, masks]:
+        Xd = da.from_array(images, chunks=(1, 12, 20))
+        for method in ["li", "triangle", "mean", "robust_background"]:
+            step = Thresholder(method).fit(Xd)
+            assert step.threshold_ == Thresholder(method).fit(images).threshold_
+            step = Thresholder(method, scope="image").fit(images)
+            result = step.transform(Xd).compute()
+            np.testing.assert_array_equal(result, step.transform(images))
