@@ -33,9 +33,13 @@ from sksegment._validation import as_objects, check_image
 
 __all__ = [
     "DaskBatch",
+    "global_ids",
     "global_objects",
+    "map_elementwise",
     "map_images",
-    "pooled_histogram",
+    "map_overlap",
+    "map_with_image_summary",
+    "pixel_summary",
     "validate_dask_batch",
 ]
 
@@ -307,72 +311,244 @@ def map_overlap(batch, func, depth, dtype):
     )
 
 
-# --- pooled histograms --------------------------------------------------------
+# --- reductions of pixels: ranges, sums and pooled histograms -----------------
+
+# Widest range of integer values reduced to an exact histogram (128 MiB of
+# counts per chunk); wider ranges raise NotImplementedError.
+MAX_INT_BINS = 1 << 24
 
 
-def _block_minmax(block):
-    block = block.view(np.uint8) if block.dtype == bool else block
-    return block.min(), block.max()
+def _numbers(part):
+    """Bool pixels as 0/1 integers; other pixels as they are."""
+    return part.view(np.uint8) if part.dtype == bool else part
 
 
-def _block_counts(block, lo, hi, nbins, kind):
-    block = block.view(np.uint8) if block.dtype == bool else block
-    if kind == "f":
-        return np.histogram(block, bins=nbins, range=(lo, hi))[0].astype(np.int64)
-    if block.dtype == np.uint64:
-        block = block.astype(np.int64)
-    return np.bincount(
-        (block.astype(np.int64) - lo).ravel(), minlength=hi - lo + 1
-    ).astype(np.int64)
+def _cell(value, ndim):
+    """``value`` in an object array of one element per axis (a dask block)."""
+    out = np.empty((1,) * ndim, dtype=object)
+    out.flat[0] = value
+    return out
 
 
-def _block_counts_uint8(block):
-    block = block.view(np.uint8) if block.dtype == bool else block
-    return sum(_kernels._counts_uint8(image) for image in block)
+def _part_stats(block, check, want_sum):
+    """Minimum, maximum, float64 sum (when asked) and size of a chunk."""
+    lows, highs, total = [], [], np.float64(0)
+    for part in block:
+        part = _numbers(check(part))
+        lows.append(part.min())
+        highs.append(part.max())
+        if want_sum:
+            total += part.sum(dtype=np.float64)
+    return _cell((min(lows), max(highs), total, block.size), block.ndim)
 
 
-def constant_value(array):
-    """The value of a dask array whose pixels all have one value."""
-    first = array[(0,) * array.ndim].compute()
-    return (first.view(np.uint8) if first.dtype == bool else first).item()
+def _merge_stats(cells):
+    lows, highs, totals, sizes = zip(*cells.ravel().tolist())
+    return _cell((min(lows), max(highs), sum(totals), sum(sizes)), cells.ndim)
 
 
-def _sum(parts):
-    return sum(parts)
+def _part_counts(block, stats, check, nbins, label):
+    """Histogram of a chunk over the bins of its group (None: constant group).
+
+    One bin per integer from the group's minimum to its maximum for integer
+    images (at most ``MAX_INT_BINS``), ``nbins`` bins over ``[min, max]`` for
+    float images: the bins of ``_kernels.pooled_histogram``.
+    """
+    lo, hi = stats.flat[0][:2]
+    if lo == hi:
+        return _cell(None, block.ndim)
+    if np.dtype(lo.dtype).kind == "f":
+        counts = sum(
+            np.histogram(_numbers(check(part)), bins=nbins, range=(lo, hi))[0]
+            for part in block
+        )
+        return _cell(counts, block.ndim)
+    lo, hi = int(lo), int(hi)
+    if hi - lo + 1 > MAX_INT_BINS:
+        raise NotImplementedError(
+            f"{label} on a dask array needs an exact histogram of the integer "
+            f"pixel values, which span {hi - lo + 1} values (from {lo} to {hi}), "
+            f"more than {MAX_INT_BINS}; fit on a sample in memory (for example "
+            "X[:k].compute()), or cast the images to float32 for the methods "
+            "that bin float images (all but li and robust_background)."
+        )
+    counts = np.zeros(hi - lo + 1, dtype=np.int64)
+    for part in block:
+        part = _numbers(check(part))
+        if part.dtype.kind == "u":  # part >= lo: no overflow in its own dtype
+            shifted = part - part.dtype.type(lo)
+        else:
+            shifted = part.astype(np.int64) - lo
+        shifted = shifted.ravel().astype(np.intp, copy=False)  # uint64 too
+        counts += np.bincount(shifted, minlength=hi - lo + 1)
+    return _cell(counts, block.ndim)
 
 
-def pooled_histogram(array, nbins):
-    """``_kernels.pooled_histogram`` of all images of a dask array, computed.
+def _merge_counts(cells, stats, nbins):
+    """(stats, pooled histogram) of a group from its chunks' counts."""
+    stats = stats.flat[0]
+    lo, hi = stats[:2]
+    if lo == hi:
+        return _cell((stats, None), cells.ndim)
+    counts = sum(cells.ravel().tolist())
+    if np.dtype(lo.dtype).kind == "f":
+        # the edges np.histogram makes for these bins and this range
+        edges = np.histogram_bin_edges(np.array([lo, hi]), bins=nbins, range=(lo, hi))
+        return _cell((stats, (counts, (edges[:-1] + edges[1:]) / 2)), cells.ndim)
+    return _cell((stats, (counts, np.arange(int(lo), int(hi) + 1))), cells.ndim)
 
-    Reduced chunk by chunk: the global minimum and maximum first, then the
-    per-chunk counts over those bins, summed; the pixels are never gathered.
-    uint8 and bool images take one pass: their 256 bins cover every value.
+
+def _without_hist(stats):
+    return _cell((stats.flat[0], None), stats.ndim)
+
+
+def _part_counts_uint8(block, check):
+    """The 256 counts of a chunk of uint8 (or bool) images: one pass."""
+    counts = sum(_kernels._counts_uint8(_numbers(check(part))) for part in block)
+    return _cell(counts, block.ndim)
+
+
+def _summary_uint8(cells, want_hist):
+    """(stats, histogram) of a group of uint8 images from its chunks' counts."""
+    counts = sum(cells.ravel().tolist())
+    present = np.flatnonzero(counts)
+    lo, hi = int(present[0]), int(present[-1])
+    values = np.arange(256)
+    total = np.float64(int(values @ counts))
+    stats = (np.uint8(lo), np.uint8(hi), total, int(counts.sum()))
+    if not want_hist or lo == hi:
+        return _cell((stats, None), cells.ndim)
+    return _cell((stats, (counts[lo : hi + 1], values[lo : hi + 1])), cells.ndim)
+
+
+def _unfused(cells):
+    """An object dask array whose blocks are delayed tasks, not blockwise ones.
+
+    A small result read by many chunks (an image's range, its threshold)
+    must be one task; as a blockwise task, dask's blockwise fusion would copy
+    it, with all it depends on, into the task of every chunk reading it.
+    """
+    import dask.array as da
+
+    meta = np.empty((0,) * cells.ndim, dtype=object)
+    blocks = cells.to_delayed(optimize_graph=False)
+    pieces = np.empty(blocks.shape, dtype=object)
+    for index in np.ndindex(*blocks.shape):
+        pieces[index] = da.from_delayed(
+            blocks[index], shape=(1,) * cells.ndim, dtype=object, meta=meta
+        )
+    return da.block(pieces.tolist())
+
+
+def pixel_summary(batch, *, per_image, label, want_sum, want_hist, nbins):
+    """Lazy summary of the pixels of each image, or of the whole batch.
+
+    An object dask array of one element per image (shape ``(n, 1, ...)``) or
+    of one element for the batch, each element ``(stats, hist)``: ``stats``
+    is (min, max, float64 sum when ``want_sum``, size) and ``hist`` what
+    ``_kernels.pooled_histogram`` gives of the group when ``want_hist`` (None
+    for a constant group, or when not asked for).  Each chunk gives a small
+    summary, merged per group: two passes over the chunks (the range, then
+    the counts over the bins of that range), one for uint8 and bool images
+    (their 256 counts give the range too).  ``label`` names the step in
+    errors.
+    """
+    import dask.array as da
+
+    array = batch.array
+    if per_image:
+        array = _one_image_per_chunk(array)
+    ndim = array.ndim
+    meta = np.empty((0,) * ndim, dtype=object)
+    grid = tuple((1,) * n for n in array.numblocks)
+    group = {a: -1 for a in range(1 if per_image else 0, ndim)}
+    merged = (grid[0] if per_image else (1,),) + ((1,),) * (ndim - 1)
+
+    def blocks(func, *args, chunks=grid):
+        return da.map_blocks(func, *args, chunks=chunks, dtype=object, meta=meta)
+
+    check = batch.check
+    if np.dtype(array.dtype) in (np.dtype(np.uint8), np.dtype(bool)):
+        counts = blocks(_part_counts_uint8, array, check)
+        return blocks(_summary_uint8, counts.rechunk(group), want_hist, chunks=merged)
+    stats = blocks(_part_stats, array, check, want_sum)
+    stats = blocks(_merge_stats, stats.rechunk(group), chunks=merged)
+    if not want_hist:
+        return blocks(_without_hist, stats, chunks=merged)
+    stats = _unfused(stats)  # read by every chunk of its group
+    counts = blocks(_part_counts, array, stats, check, nbins, label)
+    return blocks(_merge_counts, counts.rechunk(group), stats, nbins, chunks=merged)
+
+
+def summarize_pixels(batch, *, label, want_sum, want_hist, nbins):
+    """``(stats, hist)`` of all pixels of the batch, as ``pixel_summary``, computed.
+
+    Each pass is its own computation, so that the chunks are read once per
+    pass and never held between the passes: a fit streams through images
+    larger than memory.
     """
     import dask
 
+    array = batch.array
+    if np.dtype(array.dtype) in (np.dtype(np.uint8), np.dtype(bool)):
+        summary = pixel_summary(
+            batch,
+            per_image=False,
+            label=label,
+            want_sum=want_sum,
+            want_hist=want_hist,
+            nbins=nbins,
+        )
+        return summary.compute().flat[0]
     blocks = array.to_delayed().ravel()
-    if array.dtype in (np.uint8, bool):  # one pass: 256 bins hold every value
-        parts = [dask.delayed(_block_counts_uint8)(b) for b in blocks]
-        counts = dask.delayed(_sum)(parts).compute()
-        present = np.flatnonzero(counts)
-        lo, hi = present[0], present[-1]
-        if lo == hi:
-            return None
-        return counts[lo : hi + 1], np.arange(lo, hi + 1)
-    lows, highs = zip(*dask.compute(*[dask.delayed(_block_minmax)(b) for b in blocks]))
-    lo, hi = min(lows), max(highs)
-    if lo == hi:
-        return None
-    kind = "f" if np.dtype(array.dtype).kind == "f" else "i"
-    if kind == "f":
-        parts = [dask.delayed(_block_counts)(b, lo, hi, nbins, kind) for b in blocks]
-        counts = dask.delayed(_sum)(parts).compute()
-        edges = np.histogram_bin_edges(np.array([lo, hi]), bins=nbins, range=(lo, hi))
-        return counts, (edges[:-1] + edges[1:]) / 2
-    lo, hi = int(lo), int(hi)
-    parts = [dask.delayed(_block_counts)(b, lo, hi, nbins, kind) for b in blocks]
-    counts = dask.delayed(_sum)(parts).compute()
-    return counts, np.arange(lo, hi + 1)
+    part = dask.delayed(_part_stats, pure=True)
+    parts = [part(block, batch.check, want_sum) for block in blocks]
+    stats = dask.delayed(_merge_stats)(dask.delayed(_inner)(parts)).compute()
+    if not want_hist:
+        return stats.flat[0], None
+    part = dask.delayed(_part_counts, pure=True)
+    parts = [part(block, stats, batch.check, nbins, label) for block in blocks]
+    cells = dask.delayed(_inner)(parts)
+    return dask.delayed(_merge_counts)(cells, stats, nbins).compute().flat[0]
+
+
+def _inner(cells):
+    """The values of one-element blocks, in an object array."""
+    return _on_grid([cell.flat[0] for cell in cells], (len(cells),))
+
+
+def _image_value(summary, value_of):
+    return _cell(value_of(*summary.flat[0]), summary.ndim)
+
+
+def _apply_value(block, cell, check, func):
+    value = cell.flat[0]
+    return np.stack([func(check(part), value) for part in block])
+
+
+def map_with_image_summary(batch, plan, label, value_of, func, dtype):
+    """``func(part, value)`` on every chunk, ``value`` reduced from its image.
+
+    Each image's chunks are summarized (``pixel_summary(**plan)``), the
+    image's value is one task, ``value_of(stats, hist)``, and every chunk of
+    the image is mapped with it, lazily: a threshold per image on images
+    split into chunks, for instance.
+    """
+    import dask.array as da
+
+    array = _one_image_per_chunk(batch.array)
+    summary = pixel_summary(batch, per_image=True, label=label, **plan)
+    meta = np.empty((0,) * array.ndim, dtype=object)
+    values = da.map_blocks(_image_value, summary, value_of, dtype=object, meta=meta)
+    return da.map_blocks(
+        _apply_value,
+        array,
+        _unfused(values),
+        batch.check,
+        func,
+        dtype=dtype,
+        meta=np.empty((0,) * array.ndim, dtype=dtype),
+    )
 
 
 # --- global objects: labeling across chunks -----------------------------------
@@ -608,7 +784,8 @@ def _part(block, i):
 def _on_grid(parts, grid):
     """A list of per-chunk results in C order, as an object array on the grid."""
     out = np.empty(len(parts), dtype=object)
-    out[:] = parts
+    for i, part in enumerate(parts):  # elementwise: numpy would unpack tuples
+        out[i] = part
     return out.reshape(grid)
 
 

@@ -9,6 +9,7 @@ are never rescaled.
 """
 
 import math
+from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
@@ -27,7 +28,7 @@ from sklearn.utils._param_validation import Interval, InvalidParameterError, Str
 
 from sksegment._base import ImageStepMixin, ImageTransformer
 from sksegment._docstrings import fill_doc
-from sksegment._kernels import _counts_uint8, pooled_histogram
+from sksegment._kernels import pooled_histogram
 from sksegment._validation import warn_user
 
 __all__ = ["LocalThresholder", "OtsuThresholder", "Thresholder"]
@@ -238,11 +239,7 @@ def _triangle_from_histogram(counts, centers):
     return centers[arg_level].item()
 
 
-# --- dask: reductions over chunks ------------------------------------------------
-
-# Widest range of integer values reduced to an exact histogram on dask input
-# (128 MiB of counts per chunk); wider ranges raise NotImplementedError.
-_MAX_INT_BINS = 1 << 24
+# --- dask: thresholds from reductions over chunks -----------------------------------
 
 
 def _scalar(value):
@@ -251,229 +248,22 @@ def _scalar(value):
     return int(value) if isinstance(value, bool) else value
 
 
-def _part_stats(block, check, want_sum):
-    """Minimum, maximum, float64 sum (when asked) and size of a chunk.
-
-    ``block`` is a chunk of a batch ``(k, *spatial)``: images or parts of
-    images, each checked as the in-memory code checks an image.
-    """
-    lows, highs, total = [], [], np.float64(0)
-    for part in block:
-        part = _intensity(check(part))
-        lows.append(part.min())
-        highs.append(part.max())
-        if want_sum:
-            total += part.sum(dtype=np.float64)
-    return min(lows), max(highs), total, block.size
-
-
-def _merge_stats(parts):
-    lows, highs, totals, sizes = zip(*parts)
-    return min(lows), max(highs), sum(totals), sum(sizes)
-
-
-def _part_counts(block, check, stats, nbins, label):
-    """Histogram of a chunk over the bins of its group (None: constant group).
-
-    One bin per integer from the group's minimum to its maximum for integer
-    images (at most ``_MAX_INT_BINS``), ``nbins`` bins over ``[min, max]``
-    for float images: the bins of ``pooled_histogram``.
-    """
-    lo, hi = stats[0], stats[1]
-    if lo == hi:
-        return None
-    if np.dtype(lo.dtype).kind == "f":
-        return sum(
-            np.histogram(_intensity(check(part)), bins=nbins, range=(lo, hi))[0]
-            for part in block
-        )
-    lo, hi = int(lo), int(hi)
-    if hi - lo + 1 > _MAX_INT_BINS:
-        raise NotImplementedError(
-            f"{label} on a dask array needs an exact histogram of the integer "
-            f"pixel values, which span {hi - lo + 1} values (from {lo} to {hi}), "
-            f"more than {_MAX_INT_BINS}; fit on a sample in memory (for example "
-            "X[:k].compute()), or cast the images to float32 for the methods "
-            "that bin float images (all but li and robust_background)."
-        )
-    counts = np.zeros(hi - lo + 1, dtype=np.int64)
-    for part in block:
-        part = _intensity(check(part))
-        if part.dtype.kind == "u":  # part >= lo: no overflow in its own dtype
-            shifted = part - part.dtype.type(lo)
-        else:
-            shifted = part.astype(np.int64) - lo
-        shifted = shifted.ravel().astype(np.intp, copy=False)  # uint64 too
-        counts += np.bincount(shifted, minlength=hi - lo + 1)
-    return counts
-
-
-def _merge_counts(parts, stats, nbins):
-    """``pooled_histogram`` of a group from its chunks' counts (None: constant)."""
-    lo, hi = stats[0], stats[1]
-    if lo == hi:
-        return None
-    counts = sum(parts)
-    if np.dtype(lo.dtype).kind == "f":
-        # the edges np.histogram makes for these bins and this range
-        edges = np.histogram_bin_edges(np.array([lo, hi]), bins=nbins, range=(lo, hi))
-        return counts, (edges[:-1] + edges[1:]) / 2
-    return counts, np.arange(int(lo), int(hi) + 1)
-
-
-def _part_counts_uint8(block, check):
-    """The 256 counts of a chunk of uint8 (or bool) images: one pass."""
-    return sum(_counts_uint8(_intensity(check(part))) for part in block)
-
-
-def _summary_uint8(parts, want_hist):
-    """(stats, histogram) of a group of uint8 images from its chunks' counts."""
-    counts = sum(parts)
-    present = np.flatnonzero(counts)
-    lo, hi = int(present[0]), int(present[-1])
-    values = np.arange(256)
-    total = np.float64(int(values @ counts))
-    stats = (np.uint8(lo), np.uint8(hi), total, int(counts.sum()))
-    if not want_hist or lo == hi:
-        return stats, None
-    return stats, (counts[lo : hi + 1], values[lo : hi + 1])
-
-
-def _cell(value, ndim):
-    """``value`` in an object array of one element per axis (a dask block)."""
-    out = np.empty((1,) * ndim, dtype=object)
-    out.flat[0] = value
-    return out
-
-
-def _stats_block(block, check, want_sum):
-    return _cell(_part_stats(block, check, want_sum), block.ndim)
-
-
-def _merge_stats_block(cells):
-    return _cell(_merge_stats(cells.ravel().tolist()), cells.ndim)
-
-
-def _without_hist_block(stats):
-    return _cell((stats.flat[0], None), stats.ndim)
-
-
-def _counts_block(block, stats, check, nbins, label):
-    return _cell(_part_counts(block, check, stats.flat[0], nbins, label), block.ndim)
-
-
-def _merge_counts_block(cells, stats, nbins):
-    stats = stats.flat[0]
-    hist = _merge_counts(cells.ravel().tolist(), stats, nbins)
-    return _cell((stats, hist), cells.ndim)
-
-
-def _counts_uint8_block(block, check):
-    return _cell(_part_counts_uint8(block, check), block.ndim)
-
-
-def _summary_uint8_block(cells, want_hist):
-    return _cell(_summary_uint8(cells.ravel().tolist(), want_hist), cells.ndim)
-
-
-def _lazy_summary(array, check, *, per_image, label, want_sum, want_hist, nbins):
-    """Lazy summary of the pixels of each image, or of the batch.
-
-    An object dask array of one element per image (shape ``(n, 1, ...)``,
-    for an array of one image per chunk along axis 0) or of one element for
-    the batch, each element ``(stats, hist)``: ``stats`` is (min, max,
-    float64 sum, size), ``hist`` what ``pooled_histogram`` gives when asked
-    for (None for a constant group, or when not asked for).  Each chunk
-    gives a small summary, merged per group.  Two passes over the chunks:
-    the range, then the counts over the bins of that range; one for uint8
-    and bool images (their 256 counts give the range too).
-    """
-    import dask.array as da
-
-    ndim = array.ndim
-    meta = np.empty((0,) * ndim, dtype=object)
-    grid = tuple((1,) * n for n in array.numblocks)
-    group = {a: -1 for a in range(1 if per_image else 0, ndim)}
-    merged = (grid[0] if per_image else (1,),) + ((1,),) * (ndim - 1)
-
-    def blocks(func, *args, chunks=grid):
-        return da.map_blocks(func, *args, chunks=chunks, dtype=object, meta=meta)
-
-    if np.dtype(array.dtype) in (np.dtype(np.uint8), np.dtype(bool)):
-        counts = blocks(_counts_uint8_block, array, check)
-        return blocks(
-            _summary_uint8_block, counts.rechunk(group), want_hist, chunks=merged
-        )
-    stats = blocks(_stats_block, array, check, want_sum)
-    stats = blocks(_merge_stats_block, stats.rechunk(group), chunks=merged)
-    if not want_hist:
-        return blocks(_without_hist_block, stats, chunks=merged)
-    counts = blocks(_counts_block, array, stats, check, nbins, label)
-    return blocks(
-        _merge_counts_block, counts.rechunk(group), stats, nbins, chunks=merged
-    )
-
-
 def _summarize_dask(step, batch, label):
     """The stats and histogram ``step`` needs of all pixels of a dask batch.
 
-    Reduced chunk by chunk (``_lazy_summary``) and computed now.
+    Reduced chunk by chunk and computed now (``_dask.summarize_pixels``).
     """
+    from sksegment._dask import summarize_pixels
+
     plan = step._dask_plan(batch.array.dtype)
     if plan is None:
         raise NotImplementedError(step._dask_refusal(label))
-    summary = _lazy_summary(
-        batch.array, batch.check, per_image=False, label=label, **plan
-    )
-    return summary.compute().flat[0]
+    return summarize_pixels(batch, label=label, **plan)
 
 
-def _threshold_cells(summary, step):
-    """The threshold of one image from its summary, in a one-element block."""
-    value = step._threshold_from(*summary.flat[0], "an image is")
-    return _cell(value, summary.ndim)
-
-
-def _threshold_block(block, cell, check):
-    """A chunk of one image compared with that image's threshold."""
-    value = cell.flat[0]  # the Python number, compared as in memory
-    return np.stack([np.greater(_intensity(check(part)), value) for part in block])
-
-
-def _per_image_thresholds(step, batch, plan):
-    """Masks of images chunked within images, each at its own threshold, lazily.
-
-    Each image's chunks are reduced to its stats and histogram, its threshold
-    is one task, and its chunks are compared with it.
-    """
-    import dask.array as da
-
-    array = batch.array
-    if max(array.chunks[0]) > 1:
-        array = array.rechunk({0: 1})
-    ndim = array.ndim
-    summary = _lazy_summary(
-        array, batch.check, per_image=True, label=step._dask_label(), **plan
-    )
-    meta = np.empty((0,) * ndim, dtype=object)
-    cells = da.map_blocks(_threshold_cells, summary, step, dtype=object, meta=meta)
-    # one task per image read by all of its chunks: through delayed tasks, not
-    # blockwise ones, or dask's blockwise fusion would copy it (and the merge
-    # of the histograms before it) into the task of every chunk
-    cells = da.concatenate(
-        [
-            da.from_delayed(cell, shape=(1,) * ndim, dtype=object, meta=meta)
-            for cell in cells.to_delayed(optimize_graph=False).ravel()
-        ]
-    )
-    return da.map_blocks(
-        _threshold_block,
-        array,
-        cells,
-        batch.check,
-        dtype=bool,
-        meta=np.empty((0,) * ndim, dtype=bool),
-    )
+def _above(part, threshold):
+    """A chunk of an image compared with the image's threshold."""
+    return np.greater(_intensity(part), threshold)
 
 
 # --- global thresholders ---------------------------------------------------------
@@ -529,7 +319,7 @@ class _GlobalThresholder(ImageTransformer):
     def _dask_plan(self, dtype):
         """What the threshold needs of the pixels of images of ``dtype``.
 
-        The keyword arguments of ``_lazy_summary`` (a sum and/or a pooled
+        The keyword arguments of ``_dask.pixel_summary`` (a sum and/or a pooled
         histogram), or None when it needs the pixels themselves.
         """
         return {"want_sum": False, "want_hist": True, "nbins": self.nbins}
@@ -542,7 +332,7 @@ class _GlobalThresholder(ImageTransformer):
         raise NotImplementedError
 
     def _threshold_from(self, stats, hist, what):
-        """As ``_learn``, from a summary of the pixels (``_lazy_summary``)."""
+        """As ``_learn``, from a summary of the pixels (``_dask.pixel_summary``)."""
         raw = self._raw_from_summary(stats, hist)
         if raw is None:
             value = _scalar(stats[0])
@@ -580,7 +370,16 @@ class _GlobalThresholder(ImageTransformer):
                 "images only, for example X.rechunk({0: 1, 1: -1, 2: -1}), so "
                 "that every chunk holds whole images."
             )
-        return _per_image_thresholds(self, batch, plan)
+        from sksegment._dask import map_with_image_summary
+
+        return map_with_image_summary(
+            batch,
+            plan,
+            self._dask_label(),
+            partial(self._threshold_from, what="an image is"),
+            _above,
+            bool,
+        )
 
 
 @fill_doc

@@ -279,6 +279,34 @@ def test_closing_and_opening_within_chunked_images_are_exact(chunks, size, shape
         )
 
 
+@pytest.mark.parametrize("dtype, passes", [(np.uint8, 1), (np.int16, 2)])
+def test_thresholds_read_each_chunk_once_per_pass(dtype, passes):
+    """Fit streams: each pass (the range, then the counts; one for uint8) is
+    its own computation, reading every chunk once.  Per-image thresholds are
+    one computation: every chunk is read once, and held until its image's
+    threshold is known."""
+    import dask
+
+    X = _images((2, 30, 40), dtype=dtype)
+    loads = []
+
+    def load(block, block_info=None):
+        loads.append(block_info[0]["chunk-location"])
+        return block
+
+    Xd = da.from_array(X, chunks=(1, 10, 20)).map_blocks(load, dtype=dtype)
+    n_chunks = 2 * 3 * 2
+    with dask.config.set(scheduler="sync"):
+        step = sks.Thresholder("otsu").fit(Xd)
+        assert len(loads) == passes * n_chunks
+        assert step.threshold_ == threshold_otsu(X)
+        loads.clear()
+        per_image = sks.Thresholder("otsu", scope="image").fit(Xd)
+        masks = per_image.transform(Xd).compute()
+    assert len(loads) == n_chunks
+    np.testing.assert_array_equal(masks, [x > threshold_otsu(x) for x in X])
+
+
 def test_no_step_runs_twice_per_chunk_in_one_computation(monkeypatch):
     """Labels, border clearing, area filtering and counts of one lazy closing,
     computed together: the closing runs once per chunk, and each global step's
