@@ -1,18 +1,26 @@
 """Private helpers for batches given as dask arrays (imported only for dask input).
 
-A dask batch is an array ``(n_images, *spatial)``.  Two chunkings:
+A dask batch is an array ``(n_images, *spatial)`` (rows of flattened images
+are reshaped to it lazily).  Two chunkings:
 
 * chunks along the image axis only (each chunk holds whole images): every
   chunk is processed by the in-memory code of the step (``map_blocks``), so
   any step works unchanged;
 * chunks within images (one huge image): a step needs a dask hook
-  (``_dask_transform(batch)`` or ``_dask_count(batch)``).  Thresholding is
-  elementwise, closing and opening use ``map_overlap`` with an exact depth,
-  and labeling, border clearing, area filtering and counting are global:
-  each chunk is labeled by the fast kernel, labels are joined across chunk
-  faces by union-find over the face pixel pairs and relabeled by lookup
-  tables (:func:`global_objects`).  Steps without a hook raise
-  ``NotImplementedError``.
+  (``_dask_transform(batch)`` or ``_dask_count(batch)``) built from the
+  helpers here: elementwise maps, ``map_overlap`` with an exact depth, maps
+  with a value reduced per image (``map_with_image_summary``), and global
+  objects (``global_objects``, ``global_ids``): each chunk is labeled by the
+  fast kernel, labels are joined across chunk faces by connected components
+  over the face pixel pairs and relabeled by lookup tables.  Steps without a
+  hook raise ``NotImplementedError``.
+
+Reductions of pixels (ranges, sums, pooled histograms) are summed chunk by
+chunk (``pixel_summary``, ``summarize_pixels``).
+
+A small result read by many chunks (a table, a threshold) is a delayed task,
+not a blockwise one: dask's blockwise fusion would copy a blockwise task,
+and every step before it, into each reader.
 
 dask is imported inside the functions, not with the module, so that the
 module can be imported (by doctest collection, say) without the extra.
