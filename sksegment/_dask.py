@@ -48,6 +48,8 @@ __all__ = [
     "map_overlap",
     "map_with_image_summary",
     "pixel_summary",
+    "summarize_pixels",
+    "unfused",
     "validate_dask_batch",
 ]
 
@@ -429,21 +431,21 @@ def _summary_uint8(cells, want_hist):
     return _cell((stats, (counts[lo : hi + 1], values[lo : hi + 1])), cells.ndim)
 
 
-def _unfused(cells):
-    """An object dask array whose blocks are delayed tasks, not blockwise ones.
+def unfused(array):
+    """``array`` with each chunk a delayed task, not a blockwise one.
 
-    A small result read by many chunks (an image's range, its threshold)
-    must be one task; as a blockwise task, dask's blockwise fusion would copy
-    it, with all it depends on, into the task of every chunk reading it.
+    A chunk (or a small result such as an image's range or threshold) read
+    by several tasks must be computed once; as a blockwise task, dask's
+    blockwise fusion may copy it, with all it depends on, into each reader.
     """
     import dask.array as da
 
-    meta = np.empty((0,) * cells.ndim, dtype=object)
-    blocks = cells.to_delayed(optimize_graph=False)
+    blocks = array.to_delayed(optimize_graph=False)
     pieces = np.empty(blocks.shape, dtype=object)
     for index in np.ndindex(*blocks.shape):
+        shape = tuple(c[i] for c, i in zip(array.chunks, index))
         pieces[index] = da.from_delayed(
-            blocks[index], shape=(1,) * cells.ndim, dtype=object, meta=meta
+            blocks[index], shape=shape, dtype=array.dtype, meta=array._meta
         )
     return da.block(pieces.tolist())
 
@@ -483,7 +485,7 @@ def pixel_summary(batch, *, per_image, label, want_sum, want_hist, nbins):
     stats = blocks(_merge_stats, stats.rechunk(group), chunks=merged)
     if not want_hist:
         return blocks(_without_hist, stats, chunks=merged)
-    stats = _unfused(stats)  # read by every chunk of its group
+    stats = unfused(stats)  # read by every chunk of its group
     counts = blocks(_part_counts, array, stats, check, nbins, label)
     return blocks(_merge_counts, counts.rechunk(group), stats, nbins, chunks=merged)
 
@@ -551,7 +553,7 @@ def map_with_image_summary(batch, plan, label, value_of, func, dtype):
     return da.map_blocks(
         _apply_value,
         array,
-        _unfused(values),
+        unfused(values),
         batch.check,
         func,
         dtype=dtype,

@@ -5,6 +5,7 @@ The steps read their input as masks (:class:`MorphCloser`,
 learn nothing: ``fit`` only validates, and ``transform`` works unfitted.
 """
 
+from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
@@ -431,6 +432,14 @@ def _fill_label_holes(labels, max_area, connectivity, out=None):
     return np.add(filled, labels, out=filled, casting="unsafe")
 
 
+# --- hole filling on images split into chunks -----------------------------------
+
+
+def _read_objects(part, name):
+    """A chunk read as objects (a float chunk as its nonzero pixels), checked."""
+    return as_objects(part, name)[0]
+
+
 @fill_doc
 class HoleFiller(ImageTransformer):
     """Fill the holes of objects: background enclosed by foreground.
@@ -494,6 +503,14 @@ class HoleFiller(ImageTransformer):
     The step learns nothing: ``fit`` only validates, and ``transform`` works
     unfitted.
 
+    A dask array ``(n_images, ...)`` gives a lazy dask array.  Masks split
+    into chunks are filled exactly, equal to the in-memory result for every
+    chunking: the background components are labeled across chunks, so a hole
+    larger than a chunk or cut by chunk borders is found whole, with its
+    global area.  Label images split into chunks raise
+    ``NotImplementedError`` (which object encloses a hole depends on whole
+    objects): rechunk them so that every chunk holds whole images.
+
     Examples
     --------
     >>> import numpy as np
@@ -538,6 +555,38 @@ class HoleFiller(ImageTransformer):
         self.connectivity = connectivity
         self.image_shape = image_shape
         self.n_jobs = n_jobs
+
+    def _dask_transform(self, batch):
+        """Images chunked within images: holes found by global labeling."""
+        from sksegment._dask import (
+            DaskBatch,
+            global_objects,
+            map_elementwise,
+            unfused,
+        )
+
+        ndim = batch.array.ndim - 1
+        if self.connectivity is not None and self.connectivity > ndim:
+            raise ValueError(
+                f"HoleFiller: connectivity={self.connectivity} exceeds the number "
+                f"of dimensions of a {ndim}D image."
+            )
+        connectivity = 1 if self.connectivity is None else self.connectivity
+        if np.dtype(batch.array.dtype).kind in "ui":
+            return None  # label images: which object encloses a hole is not local
+        mask = map_elementwise(batch, partial(_read_objects, name=batch.name), bool)
+        mask = unfused(mask)  # read by the labeling and by the union below
+        # holes: background components off the border, then of at most max_area
+        background = DaskBatch(~mask, self, False)
+        holes = global_objects(background, connectivity, "clear", buffer_size=0)[0]
+        if self.max_area is not None:
+            holes = global_objects(
+                DaskBatch(holes, self, False),
+                connectivity,
+                "area",
+                max_area=self.max_area,
+            )[0]
+        return mask | holes
 
     def _transform_image(self, image, out=None):
         objects, is_labels = as_objects(image, "HoleFiller", self.connectivity)

@@ -6,6 +6,7 @@ integer image is a label image whose objects are its nonzero ids; a float
 image is read as the mask of its nonzero pixels.
 """
 
+from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
@@ -532,6 +533,13 @@ class WatershedSplitter(_ObjectStep):
     elongated objects, larger ones miss the centres of small touching
     objects.
 
+    A dask array ``(n_images, ...)`` whose chunks hold whole images gives a
+    lazy dask array, each image split by the in-memory code.  Images split
+    into chunks raise ``NotImplementedError`` whatever the parameters: the
+    distance map, its peaks and the flood of an object depend on all its
+    pixels, which chunk borders would cut.  Rechunk along images only, for
+    example ``X.rechunk({0: 1, 1: -1, 2: -1})`` for 2D images.
+
     Examples
     --------
     >>> import numpy as np
@@ -695,6 +703,14 @@ class ObjectFilter(_ObjectStep):
     Qhull, which fails on objects whose voxels lie in one plane: it warns,
     or, for ``"feret_diameter_max"``, raises an error.
 
+    A dask array ``(n_images, ...)`` whose chunks hold whole images gives a
+    lazy dask array, each image filtered by the in-memory code.  Images split
+    into chunks raise ``NotImplementedError`` whatever the parameters: a
+    property is measured on all the pixels of an object at once, and an
+    object cut by chunk borders would be measured in pieces.  Rechunk along
+    images only, for example ``X.rechunk({0: 1, 1: -1, 2: -1})`` for 2D
+    images.
+
     Examples
     --------
     >>> import numpy as np
@@ -794,6 +810,11 @@ def _into_copy(array, out):
 # --- guarding against failed segmentations ------------------------------------
 
 
+def _read_objects(part, name, dtype):
+    """A checked chunk read as objects, in the output dtype."""
+    return as_objects(part, name)[0].astype(dtype, copy=False)
+
+
 @fill_doc
 class MaxCountGuard(_ObjectStep):
     """Erase every object of an image that has more than ``max_count`` objects.
@@ -828,6 +849,13 @@ class MaxCountGuard(_ObjectStep):
     The objects of a label image are its distinct nonzero ids.  Each image
     is judged on its own.
 
+    A dask array ``(n_images, ...)`` gives a lazy dask array.  Images split
+    into chunks are counted as a whole, equal to the in-memory result for
+    every chunking: the objects of a mask are joined across chunks, the ids
+    of a label image counted once over all its chunks; then every chunk of an
+    image is kept or erased.  Label images split into chunks give int64
+    labels for dtypes wider than int32 (uint32, int64, uint64).
+
     Examples
     --------
     >>> import numpy as np
@@ -853,6 +881,39 @@ class MaxCountGuard(_ObjectStep):
         self.connectivity = connectivity
         self.image_shape = image_shape
         self.n_jobs = n_jobs
+
+    def _dask_transform(self, batch):
+        """Images chunked within images: global counts, then each image kept or not."""
+        import dask.array as da
+
+        from sksegment._dask import (
+            DaskBatch,
+            global_ids,
+            global_objects,
+            map_elementwise,
+            reads_labels,
+            unfused,
+        )
+
+        array = batch.array
+        if self.connectivity is not None and self.connectivity > array.ndim - 1:
+            raise ValueError(
+                f"MaxCountGuard: connectivity={self.connectivity} exceeds the number "
+                f"of dimensions of a {array.ndim - 1}D image."
+            )
+        # the chunks are read twice, to count and to keep or erase them
+        batch = DaskBatch(unfused(array), self, batch.finite)
+        if reads_labels(batch):
+            counts = global_ids(batch, "count")[1]
+            wide = np.dtype(array.dtype).itemsize > 4 or array.dtype == np.uint32
+            dtype = np.dtype(np.int64 if wide else np.int32)
+        else:
+            counts = global_objects(batch, self.connectivity, "label")[1]
+            dtype = np.dtype(bool)
+        read = partial(_read_objects, name=batch.name, dtype=dtype)
+        objects = map_elementwise(batch, read, dtype)
+        keep = (counts <= self.max_count).reshape((-1,) + (1,) * (array.ndim - 1))
+        return da.where(keep, objects, np.zeros((), dtype=dtype))
 
     def _transform_image(self, image, out=None):
         objects, is_labels = self._objects(image)

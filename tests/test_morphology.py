@@ -481,3 +481,126 @@ def test_hole_filler_connectivity_above_dimensions_raises():
 def test_negative_labels_raise():
     with pytest.raises(ValueError, match="HoleFiller expects label images"):
         HoleFiller().fit_transform(-np.ones((1, 4, 4), dtype=np.int16))
+
+
+# --- HoleFiller on dask arrays split into chunks within images ---------------
+
+da = pytest.importorskip("dask.array")
+
+# chunkings of the 40x50 images: a few big chunks down to single rows,
+# columns and chunks of a few pixels, so that holes cross chunk borders and
+# are larger than chunks
+CHUNKS = [(1, 32, 36), (1, 12, 20), (1, 7, 9), (1, 5, 4), (1, 1, 36), (1, 32, 1)]
+
+
+def _holey_mask(seed=0):
+    """A 40x50 mask with holes of every kind.
+
+    A frame around a hole larger than any chunk, holding an island with holes
+    of 1, 2 and 4 pixels and a patch of noise (holes, diagonal gaps); a bay
+    and a notch open to the image border (not holes); a hole at the left edge
+    whose only way out is a diagonal gap.
+    """
+    mask = np.zeros((40, 50), dtype=bool)
+    mask[1:33, 2:47] = True
+    mask[3:31, 4:45] = False
+    mask[6:18, 7:22] = True
+    mask[8, 9] = mask[10:12, 12] = False
+    mask[13:15, 16:18] = False
+    mask[20:28, 25:40] = _masks((8, 15), seed, density=0.5)
+    mask[34:40, 6:9] = mask[34:40, 40:43] = mask[34:36, 6:43] = True
+    mask[35, 45:] = mask[38, 45:] = mask[35:39, 45] = True
+    mask[33:37, 0:4] = True
+    mask[34:36, 1:3] = False  # a hole of 4 pixels at the left edge ...
+    mask[36, 3] = False  # ... leaking out through a diagonal gap only
+    return mask
+
+
+def _chunked_equals_in_memory(step, X, chunks):
+    Xd = da.from_array(X, chunks=chunks)
+    result = step.transform(Xd)
+    assert isinstance(result, da.Array)
+    expected = step.transform(X)
+    computed = result.compute()
+    np.testing.assert_array_equal(computed, expected)
+    return computed, expected
+
+
+# every chunking, and both connectivities with and without max_area on chunks
+# of a few pixels (cases kept few: many tiny chunks make slow graphs)
+@pytest.mark.parametrize(
+    "chunks, connectivity, max_area",
+    [
+        (CHUNKS[0], 1, None),
+        (CHUNKS[1], 2, 6),
+        (CHUNKS[2], 1, 6),
+        (CHUNKS[2], 2, None),
+        (CHUNKS[3], 2, 6),
+        (CHUNKS[4], 1, None),
+        (CHUNKS[5], 2, None),
+    ],
+)
+def test_hole_filler_on_chunks_equals_in_memory_on_masks(
+    chunks, connectivity, max_area
+):
+    masks = np.stack([_holey_mask()])
+    step = HoleFiller(max_area, connectivity=connectivity)
+    computed, expected = _chunked_equals_in_memory(step, masks, chunks)
+    assert computed.dtype == bool
+    # the big hole is filled or not, the island's holes are
+    assert expected[0, 25, 10] == (max_area is None)
+    assert expected[0, 8, 9] and expected[0, 13:15, 16:18].all()
+    assert not expected[0, 37, 20] and not expected[0, 36, 47]  # open to the edge
+    assert expected[0, 35, 2] == (connectivity == 1)  # the diagonal leak
+
+
+def test_hole_filler_on_chunks_refuses_label_images():
+    labels = measure.label(_holey_mask())[None]
+    Xd = da.from_array(labels, chunks=(1, 12, 20))
+    with pytest.raises(NotImplementedError, match="HoleFiller .*rechunk along images"):
+        HoleFiller().transform(Xd)
+    # chunks of whole images run the in-memory code
+    whole = HoleFiller().transform(Xd.rechunk({1: -1, 2: -1})).compute()
+    np.testing.assert_array_equal(whole, HoleFiller().transform(labels))
+
+
+@pytest.mark.parametrize("connectivity", [1, 3])
+def test_hole_filler_on_chunks_in_3d(connectivity):
+    volume = _nested_volume()
+    step = HoleFiller(connectivity=connectivity)
+    computed, expected = _chunked_equals_in_memory(step, volume[None], (1, 5, 6, 7))
+    assert (expected != volume[None]).any()
+
+
+def test_hole_filler_on_chunks_reads_floats_as_masks_and_checks_them():
+    mask = _holey_mask()[None]
+    X = mask * 0.5
+    Xd = da.from_array(X, chunks=(1, 12, 20))
+    np.testing.assert_array_equal(
+        HoleFiller().transform(Xd).compute(), HoleFiller().transform(mask)
+    )
+    X[0, 30, 40] = np.nan
+    result = HoleFiller().transform(da.from_array(X, chunks=(1, 12, 20)))
+    with pytest.raises(ValueError, match="HoleFiller got NaN or infinite values"):
+        result.compute()
+    with pytest.raises(ValueError, match="HoleFiller: connectivity=3"):
+        HoleFiller(connectivity=3).transform(da.from_array(mask, chunks=(1, 12, 20)))
+
+
+def test_hole_filler_on_chunks_is_lazy_and_leaves_the_input():
+    X = _holey_mask()[None]
+    before = X.copy()
+    calls = []
+
+    def read(chunk):
+        calls.append(chunk.shape)
+        return chunk
+
+    Xd = da.from_array(X, chunks=(1, 12, 20))
+    Xd = Xd.map_blocks(read, dtype=X.dtype, meta=np.empty((0, 0, 0), X.dtype))
+    result = HoleFiller(max_area=6).transform(Xd)
+    assert isinstance(result, da.Array) and result.shape == X.shape
+    assert calls == []  # nothing computed to build the graph
+    result.compute()
+    assert len(calls) == 12  # each chunk of the input computed once
+    np.testing.assert_array_equal(X, before)

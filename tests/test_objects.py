@@ -573,3 +573,135 @@ def test_max_count_guard_3d_and_zero():
     np.testing.assert_array_equal(MaxCountGuard(0).fit_transform(empty), empty)
     with pytest.raises(InvalidParameterError, match="max_count"):
         MaxCountGuard(-1).fit_transform(empty)
+
+
+# --- dask arrays split into chunks within images -----------------------------
+
+dask = pytest.importorskip("dask")
+da = pytest.importorskip("dask.array")
+
+CHUNKS = [(1, 32, 36), (1, 12, 20), (1, 7, 9), (1, 5, 4), (1, 1, 36), (1, 32, 1)]
+
+
+def _crossing_masks():
+    """Two 40x50 masks of objects crossing chunk borders, 4 and 9 of them.
+
+    A frame along the image border, a snake through every band of rows, a
+    diagonal pair (one object at full connectivity, two at face
+    connectivity) and a single pixel; the second mask has 5 more pixels.
+    """
+    masks = np.zeros((2, 40, 50), dtype=bool)
+    masks[:, [0, -1], :] = masks[:, :, [0, -1]] = True
+    rows = range(3, 32, 4)
+    for i, row in enumerate(rows):
+        masks[:, row, 3:46] = True
+        if row < rows[-1]:
+            masks[:, row : row + 5, 45 if i % 2 == 0 else 3] = True
+    masks[:, 36, 10] = masks[:, 37, 11] = True
+    masks[:, 36, 20] = True
+    masks[1, 36, 25:34:2] = True
+    return masks
+
+
+@pytest.mark.parametrize(
+    "chunks, images",
+    [(c, [1]) for c in CHUNKS] + [((2, 12, 20), [0, 1])],
+)
+def test_max_count_guard_on_chunks_equals_in_memory_on_masks(chunks, images):
+    masks = _crossing_masks()[images]
+    counts = [label(m).max() for m in masks]
+    Xd = da.from_array(masks, chunks=chunks)
+    steps = [MaxCountGuard(n) for n in (counts[0] - 1, counts[-1] - 1, counts[-1])]
+    results = [step.transform(Xd) for step in steps]
+    assert all(isinstance(r, da.Array) and r.dtype == bool for r in results)
+    for step, computed in zip(steps, dask.compute(*results)):
+        np.testing.assert_array_equal(computed, step.transform(masks))
+        # the bound is inclusive
+        for mask, kept, count in zip(masks, computed, counts):
+            np.testing.assert_array_equal(kept, mask * (count <= step.max_count))
+
+
+@pytest.mark.parametrize("chunks", [(1, 7, 9), (1, 40, 3)])
+def test_max_count_guard_on_chunks_uses_connectivity(chunks):
+    masks = np.zeros((1, 40, 50), dtype=bool)
+    diagonal = np.arange(40)
+    masks[0, diagonal, diagonal] = True  # a diagonal line across chunks
+    Xd = da.from_array(masks, chunks=chunks)
+    np.testing.assert_array_equal(MaxCountGuard(1).transform(Xd).compute(), masks)
+    assert not MaxCountGuard(39, connectivity=1).transform(Xd).compute().any()
+    kept = MaxCountGuard(40, connectivity=1).transform(Xd).compute()
+    np.testing.assert_array_equal(kept, masks)
+
+
+@pytest.mark.parametrize(
+    "dtype, chunks",
+    [(np.uint8, (1, 12, 20)), (np.int64, (1, 12, 20)), (np.int32, (1, 7, 9))],
+)
+def test_max_count_guard_on_chunks_equals_in_memory_on_label_images(dtype, chunks):
+    labels = np.stack([label(m) for m in _crossing_masks()]).astype(dtype)
+    labels[1][labels[1] == 2] = 200  # an id spread over many chunks, counted once
+    Xd = da.from_array(labels, chunks=chunks)
+    steps = [MaxCountGuard(n) for n in (4, 8, 9)]
+    for step, computed in zip(steps, dask.compute(*(s.transform(Xd) for s in steps))):
+        np.testing.assert_array_equal(computed, step.transform(labels))
+        # int64 labels stay int64 on chunks
+        assert computed.dtype == (np.int64 if dtype == np.int64 else np.int32)
+        assert computed[1].any() == (step.max_count >= 9)
+
+
+def test_max_count_guard_on_chunks_in_3d_and_float():
+    volumes = _masks((2, 8, 9, 10), seed=21, density=0.75)
+    counts = [label(v).max() for v in volumes]
+    limit = min(counts)
+    Xd = da.from_array(volumes * 0.5, chunks=(1, 3, 4, 5))
+    step = MaxCountGuard(limit)
+    np.testing.assert_array_equal(step.transform(Xd).compute(), step.transform(volumes))
+    assert max(counts) > limit
+    X = np.zeros((1, 8, 8))
+    X[0, 3, 3] = np.nan
+    result = step.transform(da.from_array(X, chunks=(1, 4, 4)))
+    with pytest.raises(ValueError, match="MaxCountGuard got NaN or infinite"):
+        result.compute()
+    with pytest.raises(ValueError, match="MaxCountGuard: connectivity=3"):
+        MaxCountGuard(connectivity=3).transform(da.from_array(X, chunks=(1, 4, 4)))
+
+
+def test_max_count_guard_on_chunks_is_lazy_and_reads_each_chunk_once():
+    masks = _crossing_masks()
+    before = masks.copy()
+    calls = []
+
+    def read(chunk):
+        calls.append(chunk.shape)
+        return chunk
+
+    meta = np.empty((0, 0, 0), dtype=bool)
+    Xd = da.from_array(masks, chunks=(1, 12, 20)).map_blocks(read, meta=meta)
+    result = MaxCountGuard(5).transform(Xd)
+    assert isinstance(result, da.Array) and result.shape == masks.shape
+    assert calls == []  # nothing computed to build the graph
+    computed = result.compute()
+    assert len(calls) == 2 * 4 * 3  # each chunk computed once
+    assert computed[0].any() and not computed[1].any()
+    np.testing.assert_array_equal(masks, before)
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        ObjectFilter(),
+        ObjectFilter("area", min=3),
+        WatershedSplitter(),
+        WatershedSplitter(min_distance=1, connectivity=1),
+    ],
+    ids=repr,
+)
+def test_steps_needing_whole_objects_refuse_chunks_within_images(step):
+    masks = _crossing_masks()
+    name = type(step).__name__
+    with pytest.raises(NotImplementedError, match=f"{name} .*rechunk along images"):
+        step.transform(da.from_array(masks, chunks=(1, 20, 50)))
+    # chunks of whole images work, lazily
+    result = step.transform(da.from_array(masks, chunks=(1, 40, 50)))
+    assert isinstance(result, da.Array)
+    np.testing.assert_array_equal(result.compute(), step.transform(masks))
