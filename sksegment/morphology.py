@@ -359,35 +359,22 @@ def _edges(image):
 def _innermost_enclosing(lut, shared, components, labels, connectivity):
     """Fill ``lut`` for the holes next to several objects.
 
-    Such a hole is filled with the innermost of its neighbouring objects
-    that encloses it alone: the object whose own hole (a component of the
-    complement of its mask, off the border) holds it and is the smallest.
-    Each neighbouring object is examined once, within its bounding box: a
-    component of its complement leaves the box only by reaching the border.
-    When ids are scattered (their boxes cover the image many times over),
-    the connected pieces of each id (at full connectivity) are examined
-    instead: the pixels of one id that enclose a hole are connected so.
+    Such a hole is filled with the id of the innermost of its neighbouring
+    objects that encloses it alone: the object whose own hole (a component
+    of the complement of its mask, off the border) holds it and is the
+    smallest.  Objects are the connected pieces of the ids (at full
+    connectivity), whatever the values of the ids, so the result does not
+    depend on how ids are numbered.  Each neighbouring object is examined
+    once, within its bounding box: a component of its complement leaves the
+    box only by reaching the border.
     """
     in_shared = _kernels._take(shared, components, None)
-    objects, id_of = labels, None
-    holes, neighbours = _neighbour_pairs(components, in_shared, labels, connectivity)
+    objects = _kernels.relabel_components(labels, None)
+    id_of = np.zeros(int(objects.max()) + 1, dtype=lut.dtype)
+    id_of[objects] = labels
+    holes, neighbours = _neighbour_pairs(components, in_shared, objects, connectivity)
     ids = np.unique(neighbours)
-    boxes = None
-    top = int(labels.max())
-    if _kernels._is_dense(labels, top):
-        boxes = ndi.find_objects(labels, max_label=top)
-        cover = sum(np.prod([s.stop - s.start for s in boxes[i - 1]]) for i in ids)
-        if cover > 4 * labels.size:
-            boxes = None
-    if boxes is None:  # examine connected pieces
-        objects = _kernels.relabel_components(labels, None)
-        id_of = np.zeros(int(objects.max()) + 1, dtype=lut.dtype)
-        id_of[objects] = labels
-        holes, neighbours = _neighbour_pairs(
-            components, in_shared, objects, connectivity
-        )
-        ids = np.unique(neighbours)
-        boxes = ndi.find_objects(objects)
+    boxes = ndi.find_objects(objects)
     # the (object, hole) pairs, once each, grouped by object
     n_holes = len(lut)
     keys = np.searchsorted(ids, neighbours).astype(np.int64) * n_holes + holes
@@ -417,7 +404,7 @@ def _innermost_enclosing(lut, shared, components, labels, connectivity):
         areas = np.bincount(complement.reshape(-1), minlength=n + 1)[held]
         inner = areas < best_area[group]
         best_area[group[inner]] = areas[inner]
-        lut[group[inner]] = label if id_of is None else id_of[label]
+        lut[group[inner]] = id_of[label]
 
 
 def _fill_label_holes(labels, max_area, connectivity, out=None):
@@ -489,7 +476,10 @@ class HoleFiller(ImageTransformer):
     one of its holes.  So the background between a ring and an object inside
     it takes the ring's id, and a gap enclosed only by several touching
     objects together stays background.  For objects that neither touch nor
-    nest, each object is filled as ``binary_fill_holes(labels == id)``.
+    nest, each object is filled as ``binary_fill_holes(labels == id)``.  An
+    object here is a connected piece of an id (at full connectivity): an id
+    made of several pieces counts as several objects, whatever the values of
+    the ids.
 
     With ``max_area`` a mask's result equals
     ``skimage.morphology.remove_small_holes(mask, max_size=max_area,

@@ -451,6 +451,30 @@ def test_label_ids_are_kept_and_wide_ids_widen():
     assert (out[:, 1:4, 1:4] == np.array([7, 2**40])[:, None, None]).all()
 
 
+@pytest.mark.parametrize("speckles", [False, True])
+@pytest.mark.parametrize("scale", [1, 10**6])
+def test_label_holes_do_not_depend_on_id_values_or_scatter(scale, speckles):
+    # a ring of id 1 around another piece of id 1 touching id 2, a gap between
+    # the pieces: the ring is not next to the gap, and neither piece next to it
+    # encloses it alone, so the gap stays background, however the ids are
+    # numbered and however far apart other ids lie
+    labels = np.ones((16, 20), dtype=np.int64)
+    labels[1:-1, 1:-1] = 0
+    labels[6:9, 6:9] = 1
+    labels[6:9, 9:12] = 2
+    labels[7, 8] = 0  # the gap
+    labels[4, 4] = 0  # a hole inside the ring only
+    labels[3:6, 3:6] = np.where(labels[3:6, 3:6] == 0, 3, labels[3:6, 3:6])
+    labels[4, 4] = 0  # ... now a hole of the ring of id 3
+    if speckles:
+        for i in range(8):
+            labels[1, 1 + i] = labels[14, 18 - i] = 4 + i
+    filled = HoleFiller().fit_transform((labels * scale)[None])[0]
+    assert filled[7, 8] == 0
+    assert filled[4, 4] == 3 * scale
+    assert filled[10, 10] == scale  # between the ring and what it holds
+
+
 def test_hole_filler_never_modifies_or_aliases_input():
     labels = _touching_labels((15, 15), 5)
     masks = [labels > 0, labels.astype(np.uint16)]
