@@ -114,11 +114,13 @@ class DaskBatch:
             hook = getattr(self.step, _HOOKS.get(method, "_no_dask_hook"), None)
             result = None if hook is None else hook(self)
         if result is None:
+            whole = ", ".join(f"{a}: -1" for a in range(1, self.array.ndim))
             raise NotImplementedError(
-                f"{self.name} with these parameters cannot process images split "
-                f"into chunks (got chunks {self.array.chunksize}); rechunk along "
-                "images only, for example X.rechunk({0: 1, 1: -1, 2: -1}), so "
-                "that every chunk holds whole images."
+                f"{self.name} cannot process these images split into chunks (got "
+                f"chunks {self.array.chunksize} for images of shape "
+                f"{self.array.shape[1:]}); rechunk along images only, for example "
+                f"X.rechunk({{0: 1, {whole}}}), so that every chunk holds whole "
+                "images."
             )
         if self.flat and result.ndim > 1:
             return result.reshape((result.shape[0], -1))
@@ -738,7 +740,7 @@ def _solve(summaries, connectivity, what, min_area, max_area, dtype):
             for i, s in enumerate(summaries)
         ]
         keep[np.isin(component, component[np.concatenate(ids)])] = False
-    elif what == "area":
+    if min_area is not None or max_area is not None:
         areas = np.zeros(total + 1, dtype=np.int64)
         for i, s in enumerate(summaries):
             start = offsets.flat[i]
@@ -893,7 +895,14 @@ def reads_labels(batch):
 
 
 def global_objects(
-    batch, connectivity, what, *, buffer_size=None, min_area=None, max_area=None
+    batch,
+    connectivity,
+    what,
+    *,
+    buffer_size=None,
+    min_area=None,
+    max_area=None,
+    result=True,
 ):
     """Objects of masks chunked within images, joined across chunks.
 
@@ -909,12 +918,16 @@ def global_objects(
         each object's first pixel (equal to the in-memory labels);
         ``"clear"``: the masks without the objects within ``buffer_size``
         pixels of the image border; ``"area"``: the masks of
-        the objects whose area is within ``[min_area, max_area]``.
+        the objects whose area is within ``[min_area, max_area]``.  With
+        ``"clear"``, bounds on the area (either or both) filter the objects
+        kept in the same pass.
+    result : bool, default=True
+        Whether to build the result; False when only the counts are read.
 
     Returns
     -------
-    result : dask.array.Array
-        The lazy result, of the batch's shape.
+    result : dask.array.Array or None
+        The lazy result, of the batch's shape (None without ``result``).
     counts : dask.array.Array
         The lazy number of objects per image (kept ones).
 
@@ -931,14 +944,15 @@ def global_objects(
         else np.dtype(bool)
     )
     border = buffer_size if what == "clear" else None
+    areas = min_area is not None or max_area is not None
     return _two_passes(
         batch,
         "objects",
         _summary_block,
-        (connectivity, border, what == "area", image_shape),
+        (connectivity, border, areas, image_shape),
         _solve,
         (connectivity, what, min_area, max_area, dtype),
-        _apply_block,
+        _apply_block if result else None,
         (connectivity,),
         dtype,
     )

@@ -150,4 +150,4 @@ class ObjectCounter(ImageStepMixin, RegressorMixin, BaseEstimator):
 
         if reads_labels(batch):
             return global_ids(batch, "count")[1]
-        return global_objects(batch, self.connectivity, "label")[1]
+        return global_objects(batch, self.connectivity, "label", result=False)[1]

@@ -566,16 +566,14 @@ class HoleFiller(ImageTransformer):
             return None  # label images: which object encloses a hole is not local
         mask = map_elementwise(batch, partial(_read_objects, name=batch.name), bool)
         mask = unfused(mask)  # read by the labeling and by the union below
-        # holes: background components off the border, then of at most max_area
-        background = DaskBatch(~mask, self, False)
-        holes = global_objects(background, connectivity, "clear", buffer_size=0)[0]
-        if self.max_area is not None:
-            holes = global_objects(
-                DaskBatch(holes, self, False),
-                connectivity,
-                "area",
-                max_area=self.max_area,
-            )[0]
+        # holes: background components off the border, of at most max_area
+        holes = global_objects(
+            DaskBatch(~mask, self, False),
+            connectivity,
+            "clear",
+            buffer_size=0,
+            max_area=self.max_area,
+        )[0]
         return mask | holes
 
     def _transform_image(self, image, out=None):

@@ -908,7 +908,7 @@ class MaxCountGuard(_ObjectStep):
             wide = np.dtype(array.dtype).itemsize > 4 or array.dtype == np.uint32
             dtype = np.dtype(np.int64 if wide else np.int32)
         else:
-            counts = global_objects(batch, self.connectivity, "label")[1]
+            counts = global_objects(batch, self.connectivity, "label", result=False)[1]
             dtype = np.dtype(bool)
         read = partial(_read_objects, name=batch.name, dtype=dtype)
         objects = map_elementwise(batch, read, dtype)
