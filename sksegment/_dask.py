@@ -823,7 +823,10 @@ def _apply_block(held, tables, index, connectivity):
     else:
         labels, _ = _kernels.label_mask(objects, connectivity)
     table = tables[index]
-    return _kernels._take(table, labels.astype(np.int32, copy=False), None)[None]
+    labels = labels.astype(np.int32, copy=False)
+    # in place when the table's dtype allows: the local labels are not reused
+    out = labels if table.dtype == labels.dtype else None
+    return _kernels._take(table, labels, out)[None]
 
 
 def _solve_on_grid(parts, grid, solve, *args):
