@@ -1,6 +1,6 @@
 """Segmenting images larger than memory: sksegment on dask against dask-image.
 
-    python benchmarks/bench_dask.py [--size 8192] [--chunk 2048] [--repeat 3]
+    python benchmarks/bench_dask.py [--size 8192] [--chunk 2048] [--repeat 5]
         [--skip-dask-image]
         [--out-of-core [--ooc-size 32768] [--ooc-reference]]
 
@@ -19,9 +19,10 @@ run in its own process so that its peak resident memory is its own:
   recomputes it many times) and ``dask_image.ndmeasure.label`` on the same
   chunks (its threshold is found outside the timing).
 
-Each implementation is timed ``--repeat`` times in its own process and the
-median is reported (the out-of-core run once).  The closing uses
-``mode="constant"`` (outside is background), which is what
+Each implementation runs in its own process: a first run, reported apart
+(it pays imports and the first touch of memory pages), then ``--repeat``
+runs whose median is the time compared (the out-of-core run once).  The
+closing uses ``mode="constant"`` (outside is background), which is what
 ``scipy.ndimage.binary_closing`` does, so that all counts must be identical.
 
 ``--out-of-core`` also writes a 32768x32768 uint8 image (1 GiB) to a zarr
@@ -77,13 +78,20 @@ def dask_image_of(size, chunk):
 
 
 def _timed(run, repeat):
-    """The median time of ``repeat`` calls of ``run`` and its last result."""
+    """Times of ``run``: the first (cold) call, then the median of ``repeat``.
+
+    The first call in a fresh process pays one-time costs (imports, the first
+    touch of memory pages, thread pools) and is reported apart.
+    """
+    start = time.perf_counter()
+    run()
+    first = time.perf_counter() - start
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
         result = run()
         times.append(time.perf_counter() - start)
-    return float(np.median(times)), result
+    return {"seconds": float(np.median(times)), "first": first}, result
 
 
 def _peak_mib():
@@ -100,8 +108,8 @@ def run_numpy(size, chunk, repeat):
         closed = sks.MorphCloser(5, mode="constant").transform(mask)
         return sks.ComponentLabeler().transform(closed)
 
-    seconds, labels = _timed(run, repeat)
-    return {"seconds": seconds, "count": int(labels.max())}
+    times, labels = _timed(run, repeat)
+    return {**times, "count": int(labels.max())}
 
 
 def run_sksegment(size, chunk, repeat):
@@ -118,9 +126,9 @@ def run_sksegment(size, chunk, repeat):
         counts = sks.ObjectCounter().predict(closed)
         return dask.compute(labels, counts)
 
-    seconds, (labels, counts) = _timed(run, repeat)
+    times, (labels, counts) = _timed(run, repeat)
     assert labels.max() == counts[0]
-    return {"seconds": seconds, "count": int(counts[0])}
+    return {**times, "count": int(counts[0])}
 
 
 def run_dask_image(size, chunk, repeat):
@@ -140,8 +148,8 @@ def run_dask_image(size, chunk, repeat):
         labels, n = ndmeasure.label(closed, structure=np.ones((3, 3), bool))
         return dask.compute(labels, n)
 
-    seconds, (labels, n) = _timed(run, repeat)
-    return {"seconds": seconds, "count": int(n)}
+    times, (labels, n) = _timed(run, repeat)
+    return {**times, "count": int(n)}
 
 
 def run_out_of_core(size, chunk, repeat):
@@ -201,7 +209,7 @@ def main():
     )
     parser.add_argument("--skip-dask-image", action="store_true")
     parser.add_argument(
-        "--repeat", type=int, default=3, help="runs per implementation (median)"
+        "--repeat", type=int, default=5, help="runs per implementation (median)"
     )
     parser.add_argument("--run", choices=sorted(RUNS), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -221,8 +229,8 @@ def main():
     for name in names:
         r = results[name] = _child(name, args.size, args.chunk, args.repeat)
         print(
-            f"  {name:15s} {r['seconds']:7.2f} s  count {r['count']:7d}  "
-            f"peak {r['peak_mib']:7.0f} MiB",
+            f"  {name:15s} {r['seconds']:7.2f} s (first run {r['first']:5.2f} s)  "
+            f"count {r['count']:7d}  peak {r['peak_mib']:7.0f} MiB",
             flush=True,
         )
     counts = {r["count"] for r in results.values()}
