@@ -114,17 +114,25 @@ class DaskBatch:
             hook = getattr(self.step, _HOOKS.get(method, "_no_dask_hook"), None)
             result = None if hook is None else hook(self)
         if result is None:
-            whole = ", ".join(f"{a}: -1" for a in range(1, self.array.ndim))
-            raise NotImplementedError(
-                f"{self.name} cannot process these images split into chunks (got "
-                f"chunks {self.array.chunksize} for images of shape "
-                f"{self.array.shape[1:]}); rechunk along images only, for example "
-                f"X.rechunk({{0: 1, {whole}}}), so that every chunk holds whole "
-                "images."
-            )
+            raise self.needs_whole_images()
         if self.flat and result.ndim > 1:
             return result.reshape((result.shape[0], -1))
         return result
+
+    def needs_whole_images(self, why=""):
+        """The error for a step that cannot work on images split into chunks.
+
+        ``why`` (a clause, such as ``" (it measures whole objects)"``) follows
+        the step's name.
+        """
+        whole = ", ".join(f"{a}: -1" for a in range(1, self.array.ndim))
+        return NotImplementedError(
+            f"{self.name}{why} cannot process these images split into chunks "
+            f"(got chunks {self.array.chunksize} for images of shape "
+            f"{self.array.shape[1:]}); rechunk along images only, for example "
+            f"X.rechunk({{0: k, {whole}}}) for k images per chunk, so that every "
+            "chunk holds whole images."
+        )
 
     @property
     def check(self):

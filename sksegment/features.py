@@ -714,14 +714,7 @@ class RegionFeatures(ImageStepMixin, TransformerMixin, BaseEstimator):
     def _validate_batch(self, X, *, reset):
         batch = super()._validate_batch(X, reset=reset)
         if batch.kind == "dask" and not batch.whole_images:
-            spatial = ", ".join(f"{a}: -1" for a in range(1, batch.array.ndim))
-            raise NotImplementedError(
-                f"{type(self).__name__} measures whole objects and needs dask "
-                f"chunks that hold whole images; got chunks "
-                f"{batch.array.chunksize} for images of shape "
-                f"{batch.array.shape[1:]}. Rechunk along images only, for "
-                f"example X.rechunk({{0: k, {spatial}}}) for k images per chunk."
-            )
+            raise batch.needs_whole_images(" (it measures whole objects)")
         return batch
 
     def _segmenter_input(self, X, batch):

@@ -363,12 +363,9 @@ class _GlobalThresholder(ImageTransformer):
             return map_elementwise(batch, self._transform_image, bool)
         plan = self._dask_plan(batch.array.dtype)
         if plan is None:
-            raise NotImplementedError(
-                f"{self._dask_label()} with scope='image' needs every distinct "
-                "pixel value of each float image, which cannot be reduced chunk "
-                f"by chunk (got chunks {batch.array.chunksize}); rechunk along "
-                "images only, for example X.rechunk({0: 1, 1: -1, 2: -1}), so "
-                "that every chunk holds whole images."
+            raise batch.needs_whole_images(
+                f" (method={self.method!r} with scope='image' needs every "
+                "distinct pixel value of each float image)"
             )
         from sksegment._dask import map_with_image_summary
 

@@ -878,9 +878,9 @@ def test_dask_chunks_within_images_are_refused(da, small, shape, chunks, example
     X[(slice(None),) + (slice(2, 5),) * (len(shape) - 1)] = 200
     Xd = da.from_array(X, chunks=chunks)
     match = (
-        r"RegionFeatures measures whole objects and needs dask chunks that hold "
-        r"whole images; got chunks .* Rechunk along images only, for example "
-        rf"X\.rechunk\({re.escape(example)}\)"
+        r"RegionFeatures \(it measures whole objects\) cannot process these "
+        r"images split into chunks \(got chunks .* rechunk along images only, for "
+        rf"example X\.rechunk\({re.escape(example)}\)"
     )
     step = RegionFeatures(sks.make_pipeline(sks.OtsuThresholder(100)), properties=())
     with pytest.raises(NotImplementedError, match=match):

@@ -908,7 +908,7 @@ def test_scope_image_within_chunks_that_needs_every_value_says_rechunk(da):
     X = _batch(np.float32)
     step = Thresholder("robust_background", scope="image").fit(X)
     with pytest.raises(
-        NotImplementedError, match=r"Thresholder\(method='robust_background'\).*rechunk"
+        NotImplementedError, match=r"Thresholder \(method='robust_background'.*rechunk"
     ):
         step.transform(da.from_array(X, chunks=(1, 25, 30)))
     whole = step.transform(da.from_array(X, chunks=(1, 50, 60))).compute()
