@@ -770,13 +770,7 @@ class RegionFeatures(ImageStepMixin, TransformerMixin, BaseEstimator):
         if segmented.ndim == 0 or len(segmented) != len(batch):
             rows.wrong_length(len(segmented) if segmented.ndim else 0, len(batch))
         if segmented.shape != array.shape or segmented.dtype.kind not in "biuf":
-            raise ValueError(
-                f"{rows.caller}: the segmenter gave an array of shape "
-                f"{segmented.shape} and dtype {segmented.dtype} for a batch of "
-                f"shape {array.shape}; it must give a label image or mask of the "
-                f"image's shape for every image (end it with a step such as "
-                f"ComponentLabeler)."
-            )
+            rows.wrong_output(segmented, f"a batch of shape {array.shape}")
         if isinstance(segmented, da.Array):
             segmented = segmented.rechunk(array.chunks)
         else:
@@ -916,18 +910,20 @@ class _Rows:
             f"{n_images} images; it must give one label image or mask per image."
         )
 
+    def wrong_output(self, result, given):
+        raise ValueError(
+            f"{self.caller}: the segmenter gave an array of shape {result.shape} "
+            f"and dtype {result.dtype} for {given}; it must give a label image or "
+            "mask of the image's shape for every image (end it with a step such "
+            "as ComponentLabeler)."
+        )
+
     def row(self, image, objects, index):
         """The features of one image from its label image or mask."""
         caller = self.caller
         objects = np.asarray(objects)
         if objects.shape != image.shape or objects.dtype.kind not in "biuf":
-            raise ValueError(
-                f"{caller}: the segmenter gave an array of shape "
-                f"{objects.shape} and dtype {objects.dtype} for image {index} of "
-                f"shape {image.shape}; it must give a label image or mask of "
-                f"the image's shape (end it with a step such as "
-                f"ComponentLabeler)."
-            )
+            self.wrong_output(objects, f"image {index} of shape {image.shape}")
         count = "count" in self.aggregations
         reductions = [_AGGREGATE[agg] for agg in self.aggregations if agg != "count"]
         labels = _as_labels(objects, caller, self.connectivity)
