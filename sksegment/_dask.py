@@ -309,12 +309,14 @@ def map_elementwise(batch, func, dtype):
     return da.map_blocks(block, batch.array, dtype=dtype)
 
 
-def map_overlap(batch, func, depth, dtype):
+def map_overlap(batch, func, depth, dtype, *, periodic=False):
     """``func(image_part)`` on each chunk extended by ``depth`` pixels per side.
 
     At the image's own edges nothing is added (``boundary="none"``), so
     ``func`` sees the true image edge there and applies its own edge mode
-    exactly as in memory.  Exact when ``func``'s result at a pixel depends
+    exactly as in memory; with ``periodic``, the image is extended there by
+    its opposite edge, as an edge mode ``"wrap"`` extends it (``depth`` must
+    not exceed the image).  Exact when ``func``'s result at a pixel depends
     only on the pixels within ``depth`` of it.
     """
     import dask.array as da
@@ -326,8 +328,9 @@ def map_overlap(batch, func, depth, dtype):
 
     shape = batch.array.shape
     depths = {0: 0, **{a: min(depth, shape[a]) for a in range(1, len(shape))}}
+    boundary = "periodic" if periodic else "none"
     return da.map_overlap(
-        block, batch.array, depth=depths, boundary="none", dtype=dtype, trim=True
+        block, batch.array, depth=depths, boundary=boundary, dtype=dtype, trim=True
     )
 
 

@@ -80,16 +80,19 @@ class _MaskMorphology(ImageTransformer):
         A closing or an opening changes a pixel from the pixels within twice
         the footprint's radius (a dilation then an erosion, or the reverse),
         so each chunk is extended by that depth; at the image's own edges
-        nothing is added and the in-memory kernel applies ``mode`` there.
+        nothing is added and the in-memory kernel applies ``mode`` there; with
+        ``mode="wrap"`` the chunks at the edges are extended by the opposite
+        edge instead.
         """
-        if self.mode == "wrap":
-            return None  # the opposite edge is in another chunk
         from sksegment._dask import map_overlap
 
         ndim = batch.array.ndim - 1
         fp = _kernels.footprint(self.shape, self.size, ndim)
         depth = 2 * (max(fp.shape) // 2)
-        return map_overlap(batch, self._transform_image, max(depth, 0), bool)
+        wrap = self.mode == "wrap"
+        if wrap and depth > min(batch.array.shape[1:]):
+            return None  # wraps around the image more than once
+        return map_overlap(batch, self._transform_image, depth, bool, periodic=wrap)
 
     def _transform_image(self, image, out=None):
         mask = image if image.dtype == bool else image != 0
@@ -146,7 +149,9 @@ class MorphCloser(_MaskMorphology):
     A dask array ``(n_images, ...)`` gives a lazy dask array; images split into
     chunks are processed with ``map_overlap`` extended by twice the footprint's
     radius, which makes the closing exact for every chunking and every ``mode``
-    but ``"wrap"`` (which raises ``NotImplementedError``: rechunk along images).
+    (with ``"wrap"``, chunks at the image's edges are extended by the opposite
+    edge; a footprint wider than the image raises ``NotImplementedError``
+    there: rechunk along images).
 
     Examples
     --------
@@ -227,7 +232,9 @@ class MorphOpener(_MaskMorphology):
     A dask array ``(n_images, ...)`` gives a lazy dask array; images split into
     chunks are processed with ``map_overlap`` extended by twice the footprint's
     radius, which makes the opening exact for every chunking and every ``mode``
-    but ``"wrap"`` (which raises ``NotImplementedError``: rechunk along images).
+    (with ``"wrap"``, chunks at the image's edges are extended by the opposite
+    edge; a footprint wider than the image raises ``NotImplementedError``
+    there: rechunk along images).
 
     Examples
     --------

@@ -267,6 +267,8 @@ def test_components_of_touching_ids_within_chunks_equal_numpy(chunks, connectivi
         (7, "disk", "reflect"),
         (5, "diamond", "constant"),
         (3, "square", "max"),
+        (5, "disk", "wrap"),
+        (4, "square", "wrap"),
     ],
 )
 def test_closing_and_opening_within_chunked_images_are_exact(chunks, size, shape, mode):
@@ -380,7 +382,7 @@ def test_thresholding_within_chunks_is_elementwise():
     [
         (sks.WatershedSplitter(), np.zeros((1, 8, 8), bool)),
         (sks.ObjectFilter(), np.zeros((1, 8, 8), bool)),
-        (sks.MorphCloser(mode="wrap"), np.zeros((1, 8, 8), bool)),
+        (sks.MorphCloser(11, mode="wrap"), np.zeros((1, 8, 8), bool)),
     ],
     ids=lambda x: type(x).__name__,
 )
