@@ -188,7 +188,7 @@ def da():
         yield pytest.importorskip("dask.array")
 
 
-@pytest.mark.parametrize("index, chunks", enumerate(CHUNKS_2D))
+@pytest.mark.parametrize("index, chunks", list(enumerate(CHUNKS_2D)))
 def test_smoothing_within_chunked_images_equals_in_memory(index, chunks, da):
     results, expected = [], []
     for j, params in enumerate(SMOOTHERS):

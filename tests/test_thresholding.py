@@ -848,7 +848,7 @@ def test_integer_ranges_too_wide_for_a_histogram_raise(da):
         lazy.compute()
 
 
-@pytest.mark.parametrize("index, chunks", enumerate(CHUNKS_2D))
+@pytest.mark.parametrize("index, chunks", list(enumerate(CHUNKS_2D)))
 def test_scope_image_within_chunked_images_equals_in_memory(index, chunks, da):
     X = _batch(np.uint8)
     Xd, loaded = _loading(da, X, chunks)
@@ -934,7 +934,7 @@ LOCAL_PARAMS = [
 ]
 
 
-@pytest.mark.parametrize("index, chunks", enumerate(CHUNKS_2D))
+@pytest.mark.parametrize("index, chunks", list(enumerate(CHUNKS_2D)))
 def test_local_thresholds_within_chunked_images_equal_in_memory(index, chunks, da):
     cases, results, expected = [], [], []
     for j, method in enumerate(LOCAL_METHODS):
