@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -422,6 +423,44 @@ def test_labeling_any_mask_and_chunking_equals_numpy(
     np.testing.assert_array_equal(
         closer.transform(Xd).compute(), closer.transform(mask)
     )
+
+
+@hypothesis.settings(max_examples=20, deadline=None)
+@hypothesis.given(
+    seed=st.integers(0, 2**16),
+    height=st.integers(2, 14),
+    width=st.integers(2, 14),
+    density=st.floats(0.3, 0.9),
+    chunk_h=st.integers(1, 14),
+    chunk_w=st.integers(1, 14),
+    connectivity=st.sampled_from([1, 2]),
+    bound=st.integers(1, 12),
+)
+def test_global_object_steps_on_any_mask_and_chunking_equal_numpy(
+    seed, height, width, density, chunk_h, chunk_w, connectivity, bound
+):
+    rng = np.random.default_rng(seed)
+    mask = rng.random((1, height, width)) < density
+    Xd = da.from_array(mask, chunks=(1, chunk_h, chunk_w))
+    steps = [
+        sks.HoleFiller(connectivity=connectivity),
+        sks.HoleFiller(bound, connectivity=connectivity),
+        sks.AreaFilter(min_area=bound, connectivity=connectivity),
+        sks.BorderClearer(1, connectivity=connectivity),
+        sks.MaxCountGuard(bound, connectivity=connectivity),
+    ]
+    for step in steps:
+        np.testing.assert_array_equal(
+            step.transform(Xd).compute(), step.transform(mask), err_msg=repr(step)
+        )
+    image = (rng.random((1, height, width)) * 1000).astype(np.uint16)
+    per_image = sks.Thresholder("otsu", scope="image").fit(image)
+    Xi = da.from_array(image, chunks=(1, chunk_h, chunk_w))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # constant images
+        np.testing.assert_array_equal(
+            per_image.transform(Xi).compute(), per_image.transform(image)
+        )
 
 
 # --- distributed ------------------------------------------------------------------
