@@ -621,10 +621,13 @@ def _summary(block, check, connectivity, border, areas, start, image_shape):
         None
         if border is None
         else _border_zone_ids(labels, start, image_shape, border),
-        _first_pixels(labels, n, start, image_shape),
+        _first_pixels(labels, n, start, image_shape, raster=not is_labels),
         _faces(objects) if is_labels else None,
     )
-    return summary, _hold(objects)
+    # masks are held packed and labeled again; the components of a label
+    # image (which scikit-image would number alike again) in a narrow dtype
+    held = _narrow(labels, n) if is_labels else _hold(objects)
+    return summary, held
 
 
 def _faces(image):
@@ -638,18 +641,23 @@ def _faces(image):
     ]
 
 
-def _first_pixels(labels, n, start, image_shape):
+def _first_pixels(labels, n, start, image_shape, raster=True):
     """Raster index in the whole image of the first pixel of each local id 1..n.
 
-    The local ids are in raster order of their first pixel, so the first row
-    of id ``k`` is the first row whose running maximum of ids reaches ``k``;
-    an id's first pixel is its first occurrence in its first row.
+    With ``raster``, the local ids are in raster order of their first pixel
+    (as the mask kernels number them), so the first row of id ``k`` is the
+    first row whose running maximum of ids reaches ``k``, and only those rows
+    are searched; otherwise (scikit-image's numbering of label images is not
+    raster order for every shape) the whole chunk is.
     """
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    rows_max = labels.reshape(labels.shape[0], -1).max(axis=1)
-    tops = np.searchsorted(np.maximum.accumulate(rows_max), np.arange(1, n + 1))
-    rows = np.unique(tops)
+    if raster:
+        rows_max = labels.reshape(labels.shape[0], -1).max(axis=1)
+        tops = np.searchsorted(np.maximum.accumulate(rows_max), np.arange(1, n + 1))
+        rows = np.unique(tops)
+    else:
+        rows = np.arange(labels.shape[0])
     flat = labels[rows].reshape(len(rows), -1).ravel()
     first = np.zeros(n + 1, dtype=np.intp)
     # numpy assigns repeated indices in order: the last write, here the
@@ -812,25 +820,56 @@ def _on_grid(parts, grid):
     return out.reshape(grid)
 
 
-def _hold(objects):
-    """A chunk to hold between the passes: label images as they are, masks packed."""
-    if objects.dtype != bool:
-        return objects, None
-    return np.packbits(objects), objects.shape
+def _narrow_dtype(top):
+    """The smallest unsigned dtype holding 0..top."""
+    for dtype in (np.uint8, np.uint16, np.uint32):
+        if top <= np.iinfo(dtype).max:
+            return np.dtype(dtype)
+    return np.dtype(np.uint64)
+
+
+def _narrow(labels, n):
+    """Labels 0..n held in the smallest dtype (``_unpack`` gives them back)."""
+    return "as is", labels.astype(_narrow_dtype(n), copy=False), None
+
+
+def _hold(objects, ids=None):
+    """A chunk to hold between the passes, small.
+
+    Masks are bit-packed (an eighth of a byte per pixel).  Label images are
+    held as the rank of each pixel's id among ``ids`` (the chunk's sorted
+    distinct values, 0 included) in the smallest dtype, with ``ids`` to map
+    them back: one byte per pixel for chunks of fewer than 256 ids.
+    """
+    if objects.dtype == bool:
+        return "packed", np.packbits(objects), objects.shape
+    if ids is None or len(ids) > np.iinfo(np.uint32).max:
+        return "as is", objects, None
+    top = int(ids[-1])
+    if _kernels._is_dense(objects, top):
+        rank = np.zeros(top + 1, dtype=_narrow_dtype(len(ids) - 1))
+        rank[ids] = np.arange(len(ids))
+        ranks = _kernels._take(rank, objects, None)
+    else:
+        ranks = np.searchsorted(ids, objects).astype(_narrow_dtype(len(ids) - 1))
+    return "ranks", ranks, ids
 
 
 def _unpack(held):
-    """The chunk held by ``_hold``."""
-    data, shape = held
-    if shape is None:
-        return data
-    return np.unpackbits(data, count=int(np.prod(shape))).view(bool).reshape(shape)
+    """The chunk held by ``_hold`` or ``_narrow``."""
+    how, data, extra = held
+    if how == "packed":
+        size = int(np.prod(extra))
+        return np.unpackbits(data, count=size).view(bool).reshape(extra)
+    if how == "ranks":
+        return extra[data]
+    return data
 
 
 def _apply_block(held, tables, index, connectivity):
     objects = _unpack(held)
-    if objects.dtype != bool:
-        labels = _kernels.relabel_components(objects, connectivity)
+    if objects.dtype != bool:  # the components of a label image, narrowed
+        labels = objects
     else:
         labels, _ = _kernels.label_mask(objects, connectivity)
     table = tables[index]
@@ -990,7 +1029,7 @@ def _id_summary(block, check, border, image_shape, block_info=None):
         start = tuple(lo for lo, _ in block_info[0]["array-location"][1:])
         border_ids = _border_zone_ids(labels, start, image_shape, border)
     out = np.empty((1,) * block.ndim, dtype=object)
-    out.flat[0] = ((ids, counts, border_ids), _hold(labels))
+    out.flat[0] = ((ids, counts, border_ids), _hold(labels, ids.astype(labels.dtype)))
     return out
 
 
