@@ -31,6 +31,7 @@ when it is computed.
 """
 
 import warnings
+from functools import partial
 
 import numpy as np
 from scipy import sparse
@@ -47,10 +48,12 @@ __all__ = [
     "map_images",
     "map_overlap",
     "map_with_image_summary",
+    "objects_of",
     "pixel_summary",
     "summarize_pixels",
     "unfused",
     "validate_dask_batch",
+    "wide_labels_dtype",
 ]
 
 # method of a step called by ImageBatch.map -> the step's dask hook for it
@@ -118,6 +121,15 @@ class DaskBatch:
         if self.flat and result.ndim > 1:
             return result.reshape((result.shape[0], -1))
         return result
+
+    def check_connectivity(self, connectivity):
+        """Raise, naming the step, when ``connectivity`` exceeds the images' ndim."""
+        ndim = self.array.ndim - 1
+        if connectivity is not None and connectivity > ndim:
+            raise ValueError(
+                f"{self.name}: connectivity={connectivity} exceeds the number of "
+                f"dimensions of a {ndim}D image."
+            )
 
     def needs_whole_images(self, why=""):
         """The error for a step that cannot work on images split into chunks.
@@ -297,16 +309,37 @@ def _one_image_per_chunk(array):
     return array.rechunk({0: 1}) if max(array.chunks[0]) > 1 else array
 
 
+def _per_part(chunk, func, check):
+    """``func`` on every checked image part of a chunk, stacked."""
+    return np.stack([func(check(part)) for part in chunk])
+
+
 def map_elementwise(batch, func, dtype):
     """``func(chunk)`` on chunks of any shape: for pixelwise operations."""
     import dask.array as da
 
-    check = batch.check
+    return da.map_blocks(_per_part, batch.array, func, batch.check, dtype=dtype)
 
-    def block(chunk):
-        return np.stack([func(check(part)) for part in chunk])
 
-    return da.map_blocks(block, batch.array, dtype=dtype)
+def _read_objects(part, name, dtype):
+    return as_objects(part, name)[0].astype(dtype, copy=False)
+
+
+def objects_of(batch, dtype):
+    """The batch read as objects (masks, or label images in ``dtype``), lazily.
+
+    Each chunk is checked and read as the in-memory steps read an image: a
+    float image as the mask of its nonzero pixels.
+    """
+    return map_elementwise(
+        batch, partial(_read_objects, name=batch.name, dtype=dtype), dtype
+    )
+
+
+def wide_labels_dtype(dtype):
+    """int64 for label images whose ids may not fit int32, else int32."""
+    dtype = np.dtype(dtype)
+    return np.dtype(np.int64 if dtype.itemsize > 4 or dtype == np.uint32 else np.int32)
 
 
 def map_overlap(batch, func, depth, dtype, *, periodic=False):
@@ -321,16 +354,15 @@ def map_overlap(batch, func, depth, dtype, *, periodic=False):
     """
     import dask.array as da
 
-    check = batch.check
-
-    def block(chunk):
-        return np.stack([func(check(part)) for part in chunk])
-
     shape = batch.array.shape
     depths = {0: 0, **{a: min(depth, shape[a]) for a in range(1, len(shape))}}
-    boundary = "periodic" if periodic else "none"
     return da.map_overlap(
-        block, batch.array, depth=depths, boundary=boundary, dtype=dtype, trim=True
+        partial(_per_part, func=func, check=batch.check),
+        batch.array,
+        depth=depths,
+        boundary="periodic" if periodic else "none",
+        dtype=dtype,
+        trim=True,
     )
 
 
@@ -1080,9 +1112,10 @@ def global_ids(batch, what, *, buffer_size=None, min_area=None, max_area=None):
     ``what`` is ``"clear"`` (the ids within ``buffer_size`` pixels of the
     image border removed, the others kept), ``"area"`` (the ids whose pixel
     count is within ``[min_area, max_area]`` kept, renumbered 1..n in the
-    order of the kept ids) or ``"count"``.  The output is int32 for label
-    images of up to 32-bit signed ids, int64 for wider dtypes.  Each chunk is
-    held between the two passes, so the steps before run once per chunk.
+    order of the kept ids) or ``"count"``.  The output is int32, except for
+    ``"clear"`` on label images of wider dtypes (``wide_labels_dtype``), which
+    keeps their ids in int64.  Each chunk is held between the two passes (as
+    the ranks of its ids, ``_hold``), so the steps before run once per chunk.
 
     Returns
     -------
@@ -1091,9 +1124,8 @@ def global_ids(batch, what, *, buffer_size=None, min_area=None, max_area=None):
     counts : dask.array.Array
         The lazy number of ids per image (kept ones).
     """
-    dtype = batch.array.dtype
-    wide = np.dtype(dtype).itemsize > 4 or dtype == np.uint32
-    dtype = np.dtype(np.int64 if wide and what == "clear" else np.int32)
+    dtype = wide_labels_dtype(batch.array.dtype) if what == "clear" else np.int32
+    dtype = np.dtype(dtype)
     border = buffer_size if what == "clear" else None
     return _two_passes(
         batch,

@@ -5,7 +5,6 @@ The steps read their input as masks (:class:`MorphCloser`,
 learn nothing: ``fit`` only validates, and ``transform`` works unfitted.
 """
 
-from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
@@ -426,14 +425,6 @@ def _fill_label_holes(labels, max_area, connectivity, out=None):
     return np.add(filled, labels, out=filled, casting="unsafe")
 
 
-# --- hole filling on images split into chunks -----------------------------------
-
-
-def _read_objects(part, name):
-    """A chunk read as objects (a float chunk as its nonzero pixels), checked."""
-    return as_objects(part, name)[0]
-
-
 @fill_doc
 class HoleFiller(ImageTransformer):
     """Fill the holes of objects: background enclosed by foreground.
@@ -555,23 +546,16 @@ class HoleFiller(ImageTransformer):
 
     def _dask_transform(self, batch):
         """Images chunked within images: holes found by global labeling."""
-        from sksegment._dask import (
-            DaskBatch,
-            global_objects,
-            map_elementwise,
-            unfused,
-        )
+        from sksegment._dask import DaskBatch, global_objects, objects_of, unfused
 
-        ndim = batch.array.ndim - 1
-        if self.connectivity is not None and self.connectivity > ndim:
-            raise ValueError(
-                f"HoleFiller: connectivity={self.connectivity} exceeds the number "
-                f"of dimensions of a {ndim}D image."
-            )
+        batch.check_connectivity(self.connectivity)
         connectivity = 1 if self.connectivity is None else self.connectivity
         if np.dtype(batch.array.dtype).kind in "ui":
-            return None  # label images: which object encloses a hole is not local
-        mask = map_elementwise(batch, partial(_read_objects, name=batch.name), bool)
+            raise batch.needs_whole_images(
+                " (on label images, which object encloses a hole depends on whole "
+                "objects)"
+            )
+        mask = objects_of(batch, bool)
         mask = unfused(mask)  # read by the labeling and by the union below
         # holes: background components off the border, of at most max_area
         holes = global_objects(

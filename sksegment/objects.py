@@ -6,7 +6,6 @@ integer image is a label image whose objects are its nonzero ids; a float
 image is read as the mask of its nonzero pixels.
 """
 
-from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
@@ -810,11 +809,6 @@ def _into_copy(array, out):
 # --- guarding against failed segmentations ------------------------------------
 
 
-def _read_objects(part, name, dtype):
-    """A checked chunk read as objects, in the output dtype."""
-    return as_objects(part, name)[0].astype(dtype, copy=False)
-
-
 @fill_doc
 class MaxCountGuard(_ObjectStep):
     """Erase every object of an image that has more than ``max_count`` objects.
@@ -890,28 +884,23 @@ class MaxCountGuard(_ObjectStep):
             DaskBatch,
             global_ids,
             global_objects,
-            map_elementwise,
+            objects_of,
             reads_labels,
             unfused,
+            wide_labels_dtype,
         )
 
         array = batch.array
-        if self.connectivity is not None and self.connectivity > array.ndim - 1:
-            raise ValueError(
-                f"MaxCountGuard: connectivity={self.connectivity} exceeds the number "
-                f"of dimensions of a {array.ndim - 1}D image."
-            )
+        batch.check_connectivity(self.connectivity)
         # the chunks are read twice, to count and to keep or erase them
         batch = DaskBatch(unfused(array), self, batch.finite)
         if reads_labels(batch):
             counts = global_ids(batch, "count")[1]
-            wide = np.dtype(array.dtype).itemsize > 4 or array.dtype == np.uint32
-            dtype = np.dtype(np.int64 if wide else np.int32)
+            dtype = wide_labels_dtype(array.dtype)
         else:
             counts = global_objects(batch, self.connectivity, "label", result=False)[1]
             dtype = np.dtype(bool)
-        read = partial(_read_objects, name=batch.name, dtype=dtype)
-        objects = map_elementwise(batch, read, dtype)
+        objects = objects_of(batch, dtype)
         keep = (counts <= self.max_count).reshape((-1,) + (1,) * (array.ndim - 1))
         return da.where(keep, objects, np.zeros((), dtype=dtype))
 

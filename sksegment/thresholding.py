@@ -997,7 +997,8 @@ default="sauvola"
     and Niblack (integral images) round differently depending on where the
     chunk starts: their thresholds equal the in-memory ones up to float
     rounding, and the masks differ only at pixels within rounding of their
-    threshold (on noisy data, none).  (For Sauvola and Niblack, integer
+    threshold (on noisy data, none, unless the window is a single pixel,
+    where every pixel is its own threshold).  (For Sauvola and Niblack, integer
     images whose integral image of squares exceeds 2**53, such as
     full-range uint16 images of more than about 2 million pixels, round in
     memory too: equal up to that rounding.)
