@@ -320,12 +320,10 @@ class _GlobalThresholder(ImageTransformer):
         """What the threshold needs of the pixels of images of ``dtype``.
 
         The keyword arguments of ``_dask.pixel_summary`` (a sum and/or a pooled
-        histogram), or None when it needs the pixels themselves.
+        histogram), or None when it needs the pixels themselves (a subclass
+        returning None defines ``_dask_refusal(label)``, the message).
         """
         return {"want_sum": False, "want_hist": True, "nbins": self.nbins}
-
-    def _dask_refusal(self, label):  # pragma: no cover - every plan is set
-        return f"{label} cannot learn from a dask array."
 
     def _raw_from_summary(self, stats, hist):  # pragma: no cover - abstract
         """The raw threshold from the stats and histogram (None: constant)."""
