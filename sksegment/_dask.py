@@ -282,23 +282,15 @@ def map_images(batch, func):
 
     array = batch.array
     dtype, shape = _probe(batch, func)
-    if shape is None:  # a scalar per image
-        return da.map_blocks(
-            _run_block,
-            array,
-            batch.check,
-            func,
-            dtype=dtype,
-            drop_axis=list(range(1, array.ndim)),
-            meta=np.empty((0,), dtype),
-        ).astype(dtype)
+    scalar = shape is None  # a scalar per image: the spatial axes are dropped
     return da.map_blocks(
         _run_block,
         array,
         batch.check,
         func,
         dtype=dtype,
-        meta=np.empty((0,) * array.ndim, dtype),
+        drop_axis=list(range(1, array.ndim)) if scalar else [],
+        meta=np.empty((0,) * (1 if scalar else array.ndim), dtype),
     )
 
 

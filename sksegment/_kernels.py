@@ -29,6 +29,7 @@ __all__ = [
     "count_mask",
     "footprint",
     "label_mask",
+    "opening",
     "pooled_histogram",
     "relabel_components",
 ]
@@ -115,28 +116,40 @@ def _cv2_kernels(shape, size):
     return kernel, np.ascontiguousarray(kernel[::-1, ::-1])
 
 
-def closing(mask, shape, size, mode, out=None):
-    """Binary closing, equal to ``skimage.morphology.closing(mask, fp, mode=mode)``.
+def _open_or_close(mask, shape, size, mode, out, closing):
+    """Binary closing or opening, equal to scikit-image's with ``mode``.
 
-    ``fp`` is ``footprint(shape, size, mask.ndim)``.
-
-    scikit-image pads an even footprint at its start to an odd size, dilates
-    with it and erodes with its mirror; the OpenCV path does the same with
-    the kernel centred.
+    ``fp`` is ``footprint(shape, size, mask.ndim)``.  scikit-image pads an
+    even footprint at its start to an odd size, applies the first operation
+    (dilation for a closing, erosion for an opening) with it and the second
+    with its mirror; the OpenCV path (2D, every mode but ``"wrap"``) does the
+    same with the kernel centred.
     """
     border = _cv2_border(mode)
     if border is None or not _use_cv2(mask):
         fp = footprint(shape, size, mask.ndim)
-        return _into(out, morphology.closing(mask, fp, mode=mode))
+        operation = morphology.closing if closing else morphology.opening
+        return _into(out, operation(mask, fp, mode=mode))
+    first, second = (cv2.dilate, cv2.erode) if closing else (cv2.erode, cv2.dilate)
     kernel, mirrored = _cv2_kernels(shape, size)
     src = np.ascontiguousarray(mask).view(np.uint8)
-    dilated = cv2.dilate(src, kernel, **border)
+    middle = first(src, kernel, **border)
     if out is None:
-        return cv2.erode(dilated, mirrored, dst=dilated, **border).view(bool)
+        return second(middle, mirrored, dst=middle, **border).view(bool)
     dst = out.view(np.uint8)
-    if cv2.erode(dilated, mirrored, dst=dst, **border) is not dst:  # pragma: no cover
+    if second(middle, mirrored, dst=dst, **border) is not dst:  # pragma: no cover
         raise RuntimeError("OpenCV did not write into the output slot")
     return out
+
+
+def closing(mask, shape, size, mode, out=None):
+    """Binary closing, equal to ``skimage.morphology.closing(mask, fp, mode=mode)``."""
+    return _open_or_close(mask, shape, size, mode, out, closing=True)
+
+
+def opening(mask, shape, size, mode, out=None):
+    """Binary opening, equal to ``skimage.morphology.opening(mask, fp, mode=mode)``."""
+    return _open_or_close(mask, shape, size, mode, out, closing=False)
 
 
 # --- labeling -----------------------------------------------------------------

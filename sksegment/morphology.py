@@ -9,7 +9,6 @@ from numbers import Integral, Real
 
 import numpy as np
 from scipy import ndimage as ndi
-from skimage import morphology
 from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 
 from sksegment import _kernels
@@ -20,32 +19,6 @@ from sksegment._validation import as_objects
 __all__ = ["HoleFiller", "MorphCloser", "MorphOpener"]
 
 _MODES = {"ignore", "reflect", "constant", "nearest", "mirror", "wrap", "max", "min"}
-
-
-def _opening(mask, shape, size, mode, out=None):
-    """Binary opening, equal to ``skimage.morphology.opening(mask, fp, mode=mode)``.
-
-    ``fp`` is ``_kernels.footprint(shape, size, mask.ndim)``.
-
-    scikit-image pads an even footprint at its start to an odd size, erodes
-    with it and dilates with its mirror; the OpenCV path (2D, every mode but
-    ``"wrap"``) does the same with the kernel centred, as
-    ``_kernels.closing`` does for the closing.
-    """
-    border = _kernels._cv2_border(mode)
-    if border is None or not _kernels._use_cv2(mask):
-        fp = _kernels.footprint(shape, size, mask.ndim)
-        return _kernels._into(out, morphology.opening(mask, fp, mode=mode))
-    cv2 = _kernels.cv2
-    kernel, mirrored = _kernels._cv2_kernels(shape, size)
-    src = np.ascontiguousarray(mask).view(np.uint8)
-    eroded = cv2.erode(src, kernel, **border)
-    if out is None:
-        return cv2.dilate(eroded, mirrored, dst=eroded, **border).view(bool)
-    dst = out.view(np.uint8)
-    if cv2.dilate(eroded, mirrored, dst=dst, **border) is not dst:  # pragma: no cover
-        raise RuntimeError("OpenCV did not write into the output slot")
-    return out
 
 
 class _MaskMorphology(ImageTransformer):
@@ -262,7 +235,7 @@ class MorphOpener(_MaskMorphology):
         self.n_jobs = n_jobs
 
     def _apply(self, mask, out):
-        return _opening(mask, self.shape, self.size, self.mode, out)
+        return _kernels.opening(mask, self.shape, self.size, self.mode, out)
 
 
 # --- hole filling ---------------------------------------------------------------
