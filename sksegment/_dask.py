@@ -47,6 +47,7 @@ __all__ = [
     "map_elementwise",
     "map_images",
     "map_overlap",
+    "map_rows",
     "map_with_image_summary",
     "objects_of",
     "pixel_summary",
@@ -291,6 +292,45 @@ def map_images(batch, func):
         dtype=dtype,
         drop_axis=list(range(1, array.ndim)) if scalar else [],
         meta=np.empty((0,) * (1 if scalar else array.ndim), dtype),
+    )
+
+
+def _rows_block(images, others, check, func, n_columns, block_info=None):
+    start = block_info[0]["array-location"][0][0]
+    rows = [
+        func(check(image), other, start + i)
+        for i, (image, other) in enumerate(zip(images, others))
+    ]
+    return np.array(rows, dtype=np.float64).reshape(len(images), n_columns)
+
+
+def map_rows(batch, others, func, n_columns):
+    """A lazy float64 ``(n_images, n_columns)`` array, a row per image.
+
+    ``func(image, other, index)`` gives the row of each checked image from
+    its counterpart in ``others`` (an array of the batch's shape, such as its
+    segmentation; rechunked as the batch) and its index in the batch.  The
+    rows are chunked along the images as the batch.
+    """
+    import dask.array as da
+
+    array = batch.array
+    if isinstance(others, da.Array):
+        others = others.rechunk(array.chunks)
+    else:
+        others = da.from_array(others, chunks=array.chunks)
+    return da.map_blocks(
+        _rows_block,
+        array,
+        others,
+        batch.check,
+        func,
+        n_columns,
+        dtype=np.float64,
+        drop_axis=list(range(1, array.ndim)),
+        new_axis=1,
+        chunks=(array.chunks[0], (n_columns,)),
+        meta=np.empty((0, 0), dtype=np.float64),
     )
 
 

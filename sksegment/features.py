@@ -771,21 +771,9 @@ class RegionFeatures(ImageStepMixin, TransformerMixin, BaseEstimator):
             rows.wrong_length(len(segmented) if segmented.ndim else 0, len(batch))
         if segmented.shape != array.shape or segmented.dtype.kind not in "biuf":
             rows.wrong_output(segmented, f"a batch of shape {array.shape}")
-        if isinstance(segmented, da.Array):
-            segmented = segmented.rechunk(array.chunks)
-        else:
-            segmented = da.from_array(segmented, chunks=array.chunks)
-        features = da.map_blocks(
-            rows,
-            array,
-            segmented,
-            batch.check,
-            dtype=np.float64,
-            drop_axis=list(range(1, array.ndim)),
-            new_axis=1,
-            chunks=(array.chunks[0], (rows.n_features,)),
-            meta=np.empty((0, 0), dtype=np.float64),
-        )
+        from sksegment._dask import map_rows
+
+        features = map_rows(batch, segmented, rows.row, rows.n_features)
         if _get_output_config("transform", self)["dense"] != "default":
             return features.compute()
         return features
@@ -884,10 +872,8 @@ def _count(labels):
 class _Rows:
     """The feature rows of images from their segmentation.
 
-    A small picklable callable holding what the rows depend on, so that a
-    dask graph carries it (and not the estimator) to the workers: called on
-    a chunk of images and the matching chunk of segmentations, it gives
-    their rows.
+    A small picklable object holding what the rows depend on, so that a
+    dask graph carries it (and not the estimator) to the workers.
     """
 
     __slots__ = ("caller", "properties", "aggregations", "fill_value", "connectivity")
@@ -936,15 +922,6 @@ class _Rows:
             values = [np.asarray(columns[p], dtype=np.float64) for p in self.properties]
             row[count:] = [f(v) for v in values for f in reductions]
         return row
-
-    def __call__(self, images, segmented, check, block_info=None):
-        """The rows of a dask chunk of images (checked here, lazily)."""
-        start = 0 if block_info is None else block_info[0]["array-location"][0][0]
-        rows = [
-            self.row(check(image), objects, start + i)
-            for i, (image, objects) in enumerate(zip(images, segmented))
-        ]
-        return np.array(rows, dtype=np.float64).reshape(len(images), self.n_features)
 
     def __dask_tokenize__(self):
         return (
