@@ -983,37 +983,34 @@ def _as_pair(value, param, func, kind):
     return value, value
 
 
-def _check_int_range(value, param, func, *, low):
-    pair = _as_pair(value, param, func, "an int")
+def _check_range(value, param, func, *, low, integer):
+    """A (low, high) pair of ints (``integer``) or finite numbers, >= ``low``."""
+    kind, kinds, cast = (
+        ("an int", "ints", int) if integer else ("a number", "numbers", float)
+    )
+    pair = _as_pair(value, param, func, kind)
+    valid = numbers.Integral if integer else numbers.Real
     for item in pair:
-        if isinstance(item, bool) or not isinstance(item, numbers.Integral):
+        if isinstance(item, bool) or not isinstance(item, valid):
             raise TypeError(
-                f"{func}: {param} must be an int or a (low, high) pair of ints, "
-                f"got {value!r}."
+                f"{func}: {param} must be {kind} or a (low, high) pair of "
+                f"{kinds}, got {value!r}."
             )
-    lo, hi = int(pair[0]), int(pair[1])
-    if not low <= lo <= hi:
+    lo, hi = cast(pair[0]), cast(pair[1])
+    if not (low <= lo <= hi and math.isfinite(hi)):
+        unit = "" if integer else " (in pixels)"
         raise ValueError(
-            f"{func}: {param} must satisfy {low} <= low <= high, got {value!r}."
+            f"{func}: {param} must satisfy {low:g} <= low <= high{unit}, got {value!r}."
         )
     return lo, hi
+
+
+def _check_int_range(value, param, func, *, low):
+    return _check_range(value, param, func, low=low, integer=True)
 
 
 def _check_real_range(value, param, func, *, low):
-    pair = _as_pair(value, param, func, "a number")
-    for item in pair:
-        if isinstance(item, bool) or not isinstance(item, numbers.Real):
-            raise TypeError(
-                f"{func}: {param} must be a number or a (low, high) pair of "
-                f"numbers, got {value!r}."
-            )
-    lo, hi = float(pair[0]), float(pair[1])
-    if not (low <= lo <= hi and math.isfinite(hi)):
-        raise ValueError(
-            f"{func}: {param} must satisfy {low:g} <= low <= high (in pixels), "
-            f"got {value!r}."
-        )
-    return lo, hi
+    return _check_range(value, param, func, low=low, integer=False)
 
 
 def _check_shape(shape, func):
