@@ -720,9 +720,10 @@ def _first_pixels(labels, n, start, image_shape, raster=True):
         rows_max = labels.reshape(labels.shape[0], -1).max(axis=1)
         tops = np.searchsorted(np.maximum.accumulate(rows_max), np.arange(1, n + 1))
         rows = np.unique(tops)
+        flat = labels[rows].reshape(-1)
     else:
         rows = np.arange(labels.shape[0])
-    flat = labels[rows].reshape(len(rows), -1).ravel()
+        flat = labels.reshape(-1)  # a view: every row
     first = np.zeros(n + 1, dtype=np.intp)
     # numpy assigns repeated indices in order: the last write, here the
     # smallest position, wins
