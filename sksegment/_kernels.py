@@ -22,6 +22,7 @@ except ImportError:  # pragma: no cover - exercised by monkeypatching in tests
 __all__ = [
     "area_filter_labels",
     "area_filter_mask",
+    "bounded_footprint",
     "clear_border_labels",
     "clear_border_mask",
     "closing",
@@ -93,6 +94,51 @@ def footprint(shape, size, ndim):
     return morphology.diamond(radius) if ndim == 2 else morphology.octahedron(radius)
 
 
+def _cropped(shape, radius, reach):
+    """The disk, ball, diamond or octahedron of ``radius`` within ``reach``.
+
+    ``reach`` is the largest offset kept along each axis; the pixels kept
+    are tested as scikit-image's footprint functions test them, so the
+    result is the centre of ``footprint(shape, 2 * radius + 1, ndim)``
+    without building the whole footprint.
+    """
+    grids = np.ogrid[tuple(slice(-r, r + 1) for r in reach)]
+    if shape == "disk":
+        return (sum(g.astype(np.int64) ** 2 for g in grids) <= radius**2).astype(
+            np.uint8
+        )
+    return (sum(np.abs(g) for g in grids) <= radius).astype(np.uint8)
+
+
+@functools.lru_cache(maxsize=64)
+def bounded_footprint(shape, size, image_shape):
+    """``footprint(shape, size, ndim)`` cropped to what reaches the image.
+
+    Along an axis of ``n`` pixels, an offset beyond ``n`` lands outside the
+    image from every pixel, where every border mode of scikit-image's binary
+    morphology gives what an offset of ``n`` (a constant outside value) or
+    of at most ``n - 1`` (``"ignore"``, ``"nearest"``, ``"reflect"``,
+    ``"mirror"``, ``"wrap"``: a pixel of the image) gives.  These footprints
+    keep every offset whose coordinates are smaller in magnitude, so
+    cropping each axis to ``[-n, n]`` changes no result, and the cost is
+    bounded by the image size whatever ``size`` is.  Even squares (padded
+    at their start by scikit-image) are cropped only when both sides reach
+    beyond ``n``.  Cached: callers must not modify the array.
+    """
+    ndim = len(image_shape)
+    if shape == "square":
+        # an odd side s reaches (s - 1) / 2 on both sides, an even one s/2 - 1
+        # before its centre: both reach n once s > 2n
+        sides = tuple(2 * n + 1 if size > 2 * n else size for n in image_shape)
+        if sides == (size,) * ndim:
+            return footprint(shape, size, ndim)
+        return morphology.footprint_rectangle(sides)
+    radius = (size - 1) // 2
+    if all(radius <= n for n in image_shape):
+        return footprint(shape, size, ndim)
+    return _cropped(shape, radius, tuple(min(radius, n) for n in image_shape))
+
+
 def _cv2_border(mode):
     """OpenCV's border arguments for a scikit-image mode (None: not available)."""
     if cv2 is None:
@@ -109,9 +155,9 @@ def _cv2_border(mode):
 
 
 @functools.lru_cache(maxsize=64)
-def _cv2_kernels(shape, size):
+def _cv2_kernels(shape, size, image_shape):
     """The 2D footprint padded as scikit-image pads it, and its mirror, for OpenCV."""
-    fp = footprint(shape, size, 2)
+    fp = bounded_footprint(shape, size, image_shape)
     kernel = np.ascontiguousarray(morphology.pad_footprint(fp, pad_end=False), np.uint8)
     return kernel, np.ascontiguousarray(kernel[::-1, ::-1])
 
@@ -119,19 +165,20 @@ def _cv2_kernels(shape, size):
 def _open_or_close(mask, shape, size, mode, out, closing):
     """Binary closing or opening, equal to scikit-image's with ``mode``.
 
-    ``fp`` is ``footprint(shape, size, mask.ndim)``.  scikit-image pads an
-    even footprint at its start to an odd size, applies the first operation
+    ``fp`` is ``footprint(shape, size, mask.ndim)``, cropped to the image
+    (``bounded_footprint``: the same result).  scikit-image pads an even
+    footprint at its start to an odd size, applies the first operation
     (dilation for a closing, erosion for an opening) with it and the second
     with its mirror; the OpenCV path (2D, every mode but ``"wrap"``) does the
     same with the kernel centred.
     """
     border = _cv2_border(mode)
     if border is None or not _use_cv2(mask):
-        fp = footprint(shape, size, mask.ndim)
+        fp = bounded_footprint(shape, size, mask.shape)
         operation = morphology.closing if closing else morphology.opening
         return _into(out, operation(mask, fp, mode=mode))
     first, second = (cv2.dilate, cv2.erode) if closing else (cv2.erode, cv2.dilate)
-    kernel, mirrored = _cv2_kernels(shape, size)
+    kernel, mirrored = _cv2_kernels(shape, size, mask.shape)
     src = np.ascontiguousarray(mask).view(np.uint8)
     middle = first(src, kernel, **border)
     if out is None:

@@ -58,8 +58,7 @@ class _MaskMorphology(ImageTransformer):
         """
         from sksegment._dask import map_overlap
 
-        ndim = batch.array.ndim - 1
-        fp = _kernels.footprint(self.shape, self.size, ndim)
+        fp = _kernels.bounded_footprint(self.shape, self.size, batch.array.shape[1:])
         depth = 2 * (max(fp.shape) // 2)
         wrap = self.mode == "wrap"
         if wrap and depth > min(batch.array.shape[1:]):

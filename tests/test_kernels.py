@@ -170,3 +170,76 @@ def test_pooled_histogram(backend, dtype):
 
 def test_pooled_histogram_of_constant_images_is_none(backend):
     assert _kernels.pooled_histogram([np.full((3, 3), 9, np.uint8)] * 2, 256) is None
+
+
+# --- footprints larger than the image: cropped exactly ----------------------------
+
+MODES = ["ignore", "constant", "reflect", "mirror", "nearest", "max", "min", "wrap"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(
+    "shape, size",
+    [("square", 13), ("square", 14), ("square", 22), ("disk", 13), ("diamond", 15)],
+)
+@pytest.mark.parametrize("image_shape", [(3, 4), (5, 2)])
+@pytest.mark.parametrize("operation", ["closing", "opening"])
+def test_footprints_beyond_the_image_equal_skimage(
+    backend, shape, size, mode, image_shape, operation
+):
+    # the footprint is a few times wider than the image along every axis
+    fp = _kernels.footprint(shape, size, len(image_shape))
+    assert _kernels.bounded_footprint(shape, size, image_shape).size < fp.size
+    reference = getattr(morphology, operation)
+    kernel = getattr(_kernels, operation)
+    for mask in _masks(6, image_shape, seed=size):
+        if mode == "reflect":
+            # scipy (1.17) reads outside its line buffer for "reflect" windows
+            # more than 8 times the axis, so scikit-image's closing of the tiny
+            # mask is wrong there: the mask reflected by numpy, wide enough
+            # that the footprint never leaves it, gives the defined result
+            width = max(fp.shape)  # twice the footprint's radius
+            crop = (slice(width, -width),) * mask.ndim
+            padded = np.pad(mask, width, mode="symmetric")
+            expected = reference(padded, fp, mode="ignore")[crop]
+        else:
+            expected = reference(mask, fp, mode=mode)
+        np.testing.assert_array_equal(kernel(mask, shape, size, mode), expected)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("shape, size", [("square", 9), ("square", 10), ("disk", 9)])
+@pytest.mark.parametrize("operation", ["closing", "opening"])
+def test_footprints_beyond_a_volume_equal_skimage(shape, size, mode, operation):
+    fp = _kernels.footprint(shape, size, 3)
+    assert _kernels.bounded_footprint(shape, size, (2, 3, 2)).size < fp.size
+    reference = getattr(morphology, operation)
+    for mask in _masks(4, (2, 3, 2), seed=size):
+        np.testing.assert_array_equal(
+            getattr(_kernels, operation)(mask, shape, size, mode),
+            reference(mask, fp, mode=mode),
+        )
+
+
+@pytest.mark.parametrize("shape", ["square", "disk", "diamond"])
+def test_bounded_footprint_is_the_footprint_when_it_fits(shape):
+    fp = _kernels.footprint(shape, 5, 2)
+    assert _kernels.bounded_footprint(shape, 5, (40, 30)) is fp
+
+
+@pytest.mark.parametrize("shape", ["square", "disk", "diamond"])
+@pytest.mark.parametrize("operation", ["closing", "opening"])
+def test_huge_footprint_costs_no_more_than_the_image(backend, shape, operation):
+    import tracemalloc
+
+    mask = _masks(1, (32, 32))[0]
+    kernel = getattr(_kernels, operation)
+    small = kernel(mask, shape, 65, "ignore")  # reaches 32 pixels: the image
+    tracemalloc.start()
+    try:
+        huge = kernel(mask, shape, 10**6 + 1, "ignore")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    np.testing.assert_array_equal(huge, small)
+    assert peak < 4 << 20

@@ -628,3 +628,22 @@ def test_hole_filler_on_chunks_is_lazy_and_leaves_the_input():
     result.compute()
     assert len(calls) == 12  # each chunk of the input computed once
     np.testing.assert_array_equal(X, before)
+
+
+# --- footprints far larger than the images --------------------------------------
+
+
+@pytest.mark.parametrize("cls", [MorphCloser, MorphOpener])
+@pytest.mark.parametrize("shape", ["square", "disk", "diamond"])
+@pytest.mark.parametrize("mode", ["ignore", "constant", "nearest"])
+def test_footprint_far_beyond_the_image_equals_skimage(cls, shape, mode):
+    # a footprint of a million pixels: cropped to the image, exactly, with no
+    # giant allocation; the same as scikit-image's with one 3 times the image
+    masks = _masks((2, 9, 7), seed=3)
+    operation = morphology.closing if cls is MorphCloser else morphology.opening
+    fp = _footprint(shape, 29, 2)
+    expected = np.stack([operation(m, fp, mode=mode) for m in masks])
+    step = cls(10**6 + 1, shape=shape, mode=mode)
+    np.testing.assert_array_equal(step.transform(masks), expected)
+    chunked = step.transform(da.from_array(masks, chunks=(1, 5, 4))).compute()
+    np.testing.assert_array_equal(chunked, expected)
