@@ -341,6 +341,12 @@ def _split_region(mask, pieces, min_distance, footprint, connectivity):
     from skimage.segmentation import watershed
 
     conn = _full(connectivity, mask.ndim)
+    # peak_local_max keeps peaks min_distance apart (Chebyshev) and, without
+    # a footprint, builds a square of side 2 * min_distance + 1: past the
+    # image's largest side both are the same as at that side (its maximum
+    # filter reads the nearest edge pixel beyond the image), at a cost
+    # bounded by the image
+    min_distance = min(min_distance, max(mask.shape))
     distance = ndi.distance_transform_edt(mask)
     peaks = peak_local_max(
         distance,

@@ -705,3 +705,20 @@ def test_steps_needing_whole_objects_refuse_chunks_within_images(step):
     result = step.transform(da.from_array(masks, chunks=(1, 40, 50)))
     assert isinstance(result, da.Array)
     np.testing.assert_array_equal(result.compute(), step.transform(masks))
+
+
+@pytest.mark.parametrize("footprint", [None, np.ones((3, 3), dtype=bool)])
+def test_splitter_min_distance_far_beyond_the_image(footprint):
+    # a million pixels apart: the same as 3 times the image, with no square
+    # of side 2 * 10**6 + 1 built
+    mask = _discs((14, 20), [(6, 5), (7, 13)], 5)
+    masks = np.stack([mask, mask[::-1]])
+    huge = WatershedSplitter(10**6, footprint=footprint).fit_transform(masks)
+    for mask, ours in zip(masks, huge):
+        expected = _reference_split(mask, 60, footprint)
+        np.testing.assert_array_equal(ours, expected)
+    labels = label(masks[0])  # and on a label image
+    np.testing.assert_array_equal(
+        WatershedSplitter(10**6).fit_transform(labels[None])[0],
+        WatershedSplitter(60).fit_transform(labels[None])[0],
+    )
