@@ -434,16 +434,28 @@ def _merge_stats(cells):
     return _cell((min(lows), max(highs), sum(totals), sum(sizes)), cells.ndim)
 
 
-def _part_counts(block, stats, check, nbins, label):
+def _binned(stats, max_exact):
+    """Whether a group's histogram has ``nbins`` bins (not one per integer)."""
+    lo, hi, _, size = stats
+    if np.dtype(lo.dtype).kind == "f":
+        return True
+    return not _kernels.exact_integer_bins(lo, hi, size, max_exact)
+
+
+def _part_counts(block, stats, check, nbins, label, max_exact=None):
     """Histogram of a chunk over the bins of its group (None: constant group).
 
     One bin per integer from the group's minimum to its maximum for integer
     images (at most ``MAX_INT_BINS``), ``nbins`` bins over ``[min, max]`` for
-    float images: the bins of ``_kernels.pooled_histogram``.
+    float images and for integers wider than ``_kernels.exact_integer_bins``
+    allows: the bins of ``_kernels.pooled_histogram``.
     """
     lo, hi = stats.flat[0][:2]
     if lo == hi:
         return _cell(None, block.ndim)
+    if np.dtype(lo.dtype).kind != "f" and _binned(stats.flat[0], max_exact):
+        parts = [_numbers(check(part)) for part in block]
+        return _cell(_kernels.binned_histogram(parts, lo, hi, nbins)[0], block.ndim)
     if np.dtype(lo.dtype).kind == "f":
         counts = sum(
             np.histogram(_numbers(check(part)), bins=nbins, range=(lo, hi))[0]
@@ -471,13 +483,15 @@ def _part_counts(block, stats, check, nbins, label):
     return _cell(counts, block.ndim)
 
 
-def _merge_counts(cells, stats, nbins):
+def _merge_counts(cells, stats, nbins, max_exact=None):
     """(stats, pooled histogram) of a group from its chunks' counts."""
     stats = stats.flat[0]
     lo, hi = stats[:2]
     if lo == hi:
         return _cell((stats, None), cells.ndim)
     counts = sum(cells.ravel().tolist())
+    if np.dtype(lo.dtype).kind != "f" and _binned(stats, max_exact):
+        return _cell((stats, (counts, _kernels.bin_centers(lo, hi, nbins))), cells.ndim)
     if np.dtype(lo.dtype).kind == "f":
         # the edges np.histogram makes for these bins and this range
         edges = np.histogram_bin_edges(np.array([lo, hi]), bins=nbins, range=(lo, hi))
@@ -527,7 +541,9 @@ def unfused(array):
     return da.block(pieces.tolist())
 
 
-def pixel_summary(batch, *, per_image, label, want_sum, want_hist, nbins):
+def pixel_summary(
+    batch, *, per_image, label, want_sum, want_hist, nbins, max_exact=None
+):
     """Lazy summary of the pixels of each image, or of the whole batch.
 
     An object dask array of one element per image (shape ``(n, 1, ...)``) or
@@ -538,7 +554,7 @@ def pixel_summary(batch, *, per_image, label, want_sum, want_hist, nbins):
     summary, merged per group: two passes over the chunks (the range, then
     the counts over the bins of that range), one for uint8 and bool images
     (their 256 counts give the range too).  ``label`` names the step in
-    errors.
+    errors; ``max_exact`` as in ``_kernels.pooled_histogram``.
     """
     import dask.array as da
 
@@ -563,11 +579,13 @@ def pixel_summary(batch, *, per_image, label, want_sum, want_hist, nbins):
     if not want_hist:
         return blocks(_without_hist, stats, chunks=merged)
     stats = unfused(stats)  # read by every chunk of its group
-    counts = blocks(_part_counts, array, stats, check, nbins, label)
-    return blocks(_merge_counts, counts.rechunk(group), stats, nbins, chunks=merged)
+    counts = blocks(_part_counts, array, stats, check, nbins, label, max_exact)
+    return blocks(
+        _merge_counts, counts.rechunk(group), stats, nbins, max_exact, chunks=merged
+    )
 
 
-def summarize_pixels(batch, *, label, want_sum, want_hist, nbins):
+def summarize_pixels(batch, *, label, want_sum, want_hist, nbins, max_exact=None):
     """``(stats, hist)`` of all pixels of the batch, as ``pixel_summary``, computed.
 
     Each pass is its own computation, so that the chunks are read once per
@@ -594,9 +612,12 @@ def summarize_pixels(batch, *, label, want_sum, want_hist, nbins):
     if not want_hist:
         return stats.flat[0], None
     part = dask.delayed(_part_counts, pure=True)
-    parts = [part(block, stats, batch.check, nbins, label) for block in blocks]
+    parts = [
+        part(block, stats, batch.check, nbins, label, max_exact) for block in blocks
+    ]
     cells = dask.delayed(_inner)(parts)
-    return dask.delayed(_merge_counts)(cells, stats, nbins).compute().flat[0]
+    merged = dask.delayed(_merge_counts)(cells, stats, nbins, max_exact)
+    return merged.compute().flat[0]
 
 
 def _inner(cells):

@@ -22,12 +22,15 @@ except ImportError:  # pragma: no cover - exercised by monkeypatching in tests
 __all__ = [
     "area_filter_labels",
     "area_filter_mask",
+    "bin_centers",
+    "binned_histogram",
     "bounded_footprint",
     "clear_border_labels",
     "clear_border_mask",
     "closing",
     "count_labels",
     "count_mask",
+    "exact_integer_bins",
     "footprint",
     "label_mask",
     "opening",
@@ -463,19 +466,62 @@ def _counts_uint8(image):
     return _bincount(image, 256)
 
 
-def pooled_histogram(images, nbins):
+# An integer histogram has one bin per integer when the values span at most
+# this many integers, or at most one per pixel; wider ranges are binned as
+# float images are (``exact_integer_bins``).
+EXACT_INT_BINS = 1 << 16
+
+
+def exact_integer_bins(lo, hi, n_pixels, max_exact=None):
+    """Whether integer values from ``lo`` to ``hi`` get one bin per integer.
+
+    ``max_exact`` None: when they span at most ``max(EXACT_INT_BINS,
+    n_pixels)`` integers, so that counting costs at most a constant plus the
+    pixels; an int: at most that many integers (for methods whose cost grows
+    faster than the histogram).
+    """
+    limit = max(EXACT_INT_BINS, n_pixels) if max_exact is None else max_exact
+    return int(hi) - int(lo) + 1 <= limit
+
+
+def binned_histogram(parts, lo, hi, nbins):
+    """Counts of ``parts`` in ``nbins`` equal bins over ``[lo, hi]``, and centres.
+
+    As ``numpy.histogram`` bins them; integer bounds are taken as floats, so
+    that the bins do not depend on the type of the bounds.
+    """
+    if np.asarray(lo).dtype.kind != "f":
+        lo, hi = float(lo), float(hi)
+    counts = np.zeros(nbins, dtype=np.int64)
+    for part in parts:
+        counts += np.histogram(part, bins=nbins, range=(lo, hi))[0]
+    return counts, bin_centers(lo, hi, nbins)
+
+
+def bin_centers(lo, hi, nbins):
+    """Centres of the ``nbins`` bins ``binned_histogram`` makes over ``[lo, hi]``."""
+    if np.asarray(lo).dtype.kind != "f":
+        lo, hi = float(lo), float(hi)
+    edges = np.histogram_bin_edges(np.array([lo, hi]), bins=nbins, range=(lo, hi))
+    return (edges[:-1] + edges[1:]) / 2
+
+
+def pooled_histogram(images, nbins, max_exact=None):
     """Intensity histogram of several images pooled, as scikit-image bins it.
 
     Equal to ``skimage.exposure.histogram`` of the stacked images, without
     stacking them: for integer (and bool) images one bin per integer from the
     smallest to the largest value of all images (``nbins`` is ignored, as in
     scikit-image); for float images ``nbins`` equal bins over ``[min, max]``
-    of all pixels, centred between numpy's edges.
+    of all pixels, centred between numpy's edges.  Integer values spanning
+    more integers than ``exact_integer_bins`` allows (``max_exact``) are
+    binned as float values are, so that the cost is bounded by the pixels.
 
     Returns
     -------
     hist : tuple of (counts, bin_centers), or None
-        None when every pixel of every image has the same value.
+        None when every pixel of every image has the same value.  The
+        centres are integers exactly when there is one bin per integer.
     """
     images = [im.view(np.uint8) if im.dtype == bool else im for im in images]
     if all(im.dtype == np.uint8 for im in images):
@@ -489,20 +535,21 @@ def pooled_histogram(images, nbins):
     hi = max(image.max() for image in images)
     if lo == hi:
         return None
-    if np.result_type(*images).kind == "f":
-        counts = np.zeros(nbins, dtype=np.int64)
-        for image in images:
-            c, edges = np.histogram(image, bins=nbins, range=(lo, hi))
-            counts += c
-        return counts, (edges[:-1] + edges[1:]) / 2
+    n_pixels = sum(image.size for image in images)
+    if np.result_type(*images).kind == "f" or not exact_integer_bins(
+        lo, hi, n_pixels, max_exact
+    ):
+        return binned_histogram(images, lo, hi, nbins)
     lo, hi = int(lo), int(hi)
-    counts = np.zeros(hi - lo + 1, dtype=np.int64)
+    size = hi - lo + 1
+    counts = np.zeros(size, dtype=np.int64)
     for image in images:
-        if image.dtype == np.uint64:  # bincount refuses uint64
-            image = image.astype(np.int64)
-        if lo < 0:
-            image = image.astype(np.int64) - lo
-            counts += _bincount(image, hi - lo + 1)
+        if 0 <= lo < size and image.dtype != np.uint64:
+            counts += _bincount(image, hi + 1)[lo:]  # no shifted copy
+            continue
+        if image.dtype.kind == "u":  # image >= lo: no overflow in its dtype
+            shifted = image - image.dtype.type(lo)
         else:
-            counts += _bincount(image, hi + 1)[lo:]
+            shifted = image.astype(np.int64) - lo
+        counts += _bincount(shifted.astype(np.intp, copy=False), size)
     return counts, np.arange(lo, hi + 1)

@@ -28,7 +28,7 @@ from sklearn.utils._param_validation import Interval, InvalidParameterError, Str
 
 from sksegment._base import ImageStepMixin, ImageTransformer
 from sksegment._docstrings import fill_doc
-from sksegment._kernels import pooled_histogram
+from sksegment._kernels import exact_integer_bins, pooled_histogram
 from sksegment._validation import warn_user
 
 __all__ = ["LocalThresholder", "OtsuThresholder", "Thresholder"]
@@ -42,6 +42,12 @@ _HIST_METHODS = {
     "minimum": threshold_minimum,
 }
 _METHODS = {*_HIST_METHODS, "li", "triangle", "mean", "multiotsu", "robust_background"}
+
+# Integer values spanning more integers than this are binned (``nbins``) for
+# the methods whose cost grows faster than the histogram: scikit-image's
+# minimum smooths it up to 10000 times, and multi-Otsu takes a time that
+# grows as its length to the power ``classes - 1``.
+_MAX_EXACT = {"minimum": 1 << 12, "multiotsu": 1 << 12}
 
 
 def _intensity(image):
@@ -98,7 +104,7 @@ def _distinct_values(images):
     if _is_integer(images):
         lo, hi = _value_range(images)
         n_pixels = sum(image.size for image in images)
-        if int(hi) - int(lo) <= max(1 << 16, n_pixels):
+        if exact_integer_bins(lo, hi, n_pixels):
             counts, values = pooled_histogram(images, 2)  # not constant here
             keep = counts > 0
             return values[keep], counts[keep]
@@ -395,7 +401,9 @@ class OtsuThresholder(_GlobalThresholder):
         Otsu's.  A grid can mix None and numbers.
     nbins : int, default=256
         Number of histogram bins for float images.  Integer images use one bin
-        per integer value, as scikit-image does.
+        per integer value, as scikit-image does, unless their values span
+        more than ``max(65536, number of pixels)`` integers: those are
+        binned as float images are (see Notes).
     scope : {"batch", "image"}, default="batch"
         ``"batch"`` learns one threshold in ``fit``; ``"image"`` computes
         Otsu's threshold of each image at transform time instead (then
@@ -421,6 +429,13 @@ class OtsuThresholder(_GlobalThresholder):
     itself is used (as ``threshold_otsu`` does), so such an image is all
     background, and a ``UserWarning`` says so.
 
+    Integer images whose values span more than ``max(65536, number of
+    pixels)`` integers (one pixel at 10**8 among small values, say) get
+    ``nbins`` equal bins over ``[min, max]``, as scikit-image bins float
+    images: the threshold is then ``threshold_otsu`` of the pixels as
+    floats, and costs memory and time bounded by the pixels, not by the
+    range.
+
     On a dask array ``(n_images, ...)``, ``fit`` pools the histograms of the
     chunks (two passes: the range, then the counts; one for uint8 and bool
     images) without loading the images, and ``transform`` returns a lazy
@@ -428,9 +443,9 @@ class OtsuThresholder(_GlobalThresholder):
     ``scope="image"`` each image's histogram is pooled from its own chunks,
     lazily, and its threshold is one task, computed with the masks (the
     warning for a constant image is given then).  The result equals the
-    in-memory one at every chunking.  Integer images whose values span more
-    than 2**24 integers raise ``NotImplementedError`` (an exact histogram
-    would be too large).
+    in-memory one at every chunking.  Integer images counted one bin per
+    integer over more than 2**24 integers (more pixels than that) raise
+    ``NotImplementedError`` (an exact histogram would be too large).
 
     Examples
     --------
@@ -509,7 +524,9 @@ class Thresholder(_GlobalThresholder):
     nbins : int, default=256
         Number of histogram bins for float images, for the methods that use
         a histogram (otsu, yen, triangle, isodata, minimum, multiotsu).
-        Integer images use one bin per integer value, as scikit-image does.
+        Integer images use one bin per integer value, as scikit-image does,
+        unless their values span too many integers (see Notes): then they
+        are binned as float images are.
     classes : int, default=3
         Number of classes, >= 2, for ``method="multiotsu"``.
     foreground : {"upper", "all_but_lowest"} or int, default="upper"
@@ -587,6 +604,18 @@ class Thresholder(_GlobalThresholder):
 
     With ``scope="image"`` the same computation is made on each image alone.
 
+    **Wide integer ranges.**  One bin per integer costs memory and time in
+    proportion to the range of the values, not to the pixels.  When integer
+    values span more than ``max(65536, number of pixels)`` integers (4096
+    for minimum and multiotsu, whose cost grows faster than the
+    histogram's length), the images are thresholded as float images of the
+    same values: ``nbins`` equal bins over ``[min, max]`` for the histogram
+    methods and triangle, the pixels themselves for li (and for
+    robust_background, which needs every distinct value).  The result then
+    equals the scikit-image function of the pixels cast to float64 (with
+    ``nbins``), where scikit-image's own histogram of the integers would
+    need a count per integer.
+
     **RobustBackground** (CellProfiler's definition, from its ``Threshold``
     module): sort the ``n`` pixels, discard the ``round(n * lower_fraction)``
     darkest and ``round(n * upper_fraction)`` brightest, and return
@@ -628,8 +657,10 @@ class Thresholder(_GlobalThresholder):
     of the sums).  li and robust_background of float images need every
     distinct pixel value and raise ``NotImplementedError``: fit on a sample
     in memory (for example ``X[:k].compute()``), then transform the dask
-    array.  Integer images whose values span more than 2**24 integers raise
-    too (an exact histogram would be too large).  ``transform`` returns a
+    array.  So do li and robust_background of integer images whose values
+    span too many integers for a histogram (see above); integer images
+    counted one bin per integer over more than 2**24 integers raise too (an
+    exact histogram would be too large).  ``transform`` returns a
     lazy dask array, thresholded chunk by chunk.  With ``scope="image"``
     each image's threshold is reduced from its own chunks the same way,
     lazily, in one task per image computed with the masks (a constant image
@@ -740,16 +771,24 @@ class Thresholder(_GlobalThresholder):
     def _raw_threshold(self, images):
         method = self.method
         if method in _HIST_METHODS or method == "multiotsu":
-            return self._from_histogram(pooled_histogram(images, self.nbins))
+            hist = pooled_histogram(images, self.nbins, _MAX_EXACT.get(method))
+            return self._from_histogram(hist)
         lo, hi = _value_range(images)
         if lo == hi:
             return None
         if method == "triangle":
             return _triangle_from_histogram(*pooled_histogram(images, self.nbins))
         if method == "li":
-            if _is_integer(images):  # as scikit-image: from the histogram
+            n_pixels = sum(image.size for image in images)
+            if _is_integer(images) and exact_integer_bins(lo, hi, n_pixels):
+                # as scikit-image: from the histogram
                 return _li_from_histogram(*pooled_histogram(images, 2))
-            return threshold_li(_concatenated(images)).item()
+            # float images, and integers too wide for a histogram: iterate
+            # over the pixels, as scikit-image does for float images
+            pixels = _concatenated(images)
+            if pixels.dtype.kind != "f":
+                pixels = pixels.astype(np.float64)
+            return threshold_li(pixels).item()
         if method == "mean":
             total = sum(image.sum(dtype=np.float64) for image in images)
             return (total / sum(image.size for image in images)).item()
@@ -775,7 +814,12 @@ class Thresholder(_GlobalThresholder):
             return {"want_sum": True, "want_hist": False, "nbins": self.nbins}
         if method in ("li", "robust_background") and np.dtype(dtype).kind == "f":
             return None  # needs every distinct value
-        return {"want_sum": False, "want_hist": True, "nbins": self.nbins}
+        return {
+            "want_sum": False,
+            "want_hist": True,
+            "nbins": self.nbins,
+            "max_exact": _MAX_EXACT.get(method),
+        }
 
     def _dask_refusal(self, label):
         what = {
@@ -804,9 +848,18 @@ class Thresholder(_GlobalThresholder):
             return self._from_histogram(hist)
         if method == "triangle":
             return _triangle_from_histogram(*hist)
-        if method == "li":  # integer images (the plan refuses float ones)
-            return _li_from_histogram(*hist)
         counts, values = hist
+        if values.dtype.kind == "f":  # integers binned: too wide a range
+            raise NotImplementedError(
+                f"Thresholder(method={method!r}) cannot learn its threshold from "
+                f"a dask array of integer images whose values span "
+                f"{int(hi) - int(lo) + 1} integers (from {lo} to {hi}), more than "
+                f"max(65536, number of pixels): it needs every distinct pixel "
+                "value. Fit on a sample in memory instead, for example "
+                "step.fit(X[:k].compute())."
+            )
+        if method == "li":  # integer images (the plan refuses float ones)
+            return _li_from_histogram(counts, values)
         present = counts > 0
         return self._robust(values[present], counts[present])
 

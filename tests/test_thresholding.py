@@ -6,6 +6,7 @@ import pytest
 from scipy import ndimage as ndi
 from skimage import data, filters
 from skimage.filters import threshold_otsu
+from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
@@ -836,16 +837,21 @@ def test_float_li_and_robust_background_fit_say_what_to_do(da):
         LocalThresholder(clamp=(0.7, 1.5), guide="li").fit(Xd)
 
 
-def test_integer_ranges_too_wide_for_a_histogram_raise(da):
+def test_integer_ranges_too_wide_for_a_histogram_are_binned_on_dask(da):
     X = _batch(np.uint8).astype(np.int32)
-    X[0, 0, :2] = 0, 1 << 25
+    X[0, 0, :2] = 0, 1 << 25  # wider than max(65536, number of pixels)
     Xd = da.from_array(X, chunks=(1, 25, 30))
-    for step in [Thresholder("li"), OtsuThresholder()]:
-        with pytest.raises(NotImplementedError, match=r"span 33554433 values"):
-            step.fit(Xd)
+    for step in [OtsuThresholder(), Thresholder("triangle"), Thresholder("isodata")]:
+        # nbins bins, as in memory
+        assert clone(step).fit(Xd).threshold_ == step.fit(X).threshold_
     lazy = Thresholder("triangle", scope="image").fit(X).transform(Xd)
-    with pytest.raises(NotImplementedError, match=r"Thresholder\(method='triangle'"):
-        lazy.compute()
+    np.testing.assert_array_equal(
+        lazy.compute(), Thresholder("triangle", scope="image").fit_transform(X)
+    )
+    for method in ["li", "robust_background"]:  # every distinct value needed
+        Thresholder(method).fit(X)  # in memory: from the pixels
+        with pytest.raises(NotImplementedError, match=r"span 33554433 integers"):
+            Thresholder(method).fit(Xd)
 
 
 @pytest.mark.parametrize("index, chunks", list(enumerate(CHUNKS_2D)))
@@ -1021,3 +1027,82 @@ def test_full_range_uint8_and_bool_within_chunks(da):
             step = Thresholder(method, scope="image").fit(images)
             result = step.transform(Xd).compute()
             np.testing.assert_array_equal(result, step.transform(images))
+
+
+# --- integer ranges too wide for one bin per integer --------------------------------
+
+
+def _one_bright_pixel(dtype=np.int32, value=10**8):
+    rng = np.random.default_rng(5)
+    image = _three_level_batch(np.uint8, rng, n=1, shape=(44, 64), ragged=False)[0]
+    image = image[:64].astype(dtype)  # 64 x 64
+    image[0, 0] = value
+    return image
+
+
+def test_one_huge_value_bins_the_histogram_in_bounded_memory():
+    import tracemalloc
+
+    image = _one_bright_pixel()
+    tracemalloc.start()
+    try:
+        step = OtsuThresholder().fit(image[None])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2 << 20  # an exact histogram: 800 MB of counts
+    # 256 bins over [min, max], as scikit-image bins the image as floats
+    assert step.threshold_ == threshold_otsu(image.astype(np.float64), nbins=256)
+
+
+@pytest.mark.parametrize("method", ["otsu", "yen", "isodata", "triangle", "li"])
+def test_wide_integer_ranges_equal_skimage_on_the_float_pixels(method):
+    images = [_one_bright_pixel(np.int64, 2**40), _one_bright_pixel(np.int64, 5)]
+    images[1][3, 3] = -(2**20)
+    step = Thresholder(method, nbins=64).fit(images)
+    pixels = _stacked(images).astype(np.float64)
+    kwargs = {} if method == "li" else {"nbins": 64}
+    assert step.threshold_ == _skimage_threshold(method, pixels, **kwargs)
+
+
+@pytest.mark.parametrize("method", ["multiotsu", "minimum"])
+def test_full_uint16_range_is_binned_for_the_slow_methods(method, monkeypatch):
+    # multi-Otsu and minimum cost more than the histogram's length: one bin
+    # per integer of the uint16 range took minutes
+    from sksegment import thresholding
+
+    rng = np.random.default_rng(6)
+    image = np.concatenate(
+        [rng.normal(loc, 1500, (32, 64)) for loc in (15000, 45000)]
+    ).clip(0, 65535)
+    image = image.astype(np.uint16)
+    image[0, :2] = 0, 65535
+    lengths = []
+    real = thresholding._HIST_METHODS["minimum"], thresholding.threshold_multiotsu
+
+    def spy(function):
+        def wrapped(*args, hist, **kwargs):
+            lengths.append(len(hist[0]))
+            return function(*args, hist=hist, **kwargs)
+
+        return wrapped
+
+    monkeypatch.setitem(thresholding._HIST_METHODS, "minimum", spy(real[0]))
+    monkeypatch.setattr(thresholding, "threshold_multiotsu", spy(real[1]))
+    step = Thresholder(method, classes=2).fit(image[None])
+    assert lengths == [256]
+    expected = _skimage_threshold(method, image.astype(np.float64), nbins=256)
+    if method == "multiotsu":
+        expected = filters.threshold_multiotsu(
+            image.astype(np.float64), classes=2, nbins=256
+        )[-1]
+    assert step.threshold_ == expected
+    # 4096 integers or fewer: one bin per integer, as scikit-image
+    narrow = image // 64
+    lengths.clear()
+    step = Thresholder(method, classes=2).fit(narrow[None])
+    assert lengths == [1024]
+    if method == "minimum":
+        assert step.threshold_ == filters.threshold_minimum(narrow)
+    else:
+        assert step.threshold_ == filters.threshold_multiotsu(narrow, classes=2)[-1]
