@@ -189,6 +189,30 @@ def _label_pairs(true_labels, pred_labels, func, *, label_masks=True):
     ]
 
 
+def _compact(labels, ignore_labels=()):
+    """Label image with ids made dense, and ``ignore_labels`` renumbered alike.
+
+    scikit-image's contingency table has a row per id up to the largest, so
+    sparse ids (up to 2**41, say) are renumbered first, in order, 0 kept as
+    0: the partition of the pixels, and so every score of it, is the same,
+    at a cost bounded by the pixels.  Ids that index a table of at most four
+    times the pixels are left as they are.
+    """
+    top = int(labels.max()) if labels.size else 0
+    if _kernels._is_dense(labels, top):
+        return labels, ignore_labels
+    ids, inverse = np.unique(labels.reshape(-1), return_inverse=True)
+    shift = 0 if ids[0] == 0 else 1  # 0 stays 0; else no pixel is 0
+    dense = (inverse + shift).reshape(labels.shape)
+    ignored = []  # ids without a pixel are dropped: they ignore nothing
+    for label in ignore_labels:
+        if 0 <= int(label) <= int(ids[-1]):
+            position = int(np.searchsorted(ids, ids.dtype.type(label)))
+            if ids[position] == label:
+                ignored.append(position + shift)
+    return dense, ignored
+
+
 def _check_iou(iou, func):
     """The IoU thresholds as a 1D float array, and whether one number was given."""
     message = (
@@ -735,13 +759,15 @@ def adapted_rand_error(true_labels, pred_labels, *, ignore_labels=(0,)):
     0.5
     """
     pairs = _label_pairs(true_labels, pred_labels, "adapted_rand_error")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        errors = [
-            skimage.metrics.adapted_rand_error(true, pred, ignore_labels=ignore_labels)[
-                0
-            ]
-            for true, pred in pairs
-        ]
+    errors = []
+    for true, pred in pairs:
+        true, ignored = _compact(true, ignore_labels)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            errors.append(
+                skimage.metrics.adapted_rand_error(
+                    true, _compact(pred)[0], ignore_labels=ignored
+                )[0]
+            )
     return _mean_over_images(errors)
 
 
@@ -787,13 +813,15 @@ def variation_of_information(true_labels, pred_labels, *, ignore_labels=()):
     1.0
     """
     pairs = _label_pairs(true_labels, pred_labels, "variation_of_information")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        values = [
-            skimage.metrics.variation_of_information(
-                true, pred, ignore_labels=ignore_labels
-            ).sum()
-            for true, pred in pairs
-        ]
+    values = []
+    for true, pred in pairs:
+        true, ignored = _compact(true, ignore_labels)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            values.append(
+                skimage.metrics.variation_of_information(
+                    true, _compact(pred)[0], ignore_labels=ignored
+                ).sum()
+            )
     return _mean_over_images(values)
 
 

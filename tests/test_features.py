@@ -990,3 +990,30 @@ def test_dask_region_table_asks_to_compute(da, small):
         region_table(small.labels, images, properties=("intensity_mean",))
     got = region_table(labels.compute(), images.compute(), properties=("area",))
     assert len(got) == small.counts.sum()
+
+
+def test_intensities_up_to_2_40_in_bounded_memory():
+    # an exact histogram of the intensities for Otsu's threshold would hold
+    # 2**40 counts (8 TiB): the range is binned as for float images, so the
+    # features are those of the same images as float64
+    import tracemalloc
+
+    from sksegment import ComponentLabeler, OtsuThresholder
+
+    rng = np.random.default_rng(3)
+    images = rng.integers(0, 2**30, (2, 16, 16)).astype(np.int64)
+    images[0, 3:7, 3:8] = images[1, 9:14, 2:6] = 2**40
+    images[1, 2:4, 10:14] = 2**40 - 5
+    segmenter = make_pipeline(OtsuThresholder(), ComponentLabeler())
+    properties = ("area", "intensity_mean", "intensity_max")
+    step = RegionFeatures(segmenter, properties=properties)
+    tracemalloc.start()
+    try:
+        features = step.fit_transform(images)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 << 20
+    expected = clone(step).fit_transform(images.astype(np.float64))
+    np.testing.assert_allclose(features, expected, rtol=1e-12)
+    assert (features[:, 0] == [1, 2]).all()  # count: the objects are found

@@ -663,3 +663,41 @@ def test_bad_scorer_parameters_list_the_valid_names():
         make_segmentation_scorer("f1", iou=0)
     with pytest.raises(ValueError, match="make_segmentation_scorer: average must"):
         make_segmentation_scorer("f1", average="samples")
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.uint64])
+def test_rand_error_and_vi_of_huge_ids_equal_skimage_of_small_ones(
+    objects, predicted, dtype
+):
+    # ids near 2**41: scikit-image's contingency table would have a row per
+    # id (16 TiB); renumbered first, the scores of the partition are the same
+    import tracemalloc
+
+    true, pred = objects.labels[:2], predicted[:2]
+    big_true = np.where(true > 0, true.astype(np.int64) * 7 + 2**41, 0).astype(dtype)
+    big_pred = (pred.astype(np.int64) + 2**41 - 3).astype(dtype)  # no 0 at all
+    for ignore, small in [((0,), [0]), ((), []), ((2**41 + 7, 12345), [1, 12345])]:
+        expected_are = np.mean(
+            [
+                skimage.metrics.adapted_rand_error(t, p, ignore_labels=small)[0]
+                for t, p in zip(true, pred)
+            ]
+        )
+        expected_vi = np.mean(
+            [
+                skimage.metrics.variation_of_information(
+                    t, p, ignore_labels=small
+                ).sum()
+                for t, p in zip(true, pred)
+            ]
+        )
+        tracemalloc.start()
+        try:
+            are = adapted_rand_error(big_true, big_pred, ignore_labels=ignore)
+            vi = variation_of_information(big_true, big_pred, ignore_labels=ignore)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert peak < 8 << 20
+        assert are == pytest.approx(expected_are)
+        assert vi == pytest.approx(expected_vi)
