@@ -5,6 +5,8 @@ The filters keep intensities in the images' own units (never rescaled to
 images' values.
 """
 
+import math
+from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
@@ -34,16 +36,68 @@ def _gaussian_dtype(dtype):
     return np.dtype(np.float64)
 
 
-def _gaussian(image, sigma, out=None):
+def _gaussian_tail(sigma, start, stop):
+    """``sum(exp(-d**2 / (2 * sigma**2)) for d in range(start, stop + 1))``.
+
+    Summed term by term up to 2**20 terms; beyond, by the integral of the
+    Gaussian over ``[start - 1/2, stop + 1/2]`` (the midpoint rule, whose
+    error, about ``1 / sigma**2`` of the sum, is below float rounding for
+    the sigmas of that many terms).
+    """
+    if stop - start < 1 << 20:
+        d = np.arange(start, stop + 1, dtype=np.float64)
+        return float(np.exp(-0.5 / sigma**2 * d * d).sum())
+    scale = sigma * math.sqrt(2)
+    return (
+        sigma
+        * math.sqrt(math.pi / 2)
+        * (math.erf((stop + 0.5) / scale) - math.erf((start - 0.5) / scale))
+    )
+
+
+def _folded_weights(sigma, n):
+    """scipy's Gaussian weights for an axis of ``n`` pixels, in ``2n + 1`` taps.
+
+    With ``mode="nearest"`` every offset of ``n`` or more reads the edge
+    pixel, as the offset ``n`` does: the weights of those offsets (up to
+    scipy's radius ``int(4 * sigma + 0.5)``) are summed on the taps at
+    ``-n`` and ``n``.  The filter is the same, up to float rounding, at a
+    cost bounded by the image instead of by ``sigma``.
+    """
+    d = np.arange(n, dtype=np.float64)
+    inner = np.exp(-0.5 / sigma**2 * d * d)
+    tail = _gaussian_tail(sigma, n, int(4.0 * sigma + 0.5))
+    weights = np.concatenate([[tail], inner[:0:-1], inner, [tail]])
+    return weights / weights.sum()
+
+
+def _gaussian(image, sigma, out=None, full_shape=None):
     """``skimage.filters.gaussian(image, sigma, preserve_range=True)``, see Smoother.
 
-    scikit-image's defaults: ``mode="nearest"``, ``truncate=4.0``.
+    scikit-image's defaults: ``mode="nearest"``, ``truncate=4.0``.  Along
+    the axes of ``full_shape`` (the whole image's shape; the image's own by
+    default) more than 4 times shorter than the Gaussian's radius, the
+    weights beyond the image are folded onto its edge pixels
+    (``_folded_weights``); other axes are filtered by scipy as they are.
     """
     dtype = _gaussian_dtype(image.dtype)
     if out is None or out.dtype != dtype:
         out = np.empty(image.shape, dtype=dtype)
     src = image.view(np.uint8) if image.dtype == bool else image
-    return ndi.gaussian_filter(src, sigma, output=out, mode="nearest", truncate=4.0)
+    radius = int(4.0 * sigma + 0.5)
+    folded = [radius > 4 * n for n in (full_shape or image.shape)]
+    if not any(folded):
+        return ndi.gaussian_filter(src, sigma, output=out, mode="nearest", truncate=4.0)
+    for axis, fold in enumerate(folded):  # one axis after the other, as scipy
+        if fold:
+            weights = _folded_weights(sigma, image.shape[axis])
+            ndi.correlate1d(src, weights, axis, output=out, mode="nearest")
+        else:
+            ndi.gaussian_filter1d(
+                src, sigma, axis, output=out, mode="nearest", truncate=4.0
+            )
+        src = out
+    return out
 
 
 def _median(image, size, out=None):
@@ -97,11 +151,14 @@ class Smoother(ImageTransformer):
         The filter.
     sigma : float, default=1.0
         Standard deviation of the Gaussian in pixels, the same along every
-        axis; must be > 0 (exclusive).  Used by ``"gaussian"`` only.
+        axis; must be > 0 (exclusive).  Used by ``"gaussian"`` only.  Any
+        value works: see Notes for sigmas larger than the image.
     size : int, default=3
         Side of the median filter's square (cube) footprint in pixels; odd,
         >= 1 (inclusive), and 1 leaves images unchanged.  Used by
-        ``"median"`` only.
+        ``"median"`` only.  A window reaching more than 4 times the image's
+        largest side beyond each pixel (``size // 2 > 4 * max(shape)``)
+        raises a ``ValueError``.
     %(image_shape_n_jobs)s
 
     Attributes
@@ -132,6 +189,14 @@ class Smoother(ImageTransformer):
       rounds back to the integer dtype: rounding would move every smoothed
       value by up to half a unit, and Otsu's threshold of the rounded
       values would be biased towards the integers.
+
+    A Gaussian whose radius (``int(4 * sigma + 0.5)``) exceeds 4 times an
+    axis of the image is applied along that axis with the weights beyond the
+    image added to those of the edge pixels, which every offset beyond the
+    edge reads (``mode="nearest"``): the same filter up to float rounding
+    (about 1e-14 relative), at a cost bounded by the image, not by
+    ``sigma``.  As ``sigma`` grows the result tends to the mean of the
+    image's corner pixels.
 
     The step learns nothing: ``fit`` only validates, and ``transform`` works
     unfitted.
@@ -199,14 +264,30 @@ class Smoother(ImageTransformer):
         from sksegment._dask import map_overlap
 
         dtype = np.dtype(batch.array.dtype)
+        shape = batch.array.shape[1:]
         if self.method == "gaussian":
+            # past an axis's length, the chunks hold the whole axis (the
+            # depth is clipped to it), where the Gaussian is folded as in
+            # memory
             depth = int(4.0 * self.sigma + 0.5)
-            dtype = _gaussian_dtype(dtype)
-        else:
-            depth = self.size // 2
-        return map_overlap(batch, self._transform_image, depth, dtype)
+            func = partial(_gaussian, sigma=self.sigma, full_shape=shape)
+            return map_overlap(batch, func, depth, _gaussian_dtype(dtype))
+        self._check_median_size(shape)
+        return map_overlap(batch, self._transform_image, self.size // 2, dtype)
+
+    def _check_median_size(self, shape):
+        limit = 4 * max(shape)  # the largest radius
+        if self.size // 2 > limit:
+            raise ValueError(
+                f"Smoother: the median window (size={self.size}) reaches more "
+                f"than 4 times the image's largest side (shape {tuple(shape)}) "
+                "beyond each pixel: its median would mostly count the edge "
+                "pixels over and over, at a cost growing with size. Use "
+                f"size <= {2 * limit + 1}."
+            )
 
     def _transform_image(self, image, out=None):
         if self.method == "gaussian":
             return _gaussian(image, self.sigma, out)
+        self._check_median_size(image.shape)
         return _median(image, self.size, out)

@@ -238,3 +238,52 @@ def test_nan_within_chunks_is_found_when_computed(da):
     result = Smoother().transform(da.from_array(images, chunks=(1, 10, 10)))
     with pytest.raises(ValueError, match="Smoother got NaN"):
         result.compute()
+
+
+# --- Gaussians and windows larger than the image -------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int32, np.float64])
+@pytest.mark.parametrize("sigma", [3.0, 40.0, 2000.0])
+def test_gaussian_wider_than_the_image_equals_skimage(dtype, sigma):
+    # the weights beyond the image are folded onto its edge pixels
+    images = (np.random.default_rng(4).random((2, 5, 7)) * 200).astype(dtype)
+    step = Smoother(sigma=sigma)
+    out = step.transform(images)
+    expected = [filters.gaussian(im, sigma=sigma, preserve_range=True) for im in images]
+    rtol = 1e-6 if out.dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(out, np.stack(expected), rtol=rtol)
+    da = pytest.importorskip("dask.array")
+    chunked = step.transform(da.from_array(images, chunks=(1, 2, 3))).compute()
+    np.testing.assert_array_equal(chunked, out)
+
+
+@pytest.mark.parametrize("sigma", [1e6, 1e12])
+def test_huge_sigma_costs_no_more_than_the_image(sigma):
+    # as sigma grows, nearly all the weight lies beyond the edges, which
+    # read the edge pixels: the limit is the mean of the corner pixels
+    import tracemalloc
+
+    images = np.random.default_rng(5).random((1, 16, 12))
+    tracemalloc.start()
+    try:
+        out = Smoother(sigma=sigma).transform(images)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20  # scipy's own kernel: 8 * sigma weights
+    corners = images[0, [0, 0, -1, -1], [0, -1, 0, -1]].mean()
+    np.testing.assert_allclose(out, corners, rtol=1e-4)
+
+
+def test_median_window_far_beyond_the_image_is_refused():
+    images = _images((2, 6, 9), np.uint8)
+    largest = Smoother("median", size=73).transform(images)  # radius 4 * 9
+    expected = [filters.median(im, np.ones((73, 73), dtype=bool)) for im in images]
+    np.testing.assert_array_equal(largest, np.stack(expected))
+    for size in [75, 10**6 + 1]:
+        with pytest.raises(ValueError, match=rf"Smoother.*size={size}.*\(6, 9\)"):
+            Smoother("median", size=size).transform(images)
+    da = pytest.importorskip("dask.array")
+    with pytest.raises(ValueError, match=r"Smoother.*size=75"):
+        Smoother("median", size=75).transform(da.from_array(images))
