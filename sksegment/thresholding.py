@@ -957,9 +957,11 @@ default="sauvola"
         images the mean is computed from exact window sums, see Notes).
     block_size : int, default=15
         Odd side, >= 1, of the window in pixels (scikit-image's
-        ``block_size``, or ``window_size`` for Sauvola and Niblack).  Windows
-        larger than an image are fine: scikit-image reflects the image at its
-        borders.
+        ``block_size``, or ``window_size`` for Sauvola and Niblack).  A
+        window reaching more than 4 times the image's largest side beyond
+        each pixel (``block_size // 2 > 4 * max(shape)``) raises a
+        ``ValueError`` at transform; smaller windows larger than an image
+        are fine: scikit-image reflects the image at its borders.
     k : float, default=0.2
         For ``"sauvola"`` and ``"niblack"``: the weight of the local standard
         deviation.  For bright objects on a dark background, a negative
@@ -1166,6 +1168,22 @@ default="sauvola"
         image = _intensity(image)
         return np.greater(image, self._local_threshold(image))
 
+    def _check_window(self, shape):
+        """Refuse windows reaching more than 4 times the image beyond a pixel.
+
+        Each method reflects the image at its edges as often as the window
+        needs, so the cost grows with ``block_size``, not with the image.
+        """
+        limit = 4 * max(shape)  # the largest radius
+        if self.block_size // 2 > limit and math.prod(shape) > 1:  # not constant
+            raise ValueError(
+                f"LocalThresholder: the window (block_size={self.block_size}) "
+                f"reaches more than 4 times the image's largest side (shape "
+                f"{tuple(shape)}) beyond each pixel, where the image is only "
+                "reflected over and over, at a cost growing with block_size. "
+                f"Use block_size <= {2 * limit + 1}, or a global Thresholder."
+            )
+
     def _dask_transform(self, batch):
         """Images chunked within images: ``map_overlap`` by the window's radius.
 
@@ -1181,6 +1199,7 @@ default="sauvola"
         from sksegment._dask import map_overlap
 
         array = batch.array
+        self._check_window(array.shape[1:])
         masks = map_overlap(batch, self._local_mask, self._depth(), bool)
         axes = tuple(range(1, array.ndim))
         constant = da.map_blocks(
@@ -1194,6 +1213,7 @@ default="sauvola"
         return masks & ~constant[(slice(None),) + (None,) * len(axes)]
 
     def _transform_image(self, image, out=None):
+        self._check_window(image.shape)
         image = _intensity(image)
         first = image.flat[0]
         if (image == first).all():

@@ -1106,3 +1106,22 @@ def test_full_uint16_range_is_binned_for_the_slow_methods(method, monkeypatch):
         assert step.threshold_ == filters.threshold_minimum(narrow)
     else:
         assert step.threshold_ == filters.threshold_multiotsu(narrow, classes=2)[-1]
+
+
+def test_local_window_far_beyond_the_image_is_refused(da):
+    images = _scene(np.uint8, shape=(6, 9))[None]
+    # the largest window allowed: radius 4 * 9, as scikit-image
+    step = LocalThresholder("mean", block_size=73, offset=-1.0).fit(images)
+    expected = images[0] > filters.threshold_local(
+        images[0].astype(np.float64), 73, method="mean", offset=-1.0
+    )
+    np.testing.assert_array_equal(step.transform(images)[0], expected)
+    for method in LOCAL_METHODS:
+        for size in [75, 10**6 + 1]:
+            step = LocalThresholder(method, block_size=size).fit(images)
+            with pytest.raises(
+                ValueError, match=rf"LocalThresholder.*block_size={size}.*\(6, 9\)"
+            ):
+                step.transform(images)
+    with pytest.raises(ValueError, match=r"LocalThresholder.*block_size=75"):
+        LocalThresholder(block_size=75).fit(images).transform(da.from_array(images))
