@@ -117,6 +117,11 @@ class MorphCloser(_MaskMorphology):
     nonzero pixels.  The output is a bool mask.  The step learns nothing:
     ``fit`` only validates, and ``transform`` works unfitted.
 
+    A footprint reaching more than ``n`` pixels beyond its centre along an
+    axis of ``n`` pixels is cropped there: in every ``mode`` the offsets
+    beyond read what a shorter one reads, so the result is the same, and a
+    huge ``size`` costs no more than one as wide as the image.
+
     A dask array ``(n_images, ...)`` gives a lazy dask array; images split into
     chunks are processed with ``map_overlap`` extended by twice the footprint's
     radius, which makes the closing exact for every chunking and every ``mode``
@@ -195,6 +200,11 @@ class MorphOpener(_MaskMorphology):
     Input of any dtype is read as a mask: bool as is, other dtypes as their
     nonzero pixels.  The output is a bool mask.  The step learns nothing:
     ``fit`` only validates, and ``transform`` works unfitted.
+
+    A footprint reaching more than ``n`` pixels beyond its centre along an
+    axis of ``n`` pixels is cropped there: in every ``mode`` the offsets
+    beyond read what a shorter one reads, so the result is the same, and a
+    huge ``size`` costs no more than one as wide as the image.
 
     An even ``size`` is padded at its start to an odd one, as scikit-image
     pads it, so the erosion and the dilation shift the mask in opposite

@@ -485,7 +485,9 @@ class WatershedSplitter(_ObjectStep):
         (a square window of side ``2 * min_distance + 1``) and no higher
         marker is closer than ``min_distance`` (Chebyshev distance; markers
         exactly ``min_distance`` apart are both kept).  Objects whose
-        centres are closer than this are not split.  At least 1.
+        centres are closer than this are not split.  At least 1; a value
+        beyond an image's largest side acts as that side (the same markers,
+        at a cost bounded by the image).
     footprint : array-like of bool or None, default=None
         Window in which a marker must be the maximum, as in
         ``peak_local_max``; it replaces the square of side
