@@ -552,4 +552,6 @@ def pooled_histogram(images, nbins, max_exact=None):
         else:
             shifted = image.astype(np.int64) - lo
         counts += _bincount(shifted.astype(np.intp, copy=False), size)
+    if hi > np.iinfo(np.int64).max:  # uint64 values: np.arange makes objects
+        return counts, np.uint64(lo) + np.arange(size, dtype=np.uint64)
     return counts, np.arange(lo, hi + 1)

@@ -172,6 +172,52 @@ def test_pooled_histogram_of_constant_images_is_none(backend):
     assert _kernels.pooled_histogram([np.full((3, 3), 9, np.uint8)] * 2, 256) is None
 
 
+@pytest.mark.parametrize(
+    "dtype, low", [(np.int32, 10**8), (np.int64, -(2**40)), (np.uint64, 2**64 - 900)]
+)
+def test_pooled_histogram_far_from_zero_is_sized_by_the_range(dtype, low):
+    # values from low to low + 799: 800 counts, not one per integer up to low
+    import tracemalloc
+
+    rng = np.random.default_rng(7)
+    offsets = rng.integers(0, 800, size=(20, 30)).astype(dtype)
+    images = [np.array(low, dtype=dtype) + offsets]
+    images.append(np.array([[low, low + 799]], dtype=dtype))
+    tracemalloc.start()
+    try:
+        counts, centers = _kernels.pooled_histogram(images, 256)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20
+    assert centers.dtype == dtype or dtype != np.uint64
+    assert len(counts) == 800 and counts.sum() == 602
+    values = np.concatenate([im.ravel() for im in images])
+    expected = np.bincount((values - values.min()).astype(np.int64), minlength=800)
+    np.testing.assert_array_equal(counts, expected)
+    assert int(centers[0]) == low and int(centers[-1]) == low + 799
+
+
+@pytest.mark.parametrize("n_pixels", [10, 10**5])
+def test_pooled_histogram_bins_ranges_wider_than_the_pixels(n_pixels):
+    # one bin per integer up to max(65536, pixels) integers, nbins beyond,
+    # as np.histogram (scikit-image's) bins float values
+    rng = np.random.default_rng(8)
+    image = rng.integers(0, 70000, size=n_pixels).astype(np.int64)
+    image[:2] = 0, 69999
+    counts, centers = _kernels.pooled_histogram([image], 64)
+    if n_pixels < 70000:
+        expected_counts, edges = np.histogram(image.astype(float), bins=64)
+        np.testing.assert_array_equal(counts, expected_counts)
+        np.testing.assert_allclose(centers, (edges[:-1] + edges[1:]) / 2)
+    else:
+        np.testing.assert_array_equal(counts, np.bincount(image))
+        np.testing.assert_array_equal(centers, np.arange(70000))
+    assert _kernels.exact_integer_bins(0, 69999, n_pixels) == (n_pixels >= 70000)
+    assert _kernels.exact_integer_bins(0, 4095, 10, max_exact=4096)
+    assert not _kernels.exact_integer_bins(0, 4096, 10**6, max_exact=4096)
+
+
 # --- footprints larger than the image: cropped exactly ----------------------------
 
 MODES = ["ignore", "constant", "reflect", "mirror", "nearest", "max", "min", "wrap"]
