@@ -5,7 +5,6 @@ import subprocess
 import sys
 
 import imageio.v3 as iio
-import joblib
 import numpy as np
 import pytest
 import tifffile
@@ -14,21 +13,22 @@ from sklearn.model_selection import GridSearchCV
 import sksegment as sks
 from sksegment.cli import main
 from sksegment.datasets import make_objects
-from sksegment.io import load_images, save_labels
+from sksegment.io import load_images, load_pipeline, save_labels, save_pipeline
+from sksegment.plot import overlay
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 
 
-def run(*args, cwd=None):
-    """The command line in a subprocess, as a user runs it."""
-    path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
-    return subprocess.run(
-        [sys.executable, "-m", "sksegment", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env={**os.environ, "PYTHONPATH": path},
-    )
+@pytest.fixture
+def run(capsys):
+    """The command line in process: (exit code, stdout, stderr)."""
+
+    def call(*args):
+        code = main([str(a) for a in args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return call
 
 
 @pytest.fixture(scope="module")
@@ -75,9 +75,9 @@ def test_count_default_learns_otsu(capsys):
     assert capsys.readouterr().out.splitlines()[1].split()[-2:] == ["21", "107"]
 
 
-def test_count_folder_writes_csv_equal_to_the_pipeline(folder, tmp_path):
+def test_count_folder_writes_csv_equal_to_the_pipeline(folder, tmp_path, run):
     root, data, paths = folder
-    result = run(
+    code, _, err = run(
         "count",
         root / "images",
         "--min-area",
@@ -87,7 +87,7 @@ def test_count_folder_writes_csv_equal_to_the_pipeline(folder, tmp_path):
         "--overlay",
         tmp_path / "overlays",
     )
-    assert result.returncode == 0, result.stderr
+    assert code == 0, err
     with open(tmp_path / "out.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     images, names = load_images(root / "images")
@@ -95,25 +95,28 @@ def test_count_folder_writes_csv_equal_to_the_pipeline(folder, tmp_path):
     assert [int(r["count"]) for r in rows] == pipe.predict(images).tolist()
     assert [r["path"] for r in rows] == names
     assert {r["threshold"] for r in rows} == {f"{pipe[0].threshold_:g}"}
-    for path, image in zip(paths, data.images):
-        picture = iio.imread(tmp_path / "overlays" / f"{path.stem}.png")
-        assert picture.shape == (*image.shape, 3)
+    for path, image in zip(paths, images):
+        picture = iio.imread(tmp_path / "overlays" / f"{path.name}.png")
+        expected = overlay(image, pipe[:-1].transform([image])[0], numbers=True)
+        np.testing.assert_array_equal(picture, expected)
 
 
-def test_count_with_a_saved_pipeline(folder, tmp_path):
+def test_count_with_a_saved_pipeline(folder, tmp_path, run):
     root, data, _ = folder
     pipe = _recipe(threshold=130, size=3, min_area=30).fit(data.images)
-    joblib.dump(pipe, tmp_path / "pipe.joblib")
-    result = run("count", root / "images", "--pipeline", tmp_path / "pipe.joblib")
-    assert result.returncode == 0, result.stderr
-    counts = [int(line.split()[1]) for line in result.stdout.splitlines()[1:]]
+    save_pipeline(pipe, tmp_path / "pipe.skops")
+    code, out, err = run(
+        "count", root / "images", "--pipeline", tmp_path / "pipe.skops"
+    )
+    assert code == 0, err
+    counts = [int(line.split()[1]) for line in out.splitlines()[1:]]
     images, _ = load_images(root / "images")
     assert counts == pipe.predict(images).tolist()
 
 
-def test_tune_on_counts_finds_the_parameters_of_gridsearchcv(folder, tmp_path):
+def test_tune_on_counts_finds_the_parameters_of_gridsearchcv(folder, tmp_path, run):
     root, data, _ = folder
-    result = run(
+    code, out, err = run(
         "tune",
         root / "images",
         "--counts",
@@ -125,14 +128,12 @@ def test_tune_on_counts_finds_the_parameters_of_gridsearchcv(folder, tmp_path):
         "--min-area",
         "30,60",
         "--save",
-        tmp_path / "tuned.joblib",
+        tmp_path / "tuned.skops",
         "--plot",
         tmp_path / "search.png",
     )
-    assert result.returncode == 0, result.stderr
-    printed = dict(
-        line.split() for line in result.stdout.splitlines() if line.startswith("  ")
-    )
+    assert code == 0, err
+    printed = dict(line.split() for line in out.splitlines() if line.startswith("  "))
     images, _ = load_images(root / "images")
     grid = {
         "otsuthresholder__threshold": [None, 110.0, 130.0, 150.0],
@@ -146,25 +147,19 @@ def test_tune_on_counts_finds_the_parameters_of_gridsearchcv(folder, tmp_path):
     assert printed["threshold"] == ("otsu" if threshold is None else f"{threshold:g}")
     assert printed["size"] == f"{best['morphcloser__size']}"
     assert printed["min_area"] == f"{best['areafilter__min_area']:g}"
-    tuned = joblib.load(tmp_path / "tuned.joblib")
+    tuned = load_pipeline(tmp_path / "tuned.skops")  # a skops file, no pickle
     np.testing.assert_array_equal(tuned.predict(images), search.predict(images))
     assert iio.imread(tmp_path / "search.png").ndim == 3
 
 
-def test_tune_on_masks(folder):
+def test_tune_on_masks(folder, run):
     root, _, _ = folder
-    result = run(
-        "tune",
-        root / "images",
-        "--masks",
-        root / "masks",
-        "--close",
-        "1,3",
-        "--min-area",
-        "30",
-    )
-    assert result.returncode == 0, result.stderr
-    assert "object F1 at IoU 0.5: 1.000" in result.stdout
+    code, out, err = run(
+        "tune", root / "images", "--masks", root / "masks", "--close", "1,3",
+        "--min-area", "30",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "object F1 at IoU 0.5: 1.000" in out
 
 
 @pytest.mark.parametrize(
@@ -205,13 +200,19 @@ def test_tune_on_masks(folder):
     ],
 )
 def test_user_mistakes_give_one_line_and_a_failure_code(
-    folder, tmp_path, make_args, message
+    folder, tmp_path, make_args, message, run, monkeypatch
 ):
     root, _, _ = folder
-    result = run(*make_args(root, tmp_path), cwd=root)
-    assert result.returncode == 1
-    assert message in result.stderr
-    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    monkeypatch.chdir(root)
+    code, _, err = run(*make_args(root, tmp_path))
+    assert code == 1
+    assert message in err
+    _one_line(err)
+
+
+def _one_line(err):
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("sksegment ")
 
 
 def _write(path, text):
@@ -237,12 +238,30 @@ def test_bad_option_is_a_usage_error():
     with pytest.raises(SystemExit) as exc:
         main(["count", "--threshold", "high"])
     assert exc.value.code == 2
-    assert run("tune", "x", "--counts", "c.csv", "--close", "7:1:2").returncode == 2
+    with pytest.raises(SystemExit) as exc:
+        main(["tune", "x", "--counts", "c.csv", "--close", "7:1:2"])
+    assert exc.value.code == 2
 
 
-def test_failed_write_leaves_no_partial_file(folder, tmp_path):
+def test_python_dash_m_runs_the_command_line():
+    """The one subprocess test: ``python -m sksegment`` is the entry point."""
+    path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    result = subprocess.run(
+        [sys.executable, "-m", "sksegment", "count", "--threshold", "120"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": path},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[1].split()[-2:] == ["24", "120"]
+
+
+def test_failed_write_leaves_no_partial_file(folder, tmp_path, run):
     root, _, _ = folder
-    result = run("count", root / "images", "--csv", tmp_path / "nofolder" / "out.csv")
-    assert result.returncode == 1
+    code, _, err = run(
+        "count", root / "images", "--csv", tmp_path / "nofolder" / "out.csv"
+    )
+    assert code == 1
+    _one_line(err)
     assert not (tmp_path / "nofolder").exists()
     assert list(tmp_path.iterdir()) == []
