@@ -712,23 +712,49 @@ def load_pipeline(path, *, trusted=None, unsafe_pickle=False):
     return loaded
 
 
-def _held(obj, ensemble):
-    """(object, ensemble) pairs of what ``obj`` holds, for _check_trees."""
+def _n_features(estimator):
+    value = getattr(estimator, "n_features_in_", None)
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return int(value)
+    return None
+
+
+def _held(obj, width, refuse):
+    """(object, width) pairs of what ``obj`` holds, for _check_trees.
+
+    ``width`` is the number of features of the input the holder passes on
+    without checking it again (None when the object checks its own input).
+    """
     if isinstance(obj, dict):
-        return [(value, ensemble) for value in obj.values()]
+        return [(value, width) for value in obj.values()]
     if isinstance(obj, (list, tuple)):
-        return [(value, ensemble) for value in obj]
+        return [(value, width) for value in obj]
     if isinstance(obj, np.ndarray):
-        return [(v, ensemble) for v in obj.ravel()] if obj.dtype == object else []
+        return [(v, width) for v in obj.ravel()] if obj.dtype == object else []
     state = getattr(obj, "__dict__", None)
     if not isinstance(state, dict):
         return []
-    # forests and gradient boosting call the trees of estimators_ without
-    # checking the input again (bagging checks it: it gives them a subset)
-    calls = obj if "estimators_features_" not in state else None
-    return [
-        (value, calls if key == "estimators_" else None) for key, value in state.items()
-    ]
+    held = [(value, None) for key, value in state.items() if key != "estimators_"]
+    if "estimators_" not in state:
+        return held
+    # ensembles may call the estimators of estimators_ without input checks,
+    # on all their features or (bagging) on the columns estimators_features_
+    # names for each
+    total = _n_features(obj)
+    members = state["estimators_"]
+    if "estimators_features_" not in state:
+        return held + [(members, total)]
+    columns = state["estimators_features_"]
+    if total is None or not isinstance(members, list) or len(columns) != len(members):
+        raise refuse
+    for member, used in zip(members, columns):
+        used = np.asarray(used)
+        if used.ndim != 1 or used.dtype.kind not in "iu" or np.any(used < 0):
+            raise refuse
+        if np.any(used >= total):
+            raise refuse
+        held.append((member, len(used)))
+    return held
 
 
 def _check_trees(root, name):
@@ -736,44 +762,38 @@ def _check_trees(root, name):
 
     scikit-learn follows a tree's indices without bounds checks: every child
     must come after its parent and within the nodes, every split feature
-    within the tree's features, which must be those its estimator checks the
-    input against (and its ensemble's, for the trees an ensemble calls).
+    within the tree's features, which must be those of the input its
+    estimator checks (or its ensemble passes on unchecked).
     """
     from sklearn.tree._tree import Tree
 
-    def n_features(estimator):
-        value = getattr(estimator, "n_features_in_", None)
-        if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-            return int(value)
-        return None
-
+    refuse = ValueError(
+        f"{name} holds a decision tree whose node or feature indices are out of "
+        "range or loop; it is not loaded."
+    )
     seen = set()
     stack = [(root, None)]
     while stack:
-        obj, ensemble = stack.pop()
-        if id(obj) in seen or isinstance(obj, (str, bytes, int, float, Tree)):
+        obj, width = stack.pop()
+        if (id(obj), width) in seen or isinstance(obj, (str, bytes, int, float, Tree)):
             continue
-        seen.add(id(obj))
+        seen.add((id(obj), width))
         state = getattr(obj, "__dict__", None)
         tree = state.get("tree_") if isinstance(state, dict) else None
         if isinstance(tree, Tree):
-            width = n_features(obj)
-            widths = {width, n_features(ensemble) if ensemble is not None else width}
+            own = _n_features(obj)
             n = tree.node_count
             left, right = tree.children_left, tree.children_right
             ids, feature = np.arange(n), tree.feature
             inner = left != -1
             if (
-                width is None
-                or widths != {tree.n_features}
+                own is None
+                or {own, own if width is None else width} != {tree.n_features}
                 or n < 1
                 or not np.array_equal(inner, right != -1)
                 or np.any((left[inner] <= ids[inner]) | (left[inner] >= n))
                 or np.any((right[inner] <= ids[inner]) | (right[inner] >= n))
-                or np.any((feature[inner] < 0) | (feature[inner] >= width))
+                or np.any((feature[inner] < 0) | (feature[inner] >= own))
             ):
-                raise ValueError(
-                    f"{name} holds a decision tree whose node or feature "
-                    "indices are out of range or loop; it is not loaded."
-                )
-        stack.extend(_held(obj, ensemble))
+                raise refuse
+        stack.extend(_held(obj, width, refuse))

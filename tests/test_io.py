@@ -645,3 +645,14 @@ def test_load_pipeline_bad_arguments(tmp_path):
         z.writestr("readme.txt", "hello")
     with pytest.raises(ValueError, match="other.zip is not a skops file"):
         load_pipeline(tmp_path / "other.zip")
+
+
+def test_trees_wider_than_the_input_their_ensemble_checks_are_refused(tmp_path):
+    from sklearn.ensemble import RandomForestClassifier
+
+    X, y = _forest_data()
+    model = RandomForestClassifier(2, random_state=0).fit(X, y)
+    model.n_features_in_ = 2  # X of 2 columns would pass, the trees read 4
+    save_pipeline(model, tmp_path / "narrow.skops")
+    with pytest.raises(ValueError, match="decision tree whose node or feature"):
+        load_pipeline(tmp_path / "narrow.skops")
