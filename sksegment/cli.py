@@ -8,11 +8,16 @@
 ``sksegment tune PATH... --counts FILE | --masks DIR``
     Grid-searches threshold, closing size and smallest area against true
     counts or true label images, prints the best parameters and their
-    cross-validated score, and saves the fitted pipeline and a heatmap.
+    cross-validated score, and saves the fitted pipeline (a skops file) and a
+    heatmap.
 
 User mistakes (a missing file, an empty folder, a counts file naming unknown
 images) end with a one-line message on stderr and a non-zero exit code, never
-a traceback.  Output files are written whole or not at all.
+a traceback.  Output files are written whole or not at all, never replace an
+input or another output of the run, and replace an existing file only with
+``--force``; these checks run before any image is read.  ``--pipeline``
+loads skops files only (``--trust`` for more types), pickles only with
+``--unsafe-pickle``.
 """
 
 import argparse

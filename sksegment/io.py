@@ -13,6 +13,11 @@ PNG for 2D ids up to 65535) and :func:`save_image` writes pictures such as
 :func:`sksegment.plot.overlay`'s.  Both write to a temporary file in the
 destination folder and rename it into place, so a failed write never leaves
 a half-written file or clobbers an existing one.
+
+:func:`save_pipeline` and :func:`load_pipeline` save fitted pipelines as
+skops files, whose types are checked before anything is built: loading a
+shared pipeline runs no code from it.  Pickle and joblib files load only
+when asked explicitly (``unsafe_pickle=True``).
 """
 
 import glob
