@@ -24,6 +24,7 @@ import argparse
 import csv
 import io as _io
 import os
+import re
 import sys
 
 import numpy as np
@@ -407,6 +408,9 @@ def _chunks(n, size=16):
 
 
 def _count(args):
+    if not args.pipeline and (args.trust or args.unsafe_pickle):
+        flag = "--trust" if args.trust else "--unsafe-pickle"
+        raise UserError(f"{flag} applies to the file of --pipeline; none was given")
     files = _input_files(args.paths) if args.paths else []
     inputs = files + ([args.pipeline] if args.pipeline else [])
     outputs = []
@@ -513,6 +517,8 @@ def _read_counts(path, names):
             continue
         text = row["count"].strip()
         try:
+            if not re.fullmatch(r"[+-]?[0-9]+", text):
+                raise ValueError(text)
             value = int(text)
         except ValueError:
             raise UserError(

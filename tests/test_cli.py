@@ -621,3 +621,20 @@ def test_tune_refuses_two_label_images_for_one_image(folder, tmp_path, run):
         f"{masks / paths[0].stem}.png" in err and f"{masks / paths[0].stem}.tif" in err
     )
     _one_line(err)
+
+
+def test_tune_refuses_masks_for_two_images_of_the_same_name(folder, tmp_path, run):
+    root, data, paths = folder
+    (tmp_path / "other").mkdir()
+    twin = tmp_path / "other" / paths[0].name
+    twin.write_bytes(paths[0].read_bytes())
+    code, _, err = run("tune", root / "images", twin, "--masks", root / "masks")
+    assert code == 1 and f"{paths[0]} and {twin} have the same name" in err
+    _one_line(err)
+
+
+@pytest.mark.parametrize("flag", [["--trust", "os.system"], ["--unsafe-pickle"]])
+def test_pipeline_flags_without_a_pipeline_are_refused(run, flag):
+    code, out, err = run("count", *flag)
+    assert code == 1 and out == "" and f"{flag[0]} applies to" in err
+    _one_line(err)
