@@ -255,9 +255,20 @@ def _parser():
 # --- helpers -----------------------------------------------------------------
 
 
-def _key(path):
-    """A file's identity for comparing paths: absolute, links resolved."""
+def _real(path):
     return os.path.normcase(os.path.realpath(path))
+
+
+def _key(path):
+    """A file's identity: its inode if it exists, else its resolved path.
+
+    The inode catches hard links and case-insensitive file systems.
+    """
+    try:
+        info = os.stat(path)
+    except OSError:
+        return ("path", _real(path))
+    return ("file", info.st_dev, info.st_ino)
 
 
 def _input_files(paths):
@@ -281,7 +292,7 @@ def _input_files(paths):
 
 def _below(path, folder):
     """Whether ``path`` is inside ``folder`` (at any depth)."""
-    parent, inside = _key(folder), _key(path)
+    parent, inside = _real(folder), _real(path)
     return os.path.commonpath([parent, inside]) == parent
 
 

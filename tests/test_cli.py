@@ -638,3 +638,12 @@ def test_pipeline_flags_without_a_pipeline_are_refused(run, flag):
     code, out, err = run("count", *flag)
     assert code == 1 and out == "" and f"{flag[0]} applies to" in err
     _one_line(err)
+
+
+def test_csv_onto_a_hard_link_of_an_input_is_refused(victim, tmp_path, run):
+    first = sorted(victim.iterdir())[0]
+    os.link(first, tmp_path / "alias.png")
+    before = first.read_bytes()
+    code, _, err = run("count", victim, "--csv", tmp_path / "alias.png", "--force")
+    assert code == 1 and "is an input" in err
+    assert first.read_bytes() == before
