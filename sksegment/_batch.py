@@ -158,7 +158,10 @@ def resolve_image_shape(image_shape, n_features, step):
     shape = tuple(image_shape)
     if (
         len(shape) not in (2, 3)
-        or not all(isinstance(n, Integral) and (n > 0 or n == -1) for n in shape)
+        or not all(
+            isinstance(n, Integral) and not isinstance(n, bool) and (n > 0 or n == -1)
+            for n in shape
+        )
         or shape.count(-1) > 1
     ):
         raise InvalidParameterError(

@@ -1,16 +1,70 @@
 """Input and parameter checks whose messages name the step and what was given."""
 
+import math
 import os
 import sys
 import warnings
+from numbers import Integral
 
 import numpy as np
+from sklearn.utils._param_validation import Interval
 
 __all__ = [
+    "ChannelAxisWarning",
+    "StrictInterval",
     "as_objects",
     "check_image",
     "warn_user",
 ]
+
+
+class ChannelAxisWarning(UserWarning):
+    """Images whose last axis of 3 or 4 entries may be colour channels.
+
+    sksegment reads an array ``(n, height, width)`` as ``n`` 2D images and an
+    array ``(n, depth, height, width)`` as ``n`` 3D images: it has no channel
+    axis.  A colour image ``(height, width, 3)`` is then read as ``height``
+    images of ``width x 3`` pixels, and a batch of colour images as volumes.
+    Convert colour images to one channel first (for example with
+    ``skimage.color.rgb2gray``); when the data really are images or volumes
+    whose last axis has 3 or 4 entries, silence the warning with
+    ``warnings.filterwarnings("ignore", category=sksegment.ChannelAxisWarning)``.
+
+    Given once per call of a step for an array (or dask array) whose last
+    axis has 3 or 4 entries after an axis of more than 4, or for a list
+    holding such a 3D image; not for flattened rows read with
+    ``image_shape``, whose image shape is stated.
+    """
+
+
+class StrictInterval(Interval):
+    """scikit-learn's ``Interval`` without bools, infinities or NaN.
+
+    A constraint of ``_parameter_constraints``: ``True`` is not the integer 1
+    nor the number 1.0, and a real parameter must be finite (``allow_nan``
+    accepts NaN too, for parameters where NaN is a documented value).
+    Invalid values raise scikit-learn's ``InvalidParameterError``.
+    """
+
+    def __init__(self, type, left, right, *, closed, allow_nan=False):
+        super().__init__(type, left, right, closed=closed)
+        self.allow_nan = allow_nan
+
+    def is_satisfied_by(self, val):
+        if isinstance(val, (bool, np.bool_)) or not isinstance(val, self.type):
+            return False
+        if isinstance(val, Integral):
+            return val in self
+        if math.isnan(val):
+            return self.allow_nan
+        return math.isfinite(val) and val in self
+
+    def __str__(self):
+        kind = "an int" if self.type is Integral else "a finite number"
+        text = super().__str__().split(" in the range ", 1)[1]
+        nan = " or nan" if self.allow_nan else ""
+        return f"{kind} (not a bool) in the range {text}{nan}"
+
 
 # Kinds of numpy dtypes an image may have: bool, unsigned, signed, float.
 _SUPPORTED_KINDS = "buif"

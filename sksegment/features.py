@@ -21,7 +21,6 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
 from sklearn.utils._param_validation import (
     HasMethods,
-    Interval,
     InvalidParameterError,
 )
 from sklearn.utils._set_output import _get_output_config
@@ -29,10 +28,10 @@ from sklearn.utils.validation import check_is_fitted
 
 from sksegment import _kernels
 from sksegment._base import ImageStepMixin
-from sksegment._batch import _run, validate_batch
+from sksegment._batch import _run, shape_stated, validate_batch
 from sksegment._docstrings import fill_doc
 from sksegment._optional import import_optional
-from sksegment._validation import as_objects
+from sksegment._validation import StrictInterval, as_objects
 
 __all__ = ["RegionFeatures", "region_table"]
 
@@ -662,8 +661,10 @@ class RegionFeatures(ImageStepMixin, TransformerMixin, BaseEstimator):
         "segmenter": [HasMethods(["fit", "transform"])],
         "properties": [list, tuple],
         "aggregations": [list, tuple],
-        "fill_value": [Real],
-        "connectivity": [None, Interval(Integral, 1, 3, closed="both")],
+        "fill_value": [
+            StrictInterval(Real, None, None, closed="neither", allow_nan=True)
+        ],
+        "connectivity": [None, StrictInterval(Integral, 1, 3, closed="both")],
     }
 
     def __init__(

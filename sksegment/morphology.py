@@ -9,12 +9,12 @@ from numbers import Integral, Real
 
 import numpy as np
 from scipy import ndimage as ndi
-from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
+from sklearn.utils._param_validation import InvalidParameterError, StrOptions
 
 from sksegment import _kernels
 from sksegment._base import ImageStepMixin, ImageTransformer
 from sksegment._docstrings import fill_doc
-from sksegment._validation import as_objects
+from sksegment._validation import StrictInterval, as_objects
 
 __all__ = ["HoleFiller", "MorphCloser", "MorphOpener"]
 
@@ -30,7 +30,7 @@ class _MaskMorphology(ImageTransformer):
 
     _parameter_constraints = {
         **ImageStepMixin._parameter_constraints,
-        "size": [Interval(Integral, 1, None, closed="left")],
+        "size": [StrictInterval(Integral, 1, None, closed="left")],
         "shape": [StrOptions({"square", "disk", "diamond"})],
         "mode": [StrOptions(_MODES)],
     }
@@ -504,8 +504,8 @@ class HoleFiller(ImageTransformer):
 
     _parameter_constraints = {
         **ImageStepMixin._parameter_constraints,
-        "max_area": [None, Interval(Real, 0, None, closed="left")],
-        "connectivity": [None, Interval(Integral, 1, 3, closed="both")],
+        "max_area": [None, StrictInterval(Real, 0, None, closed="left")],
+        "connectivity": [None, StrictInterval(Integral, 1, 3, closed="both")],
     }
     _stateless = True
 

@@ -10,12 +10,12 @@ from numbers import Integral, Real
 
 import numpy as np
 from scipy import ndimage as ndi
-from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
+from sklearn.utils._param_validation import InvalidParameterError, StrOptions
 
 from sksegment import _kernels
 from sksegment._base import ImageStepMixin, ImageTransformer
 from sksegment._docstrings import fill_doc
-from sksegment._validation import as_objects
+from sksegment._validation import StrictInterval, as_objects
 
 __all__ = [
     "AreaFilter",
@@ -26,7 +26,7 @@ __all__ = [
     "WatershedSplitter",
 ]
 
-_CONNECTIVITY = [None, Interval(Integral, 1, 3, closed="both")]
+_CONNECTIVITY = [None, StrictInterval(Integral, 1, 3, closed="both")]
 
 
 class _ObjectStep(ImageTransformer):
@@ -95,7 +95,7 @@ class BorderClearer(_ObjectStep):
 
     _parameter_constraints = {
         **ImageStepMixin._parameter_constraints,
-        "buffer_size": [Interval(Integral, 0, None, closed="left")],
+        "buffer_size": [StrictInterval(Integral, 0, None, closed="left")],
         "connectivity": _CONNECTIVITY,
     }
 
@@ -260,8 +260,8 @@ class AreaFilter(_ObjectStep):
 
     _parameter_constraints = {
         **ImageStepMixin._parameter_constraints,
-        "min_area": [None, Interval(Real, 0, None, closed="left")],
-        "max_area": [None, Interval(Real, 0, None, closed="left")],
+        "min_area": [None, StrictInterval(Real, 0, None, closed="left")],
+        "max_area": [None, StrictInterval(Real, 0, None, closed="left")],
         "connectivity": _CONNECTIVITY,
     }
 
@@ -560,7 +560,7 @@ class WatershedSplitter(_ObjectStep):
 
     _parameter_constraints = {
         **ImageStepMixin._parameter_constraints,
-        "min_distance": [Interval(Integral, 1, None, closed="left")],
+        "min_distance": [StrictInterval(Integral, 1, None, closed="left")],
         "footprint": [None, "array-like"],
         "method": [StrOptions({"distance"})],
         "connectivity": _CONNECTIVITY,
@@ -728,8 +728,8 @@ class ObjectFilter(_ObjectStep):
     _parameter_constraints = {
         **ImageStepMixin._parameter_constraints,
         "property": [_SortedStrOptions(_SCALAR_PROPERTIES)],
-        "min": [None, Interval(Real, None, None, closed="neither")],
-        "max": [None, Interval(Real, None, None, closed="neither")],
+        "min": [None, StrictInterval(Real, None, None, closed="neither")],
+        "max": [None, StrictInterval(Real, None, None, closed="neither")],
         "connectivity": _CONNECTIVITY,
     }
 
@@ -864,7 +864,7 @@ class MaxCountGuard(_ObjectStep):
 
     _parameter_constraints = {
         **ImageStepMixin._parameter_constraints,
-        "max_count": [Interval(Integral, 0, None, closed="left")],
+        "max_count": [StrictInterval(Integral, 0, None, closed="left")],
         "connectivity": _CONNECTIVITY,
     }
 

@@ -24,12 +24,12 @@ from skimage.filters import (
     threshold_sauvola,
     threshold_yen,
 )
-from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
+from sklearn.utils._param_validation import InvalidParameterError, StrOptions
 
 from sksegment._base import ImageStepMixin, ImageTransformer
 from sksegment._docstrings import fill_doc
 from sksegment._kernels import pooled_histogram
-from sksegment._validation import warn_user
+from sksegment._validation import StrictInterval, warn_user
 
 __all__ = ["LocalThresholder", "OtsuThresholder", "Thresholder"]
 
@@ -447,8 +447,8 @@ class OtsuThresholder(_GlobalThresholder):
 
     _parameter_constraints = {
         **ImageStepMixin._parameter_constraints,
-        "threshold": [None, Real],
-        "nbins": [Interval(Integral, 2, None, closed="left")],
+        "threshold": [None, StrictInterval(Real, None, None, closed="neither")],
+        "nbins": [StrictInterval(Integral, 2, None, closed="left")],
         "scope": [StrOptions({"batch", "image"})],
     }
 
@@ -657,19 +657,19 @@ class Thresholder(_GlobalThresholder):
     _parameter_constraints = {
         **ImageStepMixin._parameter_constraints,
         "method": [StrOptions(_METHODS)],
-        "threshold": [None, Real],
-        "correction": [Interval(Real, 0, None, closed="neither")],
+        "threshold": [None, StrictInterval(Real, None, None, closed="neither")],
+        "correction": [StrictInterval(Real, 0, None, closed="neither")],
         "bounds": [tuple, list],
         "scope": [StrOptions({"batch", "image"})],
-        "nbins": [Interval(Integral, 2, None, closed="left")],
-        "classes": [Interval(Integral, 2, None, closed="left")],
+        "nbins": [StrictInterval(Integral, 2, None, closed="left")],
+        "classes": [StrictInterval(Integral, 2, None, closed="left")],
         "foreground": [
             StrOptions({"upper", "all_but_lowest"}),
-            Interval(Integral, 1, None, closed="left"),
+            StrictInterval(Integral, 1, None, closed="left"),
         ],
-        "lower_fraction": [Interval(Real, 0, 1, closed="left")],
-        "upper_fraction": [Interval(Real, 0, 1, closed="left")],
-        "n_deviations": [Real],
+        "lower_fraction": [StrictInterval(Real, 0, 1, closed="left")],
+        "upper_fraction": [StrictInterval(Real, 0, 1, closed="left")],
+        "n_deviations": [StrictInterval(Real, None, None, closed="neither")],
         "average": [StrOptions({"mean", "median", "mode"})],
         "deviation": [StrOptions({"std", "mad"})],
     }
@@ -1018,10 +1018,10 @@ default="sauvola"
     _parameter_constraints = {
         **ImageStepMixin._parameter_constraints,
         "method": [StrOptions({"sauvola", "niblack", "gaussian", "mean", "median"})],
-        "block_size": [Interval(Integral, 1, None, closed="left")],
-        "k": [Real],
-        "offset": [Real],
-        "r": [None, Interval(Real, 0, None, closed="neither")],
+        "block_size": [StrictInterval(Integral, 1, None, closed="left")],
+        "k": [StrictInterval(Real, None, None, closed="neither")],
+        "offset": [StrictInterval(Real, None, None, closed="neither")],
+        "r": [None, StrictInterval(Real, 0, None, closed="neither")],
         "clamp": [None, tuple, list],
         "guide": [StrOptions(_METHODS)],
     }
