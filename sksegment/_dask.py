@@ -236,6 +236,8 @@ def _checked_dask_images(name, step, X, finite):
         raise ValueError(f"{name} got an empty batch: an array of shape {X.shape}.")
     if X.dtype == np.float16:
         X = X.astype(np.float32)
+    elif not np.dtype(X.dtype).isnative:  # as check_image: native byte order
+        X = X.astype(np.dtype(X.dtype).newbyteorder("="))
     return DaskBatch(X, step, finite)
 
 

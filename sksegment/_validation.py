@@ -92,7 +92,9 @@ def check_image(image, step, *, index=None, finite=True):
     Returns
     -------
     image : ndarray
-        The image, never copied except float16 which becomes float32.
+        The image, never copied except float16, which becomes float32, and
+        non-native byte order (``">i4"`` on a little-endian machine), which
+        becomes native: the steps' results never depend on byte order.
     """
     where = "image" if index is None else f"image {index} of the batch"
     image = np.asarray(image)
@@ -114,6 +116,8 @@ def check_image(image, step, *, index=None, finite=True):
         raise ValueError(f"{step} got an empty image: {where} has shape {image.shape}.")
     if image.dtype == np.float16:
         image = image.astype(np.float32)
+    elif not image.dtype.isnative:
+        image = image.astype(image.dtype.newbyteorder("="))
     if finite and image.dtype.kind == "f" and not np.isfinite(image).all():
         raise ValueError(
             f"{step} got NaN or infinite values in {where}; replace or mask them "
