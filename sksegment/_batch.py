@@ -73,6 +73,13 @@ class ImageBatch:
         ``out`` itself, or returns a new array, which is copied in (the batch
         is widened when its dtype must be).  For lists ``out`` is None.
 
+        The dtype of a step's result depends on the input's dtype (and the
+        image's shape), never on its values (``_kernels.kept_label_dtype``):
+        the images of a stacked batch share one dtype, so the first result's
+        dtype is every image's.  ``func`` writes into ``out`` only when its
+        dtype holds every value of the result's (``_kernels._into``), and
+        otherwise returns a new array: no value is ever truncated to fit.
+
         ``n_jobs`` other than None or 1 runs the images in threads (OpenCV,
         scikit-image, scipy and numpy release the GIL); the results are the
         same as with ``n_jobs=1``.
@@ -97,6 +104,7 @@ class ImageBatch:
 
             for i, result in enumerate(_run(one, range(1, len(images)), n_jobs), 1):
                 if result is not None:
+                    result = np.asarray(result)
                     if not np.can_cast(result.dtype, out.dtype):
                         out = out.astype(np.result_type(out.dtype, result.dtype))
                     out[i] = result

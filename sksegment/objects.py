@@ -70,15 +70,16 @@ class BorderClearer(_ObjectStep):
     -----
     The output is of the input's kind: a mask for a mask, a label image for a
     label image (ids kept, not renumbered, as ``clear_border`` keeps them;
-    int32 unless larger ids need int64).  On a label image a whole id is
+    int32 for label images of 8 and 16 bits and int32, int64 for uint32 and
+    int64, uint64 for uint64: decided by the dtype, never by the values, so
+    no id is ever changed).  On a label image a whole id is
     removed when any pixel of it touches the border zone, even where the id
     has pieces elsewhere; ``clear_border`` removes only the touching piece.
     For label images whose objects are connected the two agree.
 
     A dask array ``(n_images, ...)`` gives a lazy dask array.  Masks split into
     chunks are cleared against each image's own border, with the objects joined
-    across chunks; label images split into chunks give int64 labels for
-    dtypes wider than int32.
+    across chunks; label images keep the same dtype as in memory.
 
     Examples
     --------
@@ -86,7 +87,7 @@ class BorderClearer(_ObjectStep):
     >>> from sksegment import BorderClearer
     >>> labels = np.array([[[1, 0, 0, 0],
     ...                     [0, 0, 2, 0],
-    ...                     [0, 0, 0, 0]]])
+    ...                     [0, 0, 0, 0]]], dtype=np.uint8)
     >>> BorderClearer().transform(labels)
     array([[[0, 0, 0, 0],
             [0, 0, 2, 0],
@@ -159,7 +160,7 @@ class ComponentLabeler(_ObjectStep):
     Notes
     -----
     Ids are given in raster order of each object's first pixel.  The output
-    is int32 (int64 when an image has more objects than int32 holds).  A
+    is int32 (int64 for images of more than 2**31 - 1 pixels).  A
     label image as input is relabelled as ``skimage.measure.label`` does:
     each connected piece of each id becomes an object, and touching objects
     with different ids stay apart.
@@ -238,7 +239,8 @@ class AreaFilter(_ObjectStep):
     -----
     The output is of the input's kind: a mask stays a mask; a label image
     stays a label image, renumbered 1..n in the order of the kept ids
-    (int32 unless more objects need int64).  The area of an id of a label
+    (int32; int64 for images of more than 2**31 - 1 pixels).  The area of
+    an id of a label
     image is its number of pixels, wherever they lie.
 
     A dask array ``(n_images, ...)`` gives a lazy dask array.  Masks split into
@@ -448,7 +450,7 @@ def _split_labels(labels, min_distance, footprint, connectivity):
         split, n = _split_region(mask, pieces, min_distance, footprint, connectivity)
         result[box][mask] = split[mask] + offset
         offset += n
-    return result.astype(_kernels.label_dtype(offset), copy=False)
+    return result.astype(_kernels.label_dtype(labels.size), copy=False)
 
 
 @fill_doc
@@ -506,7 +508,8 @@ class WatershedSplitter(_ObjectStep):
 
     Notes
     -----
-    The output is a label image, int32 (int64 when more ids need it), with
+    The output is a label image, int32 (int64 for images of more than
+    2**31 - 1 pixels), with
     ids 1..n; every pixel of the input's objects belongs to one output
     object.  For a mask, the ids follow the raster order of the markers'
     first pixels.  For a label image each object is split within its own
@@ -690,7 +693,8 @@ class ObjectFilter(_ObjectStep):
     -----
     The output is of the input's kind: a mask stays a mask; a label image
     stays a label image, renumbered 1..n in the order of the kept ids
-    (int32 unless more objects need int64).  The property of an id of a
+    (int32; int64 for images of more than 2**31 - 1 pixels).  The property
+    of an id of a
     label image is measured on all its pixels, wherever they lie.  An object
     whose value is NaN is removed when a bound is set.  With no bound
     nothing is measured and every object is kept, so a 2D-only property
@@ -839,7 +843,8 @@ class MaxCountGuard(_ObjectStep):
     Notes
     -----
     The output is of the input's kind: a mask stays a mask; a label image
-    keeps its ids (not renumbered; int32 unless larger ids need int64).
+    keeps its ids (not renumbered), in the dtype ``BorderClearer`` gives:
+    int32, or int64 for uint32 and int64, uint64 for uint64.
     The objects of a label image are its distinct nonzero ids.  Each image
     is judged on its own.
 
@@ -847,8 +852,7 @@ class MaxCountGuard(_ObjectStep):
     into chunks are counted as a whole, equal to the in-memory result for
     every chunking: the objects of a mask are joined across chunks, the ids
     of a label image counted once over all its chunks; then every chunk of an
-    image is kept or erased.  Label images split into chunks give int64
-    labels for dtypes wider than int32 (uint32, int64, uint64).
+    image is kept or erased.
 
     Examples
     --------
@@ -908,7 +912,7 @@ class MaxCountGuard(_ObjectStep):
         objects, is_labels = self._objects(image)
         if is_labels:
             count = _kernels.count_labels(objects)
-            dtype = _kernels.label_dtype(int(objects.max()))
+            dtype = _kernels.kept_label_dtype(objects.dtype)
         else:
             count = _kernels.count_mask(objects, self.connectivity)
             dtype = bool

@@ -159,3 +159,22 @@ def test_image_shape_follows_the_tags():
     assert sks.OtsuThresholder().__sklearn_tags__().input_tags.two_d_array is False
     tags = sks.OtsuThresholder(image_shape=(1, -1)).__sklearn_tags__().input_tags
     assert tags.two_d_array is True and tags.three_d_array is True
+
+
+# --- the batch's dtype (issue 12, item 7) ---------------------------------------
+
+
+def test_map_never_truncates_a_result_wider_than_the_first():
+    """A result that needs a wider dtype than the first image's is kept whole."""
+    from sksegment._batch import ImageBatch
+    from sksegment._kernels import _into
+
+    def func(image, out):  # int32 when the values fit, else int64
+        wide = image.max() > np.iinfo(np.int32).max
+        return _into(out, image.astype(np.int64 if wide else np.int32))
+
+    images = [np.full((2, 5), 7, np.int64), np.full((2, 5), 2**32 + 7, np.int64)]
+    for kind in ("array", "flat"):
+        out = ImageBatch(images, kind).map(func)
+        assert out.dtype == np.int64
+        np.testing.assert_array_equal(out.reshape(2, 2, 5), np.stack(images))
