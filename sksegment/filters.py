@@ -169,8 +169,8 @@ class Smoother(ImageTransformer):
     _parameter_constraints = {
         **ImageStepMixin._parameter_constraints,
         "method": [StrOptions({"gaussian", "median"})],
-        "sigma": [Interval(Real, 0, None, closed="neither")],
-        "size": [Interval(Integral, 1, None, closed="left")],
+        "sigma": [StrictInterval(Real, 0, None, closed="neither")],
+        "size": [StrictInterval(Integral, 1, None, closed="left")],
     }
     _stateless = True
 
