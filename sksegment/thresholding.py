@@ -85,6 +85,31 @@ def _check_pair(step, name, value, *, positive=False):
         )
 
 
+def _check_one_dtype(step, images, learns, fixes):
+    """Refuse training images of different dtypes for one learned threshold.
+
+    A threshold is in the images' units, which an 8-bit and a 16-bit image do
+    not share: one threshold pooled over both splits neither right.
+    ``learns`` says what is learned, ``fixes`` how to avoid the mixture.
+    """
+    dtypes = {}
+    for i, image in enumerate(images):
+        dtypes.setdefault(image.dtype, []).append(i)
+    if len(dtypes) < 2:
+        return
+    found = "; ".join(
+        f"{dtype} (image{'s' if len(where) > 1 else ''} "
+        f"{', '.join(map(str, where[:5]))}{', ...' if len(where) > 5 else ''})"
+        for dtype, where in dtypes.items()
+    )
+    raise ValueError(
+        f"{step} learns {learns} over the training images, whose dtypes differ: "
+        f"{found}. A threshold in the units of one dtype means nothing in "
+        f"another's (an 8-bit image ends at 255, a 16-bit one at 65535). "
+        f"{fixes}"
+    )
+
+
 # --- robust background -----------------------------------------------------------
 
 
@@ -308,6 +333,14 @@ class _GlobalThresholder(ImageTransformer):
                 stats, hist, "the training images are"
             )
         else:
+            _check_one_dtype(
+                type(self).__name__,
+                batch.images,
+                "one threshold (scope='batch')",
+                "Use scope='image' (a threshold per image), convert the images to "
+                "one dtype first (for example with skimage.util.img_as_float), or "
+                "give a fixed threshold.",
+            )
             self.threshold_ = self._learn(batch.images, "the training images are")
 
     # --- dask input: the threshold from chunk-by-chunk reductions
@@ -1069,6 +1102,13 @@ default="sauvola"
             value = guide._raw_from_summary(stats, hist)
             constant = None if value is not None else _scalar(stats[0])
         else:
+            _check_one_dtype(
+                "LocalThresholder",
+                batch.images,
+                "one global threshold for clamp",
+                "Convert the images to one dtype first (for example with "
+                "skimage.util.img_as_float), or set clamp=None.",
+            )
             images = [_intensity(image) for image in batch.images]
             value = guide._raw_threshold(images)
             constant = None if value is not None else images[0].flat[0].item()
