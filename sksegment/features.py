@@ -14,6 +14,7 @@ once with ``numpy.bincount`` over the object pixels; the others are measured
 by ``skimage.measure.regionprops_table``, asked for those properties only.
 """
 
+import contextlib
 from functools import cached_property
 from numbers import Integral, Real
 
@@ -718,6 +719,12 @@ class RegionFeatures(ImageStepMixin, TransformerMixin, BaseEstimator):
             raise batch.needs_whole_images(" (it measures whole objects)")
         return batch
 
+    @staticmethod
+    def _stated(batch):
+        """Flattened rows reshaped by image_shape: no ChannelAxisWarning inside."""
+        flat = batch.kind == "flat" or getattr(batch, "flat", False)  # dask rows
+        return shape_stated() if flat else contextlib.nullcontext()
+
     def _segmenter_input(self, X, batch):
         """The batch as the segmenter takes it: images, not flattened rows."""
         if batch.kind == "dask":
@@ -799,7 +806,8 @@ class RegionFeatures(ImageStepMixin, TransformerMixin, BaseEstimator):
         """
         self._check_params()
         batch = self._validate_batch(X, reset=True)
-        self.segmenter_ = clone(self.segmenter).fit(self._segmenter_input(X, batch))
+        with self._stated(batch):
+            self.segmenter_ = clone(self.segmenter).fit(self._segmenter_input(X, batch))
         return self
 
     @_fit_context(prefer_skip_nested_validation=False)
@@ -822,7 +830,8 @@ class RegionFeatures(ImageStepMixin, TransformerMixin, BaseEstimator):
         self._check_params()
         batch = self._validate_batch(X, reset=True)
         self.segmenter_ = clone(self.segmenter)
-        segmented = self.segmenter_.fit_transform(self._segmenter_input(X, batch))
+        with self._stated(batch):
+            segmented = self.segmenter_.fit_transform(self._segmenter_input(X, batch))
         return self._features(batch, segmented)
 
     def transform(self, X):
@@ -844,7 +853,8 @@ class RegionFeatures(ImageStepMixin, TransformerMixin, BaseEstimator):
         """
         self._check_ready()
         batch = self._validate_batch(X, reset=False)
-        segmented = self.segmenter_.transform(self._segmenter_input(X, batch))
+        with self._stated(batch):
+            segmented = self.segmenter_.transform(self._segmenter_input(X, batch))
         return self._features(batch, segmented)
 
     def get_feature_names_out(self, input_features=None):
