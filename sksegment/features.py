@@ -162,7 +162,9 @@ class _Regions:
         self.index = np.flatnonzero(flat != 0)  # faster than on the ints
         lab = flat[self.index]
         if lab.size == 0:
-            self.ids = np.zeros(0, dtype=np.int64)
+            self.ids = np.zeros(
+                0, dtype=np.uint64 if labels.dtype == np.uint64 else np.int64
+            )
             self.inverse = np.zeros(0, dtype=np.intp)
             self.n = 0
             return
@@ -180,7 +182,9 @@ class _Regions:
             self._area = counts[ids]
         else:
             ids, inverse = np.unique(lab, return_inverse=True)
-        self.ids = ids.astype(np.int64, copy=False)
+        # int64 ids, uint64 for uint64 labels: ids >= 2**63 never wrap
+        wide = labels.dtype == np.uint64
+        self.ids = ids.astype(np.uint64 if wide else np.int64, copy=False)
         self.inverse = inverse
         self.n = len(ids)
 
@@ -344,7 +348,7 @@ def _measure(labels, image, properties, caller, *, index=None):
     for name in properties:
         if name in fast:
             values = regions.column(name)
-            dtype = _COLUMN_DTYPES[name]
+            dtype = regions.ids.dtype if name == "label" else _COLUMN_DTYPES[name]
             for key, value in zip(_column_names(name, len(values)), values):
                 columns[key] = np.asarray(value, dtype=dtype)
         else:
@@ -429,7 +433,8 @@ def region_table(
     table : pandas.DataFrame
         One row per object, image after image, objects in increasing id;
         the column ``image`` (int64) then the columns of the properties, of
-        the dtypes ``regionprops_table`` gives.
+        the dtypes ``regionprops_table`` gives (``label`` is int64, or uint64
+        when a label image is uint64, so that no id wraps).
 
     Raises
     ------
@@ -515,6 +520,9 @@ def region_table(
         columns = _measure(labels_i, image, properties, caller, index=i)
         n = len(next(iter(columns.values())))
         tables.append({"image": np.full(n, i, dtype=np.int64), **columns})
+    if "label" in properties and any(t["label"].dtype == np.uint64 for t in tables):
+        for table in tables:  # int64 and uint64 together would become float64
+            table["label"] = table["label"].astype(np.uint64)
     if any(table.keys() != tables[0].keys() for table in tables):
         # 2D and 3D images together: columns such as centroid-2 differ
         frames = [pd.DataFrame(table) for table in tables]
