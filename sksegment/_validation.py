@@ -60,10 +60,11 @@ class StrictInterval(Interval):
         return math.isfinite(val) and val in self
 
     def __str__(self):
-        kind = "an int" if self.type is Integral else "a finite number"
+        if self.type is Integral:  # scikit-learn's words ("Got True instead")
+            return super().__str__()
         text = super().__str__().split(" in the range ", 1)[1]
         nan = " or nan" if self.allow_nan else ""
-        return f"{kind} (not a bool) in the range {text}{nan}"
+        return f"a finite number in the range {text}{nan}"
 
 
 # Kinds of numpy dtypes an image may have: bool, unsigned, signed, float.

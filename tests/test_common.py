@@ -362,7 +362,7 @@ def test_numeric_parameters_refuse_bools(name, cls, value):
 
 def test_morph_closer_refuses_true_as_size():
     """Issue 12: MorphCloser(True) was accepted as size 1."""
-    with pytest.raises(InvalidParameterError, match="not a bool"):
+    with pytest.raises(InvalidParameterError, match="Got True instead"):
         sks.MorphCloser(True).fit(np.zeros((1, 8, 9), dtype=bool))
 
 
