@@ -17,7 +17,7 @@ from skimage.segmentation import relabel_sequential
 import sksegment as sks
 from sksegment._kernels import kept_label_dtype
 
-KEEPING = [sks.BorderClearer(), sks.HoleFiller(), sks.MaxCountGuard(max_count=5)]
+KEEPING = [sks.BorderClearer(), sks.HoleFiller(), sks.MaxCountGuard(max_count=3)]
 NUMBERING = [
     sks.AreaFilter(min_area=2),
     sks.ObjectFilter("area", min=2),
