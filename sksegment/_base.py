@@ -7,6 +7,7 @@ from sklearn.utils._param_validation import validate_parameter_constraints
 from sklearn.utils.validation import check_is_fitted
 
 from sksegment._batch import validate_batch
+from sksegment._validation import StrictInterval
 
 __all__ = ["ImageStepMixin", "ImageTransformer"]
 
@@ -50,7 +51,7 @@ class ImageStepMixin:
 
     _parameter_constraints = {
         "image_shape": [None, tuple, list],
-        "n_jobs": [None, Integral],
+        "n_jobs": [None, StrictInterval(Integral, None, None, closed="neither")],
     }
     _stateless = False
     # Whether NaN and infinite values are rejected.
