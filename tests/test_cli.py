@@ -647,3 +647,23 @@ def test_csv_onto_a_hard_link_of_an_input_is_refused(victim, tmp_path, run):
     code, _, err = run("count", victim, "--csv", tmp_path / "alias.png", "--force")
     assert code == 1 and "is an input" in err
     assert first.read_bytes() == before
+
+
+def test_count_with_a_closing_far_larger_than_the_images(folder, run):
+    # issue 12 item 5: --close 100000 on 96x96 images ran out of memory; a
+    # square wider than twice the image gives what one of 2 * 96 + 1 gives
+    from skimage.measure import label
+    from skimage.morphology import closing, footprint_rectangle
+    from skimage.segmentation import clear_border
+
+    root, data, paths = folder
+    code, out, _ = run("count", *paths[:2], "--threshold", 100, "--close", 100000)
+    assert code == 0
+    counts = [int(line.split()[1]) for line in out.splitlines()[1:]]
+    square = footprint_rectangle((2 * 96 + 1, 2 * 96 + 1))
+    expected = []
+    for image in data.images[:2]:
+        objects = label(clear_border(closing(image > 100, square)))
+        areas = np.bincount(objects.ravel())[1:]
+        expected.append(int(np.sum(areas >= 101)))
+    assert counts == expected
