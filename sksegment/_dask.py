@@ -613,10 +613,9 @@ def summarize_pixels(batch, *, label, want_sum, want_hist, nbins):
         dtype=object,
         meta=meta,
     )
-    merge = partial(_merge_counts, stats=stats, nbins=nbins)
-    return _one_task(
-        f"sksegment-counts-{parts.name}", partial(_merged, merge=merge), parts
-    ).compute().flat[0]
+    merge = partial(_merged, merge=partial(_merge_counts, stats=stats, nbins=nbins))
+    summary = _one_task(f"sksegment-counts-{parts.name}", merge, parts).compute()
+    return summary.flat[0]
 
 
 def _merged(cells, merge):
