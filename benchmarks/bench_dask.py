@@ -1,8 +1,8 @@
 """Segmenting images larger than memory: sksegment on dask against dask-image.
 
     python benchmarks/bench_dask.py [--size 8192] [--chunk 2048] [--repeat 5]
-        [--skip-dask-image]
-        [--out-of-core [--ooc-size 32768] [--ooc-reference]]
+        [--skip-dask-image] [--table-chunks 2048,1024,512,256] [--table-repeat 3]
+        [--out-of-core [--ooc-size 32768] [--ooc-reference]] [--huge]
 
 The recipe: a global Otsu threshold, a binary closing (5x5 square), labeling
 (full connectivity) and counting, on one synthetic uint8 image of
@@ -25,9 +25,22 @@ runs whose median is the time compared (the out-of-core run once).  The
 closing uses ``mode="constant"`` (outside is background), which is what
 ``scipy.ndimage.binary_closing`` does, so that all counts must be identical.
 
+Then the chunk-size table (``--table-chunks``, empty to skip): the issue's
+recipe (Otsu, closing, border clearing, labeling, area filter ``> 100``
+pixels) on the same image in chunks of each size, timed in three phases
+(the fit, which computes the pooled histogram; building the lazy graph of
+the transforms; computing the labels into memory), against dask's own
+blockwise floor on the same chunks: the threshold, ``da.map_overlap`` of
+the same closing, and ``map_blocks`` of the same labeling of each chunk
+with no merge across chunks (its threshold given, its graph built inside
+the timing).  Medians of ``--table-repeat`` runs after a first one, each
+chunk size and implementation in its own process.
+
 ``--out-of-core`` also writes a 32768x32768 uint8 image (1 GiB) to a zarr
 store and segments it from there with sksegment, the labels written to zarr,
-reporting the peak resident memory.  The machine is shared: compare ratios.
+reporting the peak resident memory; ``--huge`` does so in 2048x2048 chunks
+and in 512x512 chunks (4096 chunks), one after the other.  The machine is
+shared: compare ratios.
 """
 
 import argparse
@@ -177,11 +190,120 @@ def run_out_of_core(size, chunk, repeat):
         }
 
 
+def _recipe(X, thresholder):
+    """The issue's recipe after the fit: closing, clearing, labeling, area filter."""
+    import sksegment as sks
+
+    closed = sks.MorphCloser(5, mode="constant").transform(thresholder.transform(X))
+    cleared = sks.BorderClearer().transform(closed)
+    labels = sks.ComponentLabeler().transform(cleared)
+    return sks.AreaFilter(min_area=101).transform(labels)
+
+
+def _phases(run, repeat):
+    """Median of each phase of ``run`` (a dict of seconds) over ``repeat`` runs.
+
+    A first run, reported apart as ``first`` (its total), pays the one-time
+    costs.
+    """
+    first, result = run()
+    runs = []
+    for _ in range(repeat):
+        times, result = run()
+        runs.append(times)
+    medians = {k: float(np.median([r[k] for r in runs])) for k in runs[0]}
+    medians["total"] = float(np.median([sum(r.values()) for r in runs]))
+    medians["first"] = sum(first.values())
+    return medians, result
+
+
+def run_recipe_numpy(size, chunk, repeat):
+    import sksegment as sks
+
+    image = dask_image_of(size, chunk).compute()
+
+    def run():
+        start = time.perf_counter()
+        thresholder = sks.OtsuThresholder().fit(image)
+        labels = _recipe(image, thresholder)
+        return {"compute": time.perf_counter() - start}, labels
+
+    times, labels = _phases(run, repeat)
+    return {**times, "count": int(labels.max())}
+
+
+def run_recipe_dask(size, chunk, repeat):
+    import sksegment as sks
+
+    X = dask_image_of(size, chunk).persist()
+
+    def run():
+        times = {}
+        start = time.perf_counter()
+        thresholder = sks.OtsuThresholder().fit(X)
+        times["fit"] = time.perf_counter() - start
+        start = time.perf_counter()
+        lazy = _recipe(X, thresholder)
+        times["build"] = time.perf_counter() - start
+        start = time.perf_counter()
+        labels = lazy.compute()
+        times["compute"] = time.perf_counter() - start
+        return times, labels
+
+    times, labels = _phases(run, repeat)
+    return {**times, "count": int(labels.max()), "chunks": X.npartitions}
+
+
+def _close_chunk(block):
+    import sksegment as sks
+
+    return sks.MorphCloser(5, mode="constant").transform(block)
+
+
+def _label_chunk(block):
+    import sksegment as sks
+
+    return sks.ComponentLabeler().transform(block)
+
+
+def run_floor(size, chunk, repeat):
+    """dask's blockwise floor: threshold, overlap closing, labels per chunk."""
+    import dask.array as da
+
+    import sksegment as sks
+
+    X = dask_image_of(size, chunk).persist()
+    threshold = sks.OtsuThresholder().fit(X).threshold_
+
+    def run():
+        times = {}
+        start = time.perf_counter()
+        closed = da.map_overlap(
+            _close_chunk,
+            X > threshold,
+            depth={0: 0, 1: 4, 2: 4},
+            boundary="none",
+            dtype=bool,
+        )
+        lazy = closed.map_blocks(_label_chunk, dtype=np.int32)
+        times["build"] = time.perf_counter() - start
+        start = time.perf_counter()
+        labels = lazy.compute()
+        times["compute"] = time.perf_counter() - start
+        return times, labels
+
+    times, labels = _phases(run, repeat)
+    return {**times, "chunks": X.npartitions}
+
+
 RUNS = {
     "numpy": run_numpy,
     "sksegment-dask": run_sksegment,
     "dask-image": run_dask_image,
     "out-of-core": run_out_of_core,
+    "recipe-numpy": run_recipe_numpy,
+    "recipe-dask": run_recipe_dask,
+    "floor": run_floor,
 }
 
 
@@ -196,6 +318,63 @@ def _child(name, size, chunk, repeat=1):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def chunk_table(size, chunks, repeat):
+    """The recipe and dask's floor at each chunk size: rows of a table."""
+    reference = _child("recipe-numpy", size, chunks[0], repeat)
+    print(
+        f"\nChunk sizes: the recipe (Otsu, closing, border clearing, labeling, "
+        f"area filter) on {size}x{size} uint8, median of {repeat} runs; in memory "
+        f"{reference['total']:.2f} s, {reference['count']} objects"
+    )
+    print(
+        "| chunks | number | build (ms/chunk) | fit (s) | compute (s) | total (s) "
+        "| floor build (ms/chunk) | floor total (s) | total / floor | count |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    rows = {}
+    for chunk in chunks:
+        r = _child("recipe-dask", size, chunk, repeat)
+        f = _child("floor", size, chunk, repeat)
+        n = r["chunks"]
+        rows[chunk] = r, f
+        same = "equal" if r["count"] == reference["count"] else "DIFFERENT"
+        print(
+            f"| {chunk}² | {n} | {1e3 * r['build'] / n:.2f} | {r['fit']:.2f} "
+            f"| {r['compute']:.2f} | {r['total']:.2f} "
+            f"| {1e3 * f['build'] / n:.2f} | {f['total']:.2f} "
+            f"| {r['total'] / f['total']:.1f} | {r['count']} ({same}) |",
+            flush=True,
+        )
+    most = min(chunks)
+    build = max(1e3 * r["build"] / r["chunks"] for r, _ in rows.values())
+    r, f = rows[most]
+    print(
+        f"  build at most {build:.2f} ms per chunk; at {r['chunks']} chunks the "
+        "recipe takes "
+        f"{r['total'] / f['total']:.1f}x dask's blockwise floor"
+    )
+    if 1024 in rows and most != 1024:
+        base = rows[1024][0]
+        print(
+            f"  the recipe at {r['chunks']} chunks takes "
+            f"{r['total'] / base['total']:.1f}x its time at {base['chunks']} chunks "
+            f"(the floor {f['total'] / rows[1024][1]['total']:.1f}x)"
+        )
+    return rows
+
+
+def _out_of_core(size, chunk):
+    r = _child("out-of-core", size, chunk)
+    print(
+        f"{size}x{size} uint8 from zarr to zarr in {chunk}x{chunk} chunks "
+        f"({(size // chunk) ** 2} chunks): {r['seconds']:.1f} s (writing the input "
+        f"{r['write_seconds']:.1f} s), count {r['count']}, peak "
+        f"{r['peak_mib']:.0f} MiB",
+        flush=True,
+    )
+    return r
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=8192)
@@ -207,9 +386,22 @@ def main():
         action="store_true",
         help="also segment the out-of-core image in memory (about 10 GiB)",
     )
+    parser.add_argument(
+        "--huge",
+        action="store_true",
+        help="the out-of-core run in 2048x2048 and in 512x512 chunks",
+    )
     parser.add_argument("--skip-dask-image", action="store_true")
     parser.add_argument(
         "--repeat", type=int, default=5, help="runs per implementation (median)"
+    )
+    parser.add_argument(
+        "--table-chunks",
+        default="2048,1024,512,256",
+        help="chunk sizes of the chunk-size table (empty: no table)",
+    )
+    parser.add_argument(
+        "--table-repeat", type=int, default=3, help="runs per cell of the table"
     )
     parser.add_argument("--run", choices=sorted(RUNS), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -238,13 +430,14 @@ def main():
     if "dask-image" in results:
         ratio = results["dask-image"]["seconds"] / results["sksegment-dask"]["seconds"]
         print(f"  sksegment-dask is {ratio:.1f}x faster than dask-image")
-    if args.out_of_core:
-        r = _child("out-of-core", args.ooc_size, args.chunk)
-        print(
-            f"{args.ooc_size}x{args.ooc_size} uint8 from zarr to zarr: "
-            f"{r['seconds']:.1f} s (writing the input {r['write_seconds']:.1f} s), "
-            f"count {r['count']}, peak {r['peak_mib']:.0f} MiB"
-        )
+    if args.table_chunks:
+        chunks = [int(c) for c in args.table_chunks.split(",")]
+        chunk_table(args.size, chunks, args.table_repeat)
+    if args.out_of_core or args.huge:
+        print()
+        ooc_chunks = [2048, 512] if args.huge else [args.chunk]
+        for chunk in ooc_chunks:
+            r = _out_of_core(args.ooc_size, chunk)
         if args.ooc_reference:  # needs about 10 GiB
             ref = _child("numpy", args.ooc_size, args.chunk)
             print(

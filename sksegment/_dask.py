@@ -18,9 +18,14 @@ are reshaped to it lazily).  Two chunkings:
 Reductions of pixels (ranges, sums, pooled histograms) are summed chunk by
 chunk (``pixel_summary``, ``summarize_pixels``).
 
-A small result read by many chunks (a table, a threshold) is a delayed task,
-not a blockwise one: dask's blockwise fusion would copy a blockwise task,
-and every step before it, into each reader.
+Every helper builds a fixed number of graph layers, whatever the number of
+chunks: blockwise layers over the chunks, and single tasks (a layer built
+from the chunk keys directly, ``_one_task``) that read all of a layer's
+chunks.  Building and computing the graph are linear in the number of
+chunks: no per-chunk ``delayed`` call, which would merge and cull the whole
+upstream graph once per chunk.  A small result read by many chunks (a
+table, a threshold) is not a blockwise task: dask's blockwise fusion would
+copy a blockwise task, and every step before it, into each reader.
 
 dask is imported inside the functions, not with the module, so that the
 module can be imported (by doctest collection, say) without the extra.
@@ -536,22 +541,24 @@ def _summary_uint8(cells, want_hist):
 
 
 def unfused(array):
-    """``array`` with each chunk a delayed task, not a blockwise one.
+    """``array`` with each chunk behind an alias task, not a blockwise one.
 
     A chunk (or a small result such as an image's range or threshold) read
     by several tasks must be computed once; as a blockwise task, dask's
-    blockwise fusion may copy it, with all it depends on, into each reader.
+    blockwise fusion may copy it, with all it depends on, into each reader
+    (it does so for a result broadcast to many chunks).  The aliases are one
+    graph layer with a task per chunk, built from the chunk keys directly.
     """
     import dask.array as da
+    from dask.base import tokenize
+    from dask.highlevelgraph import HighLevelGraph
 
-    blocks = array.to_delayed(optimize_graph=False)
-    pieces = np.empty(blocks.shape, dtype=object)
-    for index in np.ndindex(*blocks.shape):
-        shape = tuple(c[i] for c, i in zip(array.chunks, index))
-        pieces[index] = da.from_delayed(
-            blocks[index], shape=shape, dtype=array.dtype, meta=array._meta
-        )
-    return da.block(pieces.tolist())
+    name = f"sksegment-unfused-{tokenize(array.name)}"
+    layer = {
+        (name, *index): (array.name, *index) for index in np.ndindex(*array.numblocks)
+    }
+    graph = HighLevelGraph.from_collections(name, layer, dependencies=[array])
+    return da.Array(graph, name, array.chunks, meta=array._meta)
 
 
 def pixel_summary(
@@ -605,8 +612,6 @@ def summarize_pixels(batch, *, label, want_sum, want_hist, nbins, max_exact=None
     pass and never held between the passes: a fit streams through images
     larger than memory.
     """
-    import dask
-
     array = batch.array
     if np.dtype(array.dtype) in (np.dtype(np.uint8), np.dtype(bool)):
         summary = pixel_summary(
@@ -618,24 +623,39 @@ def summarize_pixels(batch, *, label, want_sum, want_hist, nbins, max_exact=None
             nbins=nbins,
         )
         return summary.compute().flat[0]
-    blocks = array.to_delayed().ravel()
-    part = dask.delayed(_part_stats, pure=True)
-    parts = [part(block, batch.check, want_sum) for block in blocks]
-    stats = dask.delayed(_merge_stats)(dask.delayed(_inner)(parts)).compute()
+    # each pass: a blockwise layer of chunk summaries and one task merging them
+    meta = np.empty((0,) * array.ndim, dtype=object)
+    cells = tuple((1,) * n for n in array.numblocks)
+    parts = array.map_blocks(
+        _part_stats, batch.check, want_sum, chunks=cells, dtype=object, meta=meta
+    )
+    stats = _one_task(
+        f"sksegment-stats-{parts.name}", partial(_merged, merge=_merge_stats), parts
+    ).compute()
     if not want_hist:
         return stats.flat[0], None
-    part = dask.delayed(_part_counts, pure=True)
-    parts = [
-        part(block, stats, batch.check, nbins, label, max_exact) for block in blocks
-    ]
-    cells = dask.delayed(_inner)(parts)
-    merged = dask.delayed(_merge_counts)(cells, stats, nbins, max_exact)
-    return merged.compute().flat[0]
+    parts = array.map_blocks(
+        _part_counts,
+        stats,
+        batch.check,
+        nbins,
+        label,
+        max_exact,
+        chunks=cells,
+        dtype=object,
+        meta=meta,
+    )
+    merge = partial(
+        _merged,
+        merge=partial(_merge_counts, stats=stats, nbins=nbins, max_exact=max_exact),
+    )
+    summary = _one_task(f"sksegment-counts-{parts.name}", merge, parts).compute()
+    return summary.flat[0]
 
 
-def _inner(cells):
-    """The values of one-element blocks, in an object array."""
-    return _on_grid([cell.flat[0] for cell in cells], (len(cells),))
+def _merged(cells, merge):
+    """``merge`` of the values of one-element blocks, given in an object array."""
+    return merge(_on_grid([cell.flat[0] for cell in cells], (len(cells),)))
 
 
 def _image_value(summary, value_of):
@@ -895,20 +915,8 @@ def _solve(summaries, connectivity, what, min_area, max_area, dtype):
     return tables, np.array(counts, dtype=np.int64)
 
 
-def _summary_block(
-    block, check, connectivity, border, areas, image_shape, block_info=None
-):
-    start = tuple(lo for lo, _ in block_info[0]["array-location"][1:])
-    out = np.empty((1,) * block.ndim, dtype=object)
-    out.flat[0] = _summary(
-        block, check, connectivity, border, areas, start, image_shape
-    )
-    return out
-
-
-def _part(block, i):
-    """Element ``i`` of the pair in a one-element object block."""
-    return block.flat[0][i]
+def _summary_block(block, start, check, connectivity, border, areas, image_shape):
+    return _summary(block, check, connectivity, border, areas, start, image_shape)
 
 
 def _on_grid(parts, grid):
@@ -978,8 +986,35 @@ def _apply_block(held, tables, index, connectivity):
     return _kernels._take(table, labels, out)[None]
 
 
-def _solve_on_grid(parts, grid, solve, *args):
-    return solve(_on_grid(parts, grid), *args)
+def _first_pass(block, summarize, starts, *args, block_id=None):
+    """``summarize(block, start, *args)`` with the chunk's start in its image."""
+    start = tuple(int(s[i]) for s, i in zip(starts, block_id[1:]))
+    return summarize(block, start, *args)
+
+
+def _solve_cells(cells, grid, solve, args):
+    """``solve`` of the chunks' summaries (a list in C order over ``grid``)."""
+    return solve(_on_grid(cells, grid), *args)
+
+
+def _finish(pair, solved, apply, *args, block_id=None):
+    """A chunk of the result from its held chunk and the solved tables."""
+    return apply(pair[1], solved[0], block_id, *args)
+
+
+def _one_task(name, func, array):
+    """A delayed ``func(cells)`` of all the chunks of ``array`` in C order.
+
+    One task in one graph layer built from the chunk keys directly: no
+    per-chunk delayed call, no copy of the graph per chunk.
+    """
+    from dask.delayed import Delayed
+    from dask.highlevelgraph import HighLevelGraph
+
+    keys = [(array.name, *index) for index in np.ndindex(*array.numblocks)]
+    layer = {name: (func, keys)}
+    graph = HighLevelGraph.from_collections(name, layer, dependencies=[array])
+    return Delayed(name, graph)
 
 
 def _two_passes(
@@ -987,58 +1022,80 @@ def _two_passes(
 ):
     """Summarize every chunk, solve once, apply per chunk: the shared graph.
 
-    ``summarize(block, check, *summary_args, block_info=)`` returns a
-    one-element object array holding ``(summary, held chunk)``; ``solve`` gets
-    the object array of all summaries on the chunk grid and ``solve_args`` and
+    ``summarize(block, start, check, *summary_args)`` returns ``(summary,
+    held chunk)`` for a chunk at ``start`` in its image; ``solve`` gets the
+    object array of all summaries on the chunk grid and ``solve_args`` and
     returns ``(tables, counts)``; ``apply(held chunk, tables, chunk index,
     *apply_args)`` gives a chunk of the result.
 
-    Each chunk's summary is one task read by two: the solve (its summary) and
-    the second pass (its held chunk).  These are delayed tasks, not blockwise
-    ones, so that dask's blockwise fusion cannot copy the first pass, and
-    every step before it, into both readers.  The keys depend on the input,
-    ``kind`` and ``summary_args``, not on the step: two steps that summarize
-    the same array alike (a labeler and a counter of the same masks) share
-    the first pass and the solve in one computation.
+    A fixed number of graph layers, whatever the number of chunks: the first
+    pass (blockwise, a pair per chunk), the summaries taken from the pairs
+    (blockwise), the solve (one task reading every summary), the second
+    pass (blockwise over the pairs, with the solve's result as a broadcast
+    argument) and the counts (one task).  The pairs are read by two layers,
+    so dask's blockwise fusion keeps them (and the steps before them, fused
+    into them) as tasks of their own, each computed once: the steps before
+    run once per chunk.  The keys depend on the input, ``kind`` and
+    ``summary_args``, not on the step: two steps that summarize the same
+    array alike (a labeler and a counter of the same masks) share the first
+    pass and the solve in one computation.
 
     Returns the lazy result (None when ``apply`` is None) and the lazy counts.
     """
-    import dask
+    import operator
+
     import dask.array as da
     from dask.base import tokenize
+    from dask.highlevelgraph import HighLevelGraph
 
     array = _one_image_per_chunk(batch.array)
     grid = array.numblocks
     token = tokenize(array.name, kind, summary_args, batch.finite)
-    summaries = da.map_blocks(
-        summarize,
+    cells = tuple((1,) * n for n in grid)
+    objects = np.empty((0,) * array.ndim, dtype=object)
+    starts = tuple(np.cumsum((0, *c))[:-1] for c in array.chunks[1:])
+    pairs = da.map_blocks(
+        _first_pass,
         array,
+        summarize,
+        starts,
         batch.check,
         *summary_args,
-        chunks=tuple((1,) * n for n in grid),
+        chunks=cells,
         dtype=object,
-        meta=np.empty((0,) * array.ndim, dtype=object),
+        meta=objects,
+        name=f"sksegment-{kind}-pairs-{token}",
+    )
+    summaries = da.map_blocks(
+        operator.itemgetter(0),
+        pairs,
+        chunks=cells,
+        dtype=object,
+        meta=objects,
         name=f"sksegment-{kind}-summaries-{token}",
     )
-    blocks = summaries.to_delayed(optimize_graph=False)
-    part = dask.delayed(_part, pure=True)
-    infos = [part(block, 0) for block in blocks.ravel()]
-    solved = dask.delayed(_solve_on_grid, pure=True, nout=2)(
-        infos, grid, solve, *solve_args
+    solved = _one_task(
+        f"sksegment-{kind}-solve-{tokenize(token, solve, solve_args)}",
+        partial(_solve_cells, grid=grid, solve=solve, args=solve_args),
+        summaries,
     )
-    tables, counts = solved
-    counts = da.from_delayed(counts, shape=(grid[0],), dtype=np.int64)
+    name = f"sksegment-{kind}-counts-{solved.key}"
+    layer = {(name, 0): (operator.itemgetter(1), solved.key)}
+    graph = HighLevelGraph.from_collections(name, layer, dependencies=[solved])
+    counts = da.Array(graph, name, ((grid[0],),), meta=np.empty(0, np.int64))
     if apply is None:
         return None, counts
-    meta = np.empty((0,) * array.ndim, dtype=dtype)
-    pieces = np.empty(grid, dtype=object)
-    for index in np.ndindex(*grid):
-        shape = tuple(c[i] for c, i in zip(array.chunks, index))
-        task = dask.delayed(apply, pure=True)(
-            part(blocks[index], 1), tables, index, *apply_args
-        )
-        pieces[index] = da.from_delayed(task, shape=shape, dtype=dtype, meta=meta)
-    return da.block(pieces.tolist()), counts
+    result = da.map_blocks(
+        _finish,
+        pairs,
+        solved,
+        apply,
+        *apply_args,
+        chunks=array.chunks,
+        dtype=dtype,
+        meta=np.empty((0,) * array.ndim, dtype=dtype),
+    )
+    return result, counts
 
 
 def reads_labels(batch):
@@ -1113,7 +1170,7 @@ def global_objects(
 # --- label images chunked within images: reductions over ids ------------------
 
 
-def _id_summary(block, check, border, image_shape, block_info=None):
+def _id_summary(block, start, check, border, image_shape):
     """Ids of one chunk of a label image, their pixel counts, and border ids."""
     labels, _ = as_objects(check(block[0]), check.name)
     top = int(labels.max())
@@ -1128,11 +1185,8 @@ def _id_summary(block, check, border, image_shape, block_info=None):
         ids, counts = np.unique(labels, return_counts=True)
     border_ids = None
     if border is not None:
-        start = tuple(lo for lo, _ in block_info[0]["array-location"][1:])
         border_ids = _border_zone_ids(labels, start, image_shape, border)
-    out = np.empty((1,) * block.ndim, dtype=object)
-    out.flat[0] = ((ids, counts, border_ids), _hold(labels, ids.astype(labels.dtype)))
-    return out
+    return (ids, counts, border_ids), _hold(labels, ids.astype(labels.dtype))
 
 
 def _solve_ids(summaries, what, min_area, max_area):
@@ -1164,16 +1218,23 @@ def _solve_ids(summaries, what, min_area, max_area):
     return tables, np.array(counts, dtype=np.int64)
 
 
-def _apply_ids(held, tables, index, what, dtype):
-    labels = _unpack(held)
-    ids = tables[index[0]]
+def _map_ids(labels, ids, what, dtype):
+    """Label values mapped: ``ids`` removed ("clear") or kept renumbered ("area")."""
     if what == "clear":
-        return np.where(np.isin(labels, ids), 0, labels).astype(dtype)[None]
+        return np.where(np.isin(labels, ids), 0, labels).astype(dtype)
     if len(ids) == 0:
-        return np.zeros((1, *labels.shape), dtype=dtype)
+        return np.zeros(labels.shape, dtype=dtype)
     position = np.searchsorted(ids, labels)
     found = np.take(ids, np.minimum(position, len(ids) - 1)) == labels
-    return np.where(found & (labels > 0), position + 1, 0).astype(dtype)[None]
+    return np.where(found & (labels > 0), position + 1, 0).astype(dtype)
+
+
+def _apply_ids(held, tables, index, what, dtype):
+    how, data, extra = held
+    ids = tables[index[0]]
+    if how == "ranks":  # the chunk's few ids mapped, then looked up per pixel
+        return _kernels._take(_map_ids(extra, ids, what, dtype), data, None)[None]
+    return _map_ids(_unpack(held), ids, what, dtype)[None]
 
 
 def global_ids(batch, what, *, buffer_size=None, min_area=None, max_area=None):

@@ -354,6 +354,75 @@ def test_no_step_runs_twice_per_chunk_in_one_computation(monkeypatch):
     np.testing.assert_array_equal(kept, expected)
 
 
+def test_hole_filling_and_count_guard_run_no_step_twice(monkeypatch):
+    """The closing runs once per chunk; the hole filler labels each chunk's
+    background twice, the guard's count labels each chunk once."""
+    import dask
+
+    from sksegment import _kernels
+
+    calls = {"closing": 0, "label": 0}
+
+    def counted(name, function):
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return function(*args, **kwargs)
+
+        return wrapper
+
+    monkeypatch.setattr(_kernels, "closing", counted("closing", _kernels.closing))
+    monkeypatch.setattr(_kernels, "label_mask", counted("label", _kernels.label_mask))
+    masks = _images((1, 60, 64), seed=2) > 120
+    Xd = da.from_array(masks, chunks=(1, 20, 16))
+    n_chunks = 3 * 4
+    steps = [sks.MorphCloser(3), sks.HoleFiller(30), sks.MaxCountGuard(40)]
+    lazy = Xd
+    for step in steps:
+        lazy = step.transform(lazy)
+    calls.update(closing=0, label=0)
+    with dask.config.set(scheduler="sync"):
+        result = lazy.compute()
+    assert calls == {"closing": n_chunks, "label": 3 * n_chunks}
+    expected = masks
+    for step in steps:
+        expected = step.transform(expected)
+    np.testing.assert_array_equal(result, expected)
+
+
+def _graph_sizes(Xd):
+    """Tasks and layers of a lazy pipeline of every global step on ``Xd``."""
+    import dask
+    from dask.highlevelgraph import HighLevelGraph
+
+    mask = sks.Thresholder("otsu", scope="image").fit(Xd).transform(Xd)
+    closed = sks.MorphCloser(3).transform(mask)
+    filled = sks.HoleFiller(20).transform(closed)
+    cleared = sks.BorderClearer().transform(filled)
+    labels = sks.ComponentLabeler().transform(cleared)
+    kept = sks.AreaFilter(min_area=5).transform(labels)
+    guarded = sks.MaxCountGuard(50).transform(kept)
+    counts = sks.ObjectCounter().predict(guarded)
+    graph = HighLevelGraph.merge(guarded.__dask_graph__(), counts.__dask_graph__())
+    (optimized,) = dask.optimize(guarded)
+    return len(graph), len(graph.layers), len(optimized.__dask_graph__())
+
+
+def test_graph_size_is_linear_in_the_number_of_chunks():
+    """Each global step is a fixed number of graph layers with a fixed number
+    of tasks per chunk: 16, 64 and 256 chunks give the same layers and tasks
+    proportional to the chunks (as built, and as optimized for computing)."""
+    X = _images((1, 64, 64), seed=1)
+    sizes = {}
+    for chunk in (16, 8, 4):
+        Xd = da.from_array(X, chunks=(1, chunk, chunk))
+        sizes[Xd.npartitions] = _graph_sizes(Xd)
+    assert sorted(sizes) == [16, 64, 256]
+    assert len({layers for _, layers, _ in sizes.values()}) == 1
+    for which in (0, 2):
+        per_chunk = {n: size[which] / n for n, size in sizes.items()}
+        assert per_chunk[256] <= 1.2 * per_chunk[64] <= 1.2**2 * per_chunk[16]
+
+
 @pytest.mark.parametrize(
     "chunks", [(1, 5, 6, 7), (1, 2, 20, 5), (1, 20, 2, 25), (1, 10, 11, 1)]
 )
