@@ -8,14 +8,26 @@ Sobel magnitude (``edges``) and the eigenvalues of its finite-difference
 Hessian, largest first (``texture``).
 """
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+from itertools import combinations_with_replacement
+
 import numpy as np
-from skimage import feature
+from scipy import ndimage as ndi
+from skimage import feature, filters
 from skimage.util import img_as_float32
+
+try:  # a dependency; the scipy path keeps working without it
+    import cv2
+except ImportError:  # pragma: no cover - exercised by monkeypatching in tests
+    cv2 = None
 
 __all__ = ["feature_names", "halo", "multiscale_features", "sigmas"]
 
 # scipy.ndimage.gaussian_filter's default, which skimage.filters.gaussian keeps.
 TRUNCATE = 4.0
+# most channels a cv2 Mat holds (CV_CN_MAX)
+_CV_CN_MAX = 512
 
 
 def sigmas(sigma_min=1, sigma_max=16, num_sigma=None):
@@ -130,12 +142,14 @@ def multiscale_features(
     edges=True,
     texture=True,
     out=None,
+    workers=None,
 ):
     """``skimage.feature.multiscale_basic_features`` of one 2D or 3D image.
 
     The image is converted like scikit-image does (``img_as_float32``: uint8
     to [0, 1]).  Returns a float32 array ``(*image.shape, n_features)``,
-    written into ``out`` when given.
+    written into ``out`` when given.  ``workers`` threads (default: one per
+    core) share the sigmas; every kernel releases the GIL.
 
     Examples
     --------
@@ -149,34 +163,162 @@ def multiscale_features(
     """
     image = np.asarray(image)
     _check(image.ndim, intensity, edges, texture)
-    n_features = len(
-        feature_names(
-            image.ndim,
-            sigma_min=sigma_min,
-            sigma_max=sigma_max,
-            num_sigma=num_sigma,
-            intensity=intensity,
-            edges=edges,
-            texture=texture,
+    if texture and min(image.shape) < 2:
+        raise ValueError(
+            "texture features need at least 2 pixels along every axis; "
+            f"got an image of shape {image.shape}."
         )
-    )
-    shape = (*image.shape, n_features)
+    scales = sigmas(sigma_min, sigma_max, num_sigma)
+    per_sigma = int(intensity) + int(edges) + (image.ndim if texture else 0)
+    shape = (*image.shape, per_sigma * len(scales))
     if out is None:
         out = np.empty(shape, dtype=np.float32)
-    elif out.shape != shape or out.dtype != np.float32:
+    elif (
+        not isinstance(out, np.ndarray)
+        or out.shape != shape
+        or (out.dtype != np.float32)
+    ):
         raise ValueError(
-            f"out must be a float32 array of shape {shape}; "
-            f"got {out.dtype} {out.shape}."
+            f"out must be a float32 array of shape {shape}; got "
+            f"{getattr(out, 'dtype', type(out).__name__)} {np.shape(out)}."
         )
-    result = feature.multiscale_basic_features(
-        img_as_float32(image),
-        intensity=intensity,
-        edges=edges,
-        texture=texture,
-        sigma_min=sigma_min,
-        sigma_max=sigma_max,
-        num_sigma=num_sigma,
-        channel_axis=None,
-    )
-    out[...] = result
+    img = np.ascontiguousarray(img_as_float32(image))
+    if workers is None:
+        workers = os.cpu_count() or 1
+    workers = max(1, min(int(workers), len(scales)))
+
+    def one(sigma):
+        return _single_scale(img, sigma, intensity, edges, texture)
+
+    # the largest sigmas cost most: start them first
+    order = np.argsort(scales)[::-1]
+    if workers == 1:
+        results = {i: one(scales[i]) for i in order}
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            futures = {i: pool.submit(one, scales[i]) for i in order}
+            results = {i: f.result() for i, f in futures.items()}
+    planes = [plane for i in range(len(scales)) for plane in results[i]]
+    _interleave(planes, out, workers)
     return out
+
+
+# --- the kernels ------------------------------------------------------------------
+
+
+def _gaussian_kernel(sigma):
+    """scipy.ndimage's gaussian weights (truncate=4), float64."""
+    radius = int(TRUNCATE * float(sigma) + 0.5)
+    x = np.arange(-radius, radius + 1, dtype=np.float64)
+    phi = np.exp(-0.5 / (float(sigma) * float(sigma)) * x * x)
+    return phi / phi.sum()
+
+
+def _gaussian(img, sigma):
+    """``skimage.filters.gaussian(img, sigma)``: scipy, mode 'nearest'."""
+    if _use_cv2(img):
+        k = _gaussian_kernel(sigma).astype(np.float32)
+        return cv2.sepFilter2D(img, cv2.CV_32F, k, k, borderType=cv2.BORDER_REPLICATE)
+    return ndi.gaussian_filter(
+        img, sigma, mode="nearest", truncate=TRUNCATE, output=np.float32
+    )
+
+
+def _sobel(g):
+    """``skimage.filters.sobel(g)``: magnitude, mode 'reflect'."""
+    if _use_cv2(g):
+        # cv2's 3x3 Sobel is [-1, 0, 1] x [1, 2, 1]; skimage's is a quarter of
+        # it and divides the magnitude by sqrt(ndim): sqrt(4 * 4 * 2) = sqrt(32)
+        scale = 1.0 / np.sqrt(32.0)
+        sx = cv2.Sobel(
+            g, cv2.CV_32F, 1, 0, ksize=3, scale=scale, borderType=cv2.BORDER_REFLECT
+        )
+        sy = cv2.Sobel(
+            g, cv2.CV_32F, 0, 1, ksize=3, scale=scale, borderType=cv2.BORDER_REFLECT
+        )
+        # numpy, not cv2.magnitude, whose last bit depends on the alignment
+        np.square(sx, out=sx)
+        np.square(sy, out=sy)
+        sx += sy
+        return np.sqrt(sx, out=sx)
+    return filters.sobel(g).astype(np.float32, copy=False)
+
+
+def _gradient(f, axis):
+    """``np.gradient(f, axis=axis)`` (spacing 1, edge_order 1), float32."""
+    f = np.moveaxis(f, axis, 0)
+    out = np.empty_like(f)
+    np.subtract(f[2:], f[:-2], out=out[1:-1])
+    out[1:-1] *= 0.5  # x / 2 and x * 0.5 round alike
+    np.subtract(f[1], f[0], out=out[0])
+    np.subtract(f[-1], f[-2], out=out[-1])
+    return np.moveaxis(out, 0, axis)
+
+
+def _hessian_eigenvalues(g):
+    """Eigenvalues of skimage's finite-difference Hessian of g, largest first."""
+    first = [_gradient(g, axis) for axis in range(g.ndim)]
+    elems = [
+        _gradient(first[a0], a1)
+        for a0, a1 in combinations_with_replacement(range(g.ndim), 2)
+    ]
+    if g.ndim != 2:
+        return list(feature.hessian_matrix_eigvals(elems))
+    # skimage's closed form for 2D, the same float32 operations in place
+    h00, h01, h11 = elems
+    half_trace = np.add(h00, h11)
+    half_trace *= 0.5
+    root = np.subtract(h00, h11, out=h00)
+    root *= 0.5
+    np.square(root, out=root)
+    np.square(h01, out=h01)
+    root += h01
+    np.sqrt(root, out=root)
+    return [np.add(half_trace, root), np.subtract(half_trace, root, out=h11)]
+
+
+def _single_scale(img, sigma, intensity, edges, texture):
+    g = _gaussian(img, sigma)
+    planes = []
+    if intensity:
+        planes.append(g)
+    if edges:
+        planes.append(_sobel(g))
+    if texture:
+        planes.extend(_hessian_eigenvalues(g))
+    return planes
+
+
+def _interleave(planes, out, workers):
+    """``out[..., k] = planes[k]`` for every k: cv2.merge by blocks of rows."""
+    if cv2 is None or len(planes) > _CV_CN_MAX:
+        for k, plane in enumerate(planes):
+            out[..., k] = plane
+        return
+    width, n = out.shape[-2], out.shape[-1]
+    flat = [np.ascontiguousarray(p).reshape(-1, width) for p in planes]
+    target = out.reshape(-1, width, n) if out.flags.c_contiguous else None
+    if target is None:
+        target = np.empty((len(flat[0]), width, n), dtype=np.float32)
+    rows = len(target)
+    bounds = np.linspace(0, rows, min(workers, rows) + 1).astype(int)
+    blocks = list(zip(bounds[:-1], bounds[1:]))
+
+    def merge(block):
+        start, stop = block
+        dst = target[start:stop]
+        got = cv2.merge([p[start:stop] for p in flat], dst)
+        if not np.shares_memory(got, dst):  # pragma: no cover - cv2 copied
+            dst[...] = got
+
+    if len(blocks) == 1:
+        merge(blocks[0])
+    else:
+        with ThreadPoolExecutor(max_workers=len(blocks)) as pool:
+            list(pool.map(merge, blocks))
+    if not np.shares_memory(target, out):
+        out[...] = target.reshape(out.shape)
+
+
+def _use_cv2(img):
+    return cv2 is not None and img.ndim == 2 and img.dtype == np.float32
