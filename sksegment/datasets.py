@@ -647,6 +647,12 @@ def make_strokes(labels, *, n_lines=2, gap=6, random_state=None):
     return out if as_list else np.stack(out)
 
 
+# How close strokes come to the edges of objects, in pixels: object lines
+# stop at this distance inside the outline (1: just inside it, the outline
+# itself is not annotated); background arcs run this far outside.
+_STROKE_DEPTH = 1
+
+
 def _strokes_of(labels, n_lines, gap, rng):
     from skimage.draw import line
     from skimage.measure import label as label_components
@@ -658,7 +664,7 @@ def _strokes_of(labels, n_lines, gap, rng):
     objects = labels > 0
     # objects: a core at the deepest point of each object (edges between
     # objects cut), and a line across it through that point, in a random
-    # direction, up to 2 pixels from its edge
+    # direction, up to its outline (not included)
     inner = objects & ~find_boundaries(labels, mode="inner")
     depth = ndimage.distance_transform_edt(inner)
     ids = np.unique(labels[objects])
@@ -678,13 +684,14 @@ def _strokes_of(labels, n_lines, gap, rng):
                 [height - 1, width - 1] * 2,
             ).astype(int)
             rr, cc = line(*ends)
-            keep = (labels[rr, cc] == k) & (depth[rr, cc] >= 2)
+            keep = (labels[rr, cc] == k) & (depth[rr, cc] >= _STROKE_DEPTH)
             strokes[rr[keep], cc[keep]] = 2
-    # background next to the objects: arcs of the ring 2 to 3 pixels out
+    # background next to the objects: arcs of a ring just outside them
     distance = ndimage.distance_transform_edt(~objects)
     field = ndimage.gaussian_filter(rng.normal(size=labels.shape), 3.0)
     arcs = field > 0.4 * field.std()  # about a third of the ring
-    strokes[(distance >= 2) & (distance < 3) & arcs] = 1
+    ring = (distance >= _STROKE_DEPTH) & (distance < _STROKE_DEPTH + 1)
+    strokes[ring & arcs] = 1
     # gaps: where objects grown by ``gap`` meet, on the background
     grown = expand_labels(labels, distance=gap)
     meet = find_boundaries(grown, mode="inner") & (grown > 0)
