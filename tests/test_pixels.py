@@ -39,8 +39,8 @@ HARD = dict(
 @pytest.fixture(scope="module")
 def hard():
     """Training and held-out images of the hard generator."""
-    return make_objects(6, random_state=0, **HARD), make_objects(
-        6, random_state=1, **HARD
+    return make_objects(10, random_state=0, **HARD), make_objects(
+        12, random_state=1, **HARD
     )
 
 
