@@ -9,6 +9,8 @@ Hessian, largest first (``texture``).
 """
 
 import os
+import queue
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from itertools import combinations_with_replacement
 
@@ -187,20 +189,25 @@ def multiscale_features(
         workers = os.cpu_count() or 1
     workers = max(1, min(int(workers), len(scales)))
 
-    def one(sigma):
-        return _single_scale(img, sigma, intensity, edges, texture)
-
+    flags = (intensity, edges, texture)
     # the largest sigmas cost most: start them first
-    order = np.argsort(scales)[::-1]
-    if workers == 1:
-        results = {i: one(scales[i]) for i in order}
+    order = [int(i) for i in np.argsort(scales)[::-1]]
+    if _use_cv2(img):
+        planes = _features_2d(img, scales, order, flags, per_sigma, workers)
     else:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            futures = {i: pool.submit(one, scales[i]) for i in order}
-            results = {i: f.result() for i, f in futures.items()}
-    planes = [plane for i in range(len(scales)) for plane in results[i]]
+        results = _map(lambda i: _single_scale(img, scales[i], *flags), order, workers)
+        planes = [plane for i in range(len(scales)) for plane in results[i]]
     _interleave(planes, out, workers)
     return out
+
+
+def _map(func, items, workers):
+    """``{item: func(item)}``, in ``workers`` threads."""
+    if workers == 1:
+        return {item: func(item) for item in items}
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {item: pool.submit(func, item) for item in items}
+        return {item: future.result() for item, future in futures.items()}
 
 
 # --- the kernels ------------------------------------------------------------------
@@ -218,41 +225,85 @@ def _gaussian(img, sigma):
     """``skimage.filters.gaussian(img, sigma)``: scipy, mode 'nearest'."""
     if _use_cv2(img):
         k = _gaussian_kernel(sigma).astype(np.float32)
-        return cv2.sepFilter2D(img, cv2.CV_32F, k, k, borderType=cv2.BORDER_REPLICATE)
+        return cv2.sepFilter2D(img, cv2.CV_32F, k, k, borderType=_NEAREST)
     return ndi.gaussian_filter(
         img, sigma, mode="nearest", truncate=TRUNCATE, output=np.float32
     )
 
 
+_NEAREST = cv2.BORDER_REPLICATE if cv2 is not None else None  # scipy 'nearest'
+_REFLECT = cv2.BORDER_REFLECT if cv2 is not None else None  # scipy 'reflect'
+# cv2's 3x3 Sobel is [-1, 0, 1] x [1, 2, 1]; skimage's is a quarter of it and
+# divides the magnitude by sqrt(ndim): 1 / sqrt(4 * 4 * 2)
+_SOBEL_SCALE = 1.0 / np.sqrt(32.0)
+
+
+def _magnitude(sx, sy):
+    """sqrt(sx**2 + sy**2) into sx: numpy, not cv2.magnitude, whose last bit
+    depends on the memory alignment."""
+    np.square(sx, out=sx)
+    np.square(sy, out=sy)
+    sx += sy
+    return np.sqrt(sx, out=sx)
+
+
 def _sobel(g):
     """``skimage.filters.sobel(g)``: magnitude, mode 'reflect'."""
     if _use_cv2(g):
-        # cv2's 3x3 Sobel is [-1, 0, 1] x [1, 2, 1]; skimage's is a quarter of
-        # it and divides the magnitude by sqrt(ndim): sqrt(4 * 4 * 2) = sqrt(32)
-        scale = 1.0 / np.sqrt(32.0)
-        sx = cv2.Sobel(
-            g, cv2.CV_32F, 1, 0, ksize=3, scale=scale, borderType=cv2.BORDER_REFLECT
+        sx, sy = (
+            cv2.Sobel(
+                g,
+                cv2.CV_32F,
+                dx,
+                1 - dx,
+                ksize=3,
+                scale=_SOBEL_SCALE,
+                borderType=_REFLECT,
+            )
+            for dx in (1, 0)
         )
-        sy = cv2.Sobel(
-            g, cv2.CV_32F, 0, 1, ksize=3, scale=scale, borderType=cv2.BORDER_REFLECT
-        )
-        # numpy, not cv2.magnitude, whose last bit depends on the alignment
-        np.square(sx, out=sx)
-        np.square(sy, out=sy)
-        sx += sy
-        return np.sqrt(sx, out=sx)
+        return _magnitude(sx, sy)
     return filters.sobel(g).astype(np.float32, copy=False)
 
 
-def _gradient(f, axis):
-    """``np.gradient(f, axis=axis)`` (spacing 1, edge_order 1), float32."""
-    f = np.moveaxis(f, axis, 0)
-    out = np.empty_like(f)
-    np.subtract(f[2:], f[:-2], out=out[1:-1])
-    out[1:-1] *= 0.5  # x / 2 and x * 0.5 round alike
-    np.subtract(f[1], f[0], out=out[0])
-    np.subtract(f[-1], f[-2], out=out[-1])
-    return np.moveaxis(out, 0, axis)
+_ONE = np.ones(1, dtype=np.float32)
+_HALF_DIFF = np.array([-0.5, 0.0, 0.5], dtype=np.float32)
+
+
+def _gradient(f, axis, out=None):
+    """``np.gradient(f, axis=axis)`` (spacing 1, edge_order 1), float32.
+
+    Inside, ``(f[i + 1] - f[i - 1]) * 0.5``: the halves are exact, so cv2's
+    3-tap filter rounds once, like numpy's ``(f[i + 1] - f[i - 1]) / 2``;
+    the first and last values are numpy's one-sided differences.
+    """
+    if out is None:
+        out = np.empty_like(f)
+    moved, f_moved = np.moveaxis(out, axis, 0), np.moveaxis(f, axis, 0)
+    if _use_cv2(f) and out.flags.c_contiguous:
+        kx, ky = (_ONE, _HALF_DIFF) if axis == 0 else (_HALF_DIFF, _ONE)
+        _into(out, cv2.sepFilter2D(f, cv2.CV_32F, kx, ky, dst=out, borderType=_NEAREST))
+    else:
+        np.subtract(f_moved[2:], f_moved[:-2], out=moved[1:-1])
+        moved[1:-1] *= 0.5
+    np.subtract(f_moved[1], f_moved[0], out=moved[0])
+    np.subtract(f_moved[-1], f_moved[-2], out=moved[-1])
+    return out
+
+
+def _eigenvalues_2d(h00, h01, h11, big, small):
+    """skimage's closed form for 2D, the same float32 operations, in place."""
+    np.add(h00, h11, out=big)
+    big *= 0.5
+    root = np.subtract(h00, h11, out=h00)
+    root *= 0.5
+    np.square(root, out=root)
+    np.square(h01, out=h01)
+    root += h01
+    np.sqrt(root, out=root)
+    np.subtract(big, root, out=small)
+    big += root
+    return big, small
 
 
 def _hessian_eigenvalues(g):
@@ -264,17 +315,8 @@ def _hessian_eigenvalues(g):
     ]
     if g.ndim != 2:
         return list(feature.hessian_matrix_eigvals(elems))
-    # skimage's closed form for 2D, the same float32 operations in place
-    h00, h01, h11 = elems
-    half_trace = np.add(h00, h11)
-    half_trace *= 0.5
-    root = np.subtract(h00, h11, out=h00)
-    root *= 0.5
-    np.square(root, out=root)
-    np.square(h01, out=h01)
-    root += h01
-    np.sqrt(root, out=root)
-    return [np.add(half_trace, root), np.subtract(half_trace, root, out=h11)]
+    big, small = np.empty_like(g), np.empty_like(g)
+    return list(_eigenvalues_2d(*elems, big, small))
 
 
 def _single_scale(img, sigma, intensity, edges, texture):
@@ -287,6 +329,83 @@ def _single_scale(img, sigma, intensity, edges, texture):
     if texture:
         planes.extend(_hessian_eigenvalues(g))
     return planes
+
+
+# Buffers of the 2D path: the feature planes, then per thread a gaussian, a
+# Sobel and four Hessian scratch planes.  Each calling thread keeps its last
+# workspace up to _CACHE_BYTES, so tiles of one size reuse the same pages
+# instead of faulting fresh ones in for every tile.
+_SCRATCH = 6
+_CACHE_BYTES = 128 * 2**20
+_local = threading.local()
+
+
+def _workspace(n_planes, shape):
+    size = n_planes * int(np.prod(shape))
+    buffer = getattr(_local, "buffer", None)
+    if buffer is None or buffer.size < size:
+        buffer = np.empty(size, dtype=np.float32)
+        if buffer.nbytes <= _CACHE_BYTES:
+            _local.buffer = buffer
+    return buffer[:size].reshape(n_planes, *shape)
+
+
+def _into(dst, result):
+    """cv2 writes into ``dst`` when it can; make sure of it."""
+    if result is not dst and not np.shares_memory(result, dst):
+        dst[...] = result  # pragma: no cover - cv2 allocated instead
+
+
+def _features_2d(img, scales, order, flags, per_sigma, workers):
+    n = per_sigma * len(scales)
+    space = _workspace(n + _SCRATCH * workers, img.shape)
+    scratch = queue.SimpleQueue()
+    for w in range(workers):
+        scratch.put(space[n + _SCRATCH * w : n + _SCRATCH * (w + 1)])
+
+    def one(i):
+        buffers = scratch.get()
+        try:
+            planes = space[per_sigma * i : per_sigma * (i + 1)]
+            _single_scale_2d(img, scales[i], flags, planes, buffers)
+        finally:
+            scratch.put(buffers)
+
+    _map(one, order, workers)
+    return list(space[:n])
+
+
+def _single_scale_2d(img, sigma, flags, planes, scratch):
+    """``_single_scale`` of a 2D float32 image with cv2, into ``planes``."""
+    intensity, edges, texture = flags
+    planes = iter(planes)
+    g = next(planes) if intensity else scratch[0]
+    k = _gaussian_kernel(sigma).astype(np.float32)
+    _into(g, cv2.sepFilter2D(img, cv2.CV_32F, k, k, dst=g, borderType=_NEAREST))
+    if edges:
+        sx, sy = next(planes), scratch[1]
+        for dx, dst in ((1, sx), (0, sy)):
+            result = cv2.Sobel(
+                g,
+                cv2.CV_32F,
+                dx,
+                1 - dx,
+                dst=dst,
+                ksize=3,
+                scale=_SOBEL_SCALE,
+                borderType=_REFLECT,
+            )
+            _into(dst, result)
+        _magnitude(sx, sy)
+    if texture:
+        big, small = next(planes), next(planes)
+        d0, d1, h00, h01 = scratch[2:]
+        _gradient(g, 0, out=d0)
+        _gradient(g, 1, out=d1)
+        _gradient(d0, 0, out=h00)
+        _gradient(d0, 1, out=h01)
+        h11 = _gradient(d1, 1, out=d0)
+        _eigenvalues_2d(h00, h01, h11, big, small)
 
 
 def _interleave(planes, out, workers):

@@ -10,6 +10,16 @@ from skimage.util import img_as_float32
 from sksegment import _pixel_kernels as pk
 
 
+@pytest.fixture(params=["opencv", "pure"])
+def backend(request, monkeypatch):
+    """Both paths: OpenCV's (2D) and the scipy one (3D, or OpenCV missing)."""
+    if request.param == "opencv":
+        pytest.importorskip("cv2")
+    else:
+        monkeypatch.setattr(pk, "cv2", None)
+    return request.param
+
+
 def _reference(image, **kwargs):
     return feature.multiscale_basic_features(image, channel_axis=None, **kwargs)
 
@@ -46,13 +56,13 @@ def _image(shape, dtype, seed=0):
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.float32, np.float64, np.uint16])
-def test_2d_equals_skimage(dtype):
+def test_2d_equals_skimage(dtype, backend):
     image = _image((37, 45), dtype)
     actual = pk.multiscale_features(image, sigma_min=1, sigma_max=8)
     assert_features_close(actual, _reference(image, sigma_min=1, sigma_max=8), image)
 
 
-def test_2d_real_image_default_sigmas():
+def test_2d_real_image_default_sigmas(backend):
     image = data.coins()[100:164, 150:250]
     actual = pk.multiscale_features(image)
     assert actual.shape == (64, 100, 20)
@@ -68,7 +78,7 @@ def test_2d_real_image_default_sigmas():
         dict(intensity=True, edges=False, texture=True),
     ],
 )
-def test_feature_subsets(options):
+def test_feature_subsets(backend, options):
     image = _image((30, 33), np.uint8, seed=1)
     kwargs = dict(sigma_min=0.5, sigma_max=3, num_sigma=4, **options)
     actual = pk.multiscale_features(image, **kwargs)
@@ -84,7 +94,7 @@ def test_3d_equals_skimage(dtype):
     assert_features_close(actual, _reference(image, sigma_min=1, sigma_max=4), image)
 
 
-def test_input_not_modified_and_out():
+def test_input_not_modified_and_out(backend):
     image = _image((21, 24), np.float32)
     before = image.copy()
     n = len(pk.feature_names(2, sigma_max=4))
@@ -155,7 +165,7 @@ def test_names():
 
 
 @pytest.mark.parametrize("ndim", [2, 3])
-def test_tiles_with_halo_equal_whole(ndim):
+def test_tiles_with_halo_equal_whole(ndim, backend):
     sigma_max = 1.5
     h = pk.halo(sigma_max)
     assert h == int(4 * sigma_max + 0.5) + 2
@@ -195,7 +205,7 @@ def test_uint8_scaled_like_skimage():
     )
 
 
-def test_same_output_whatever_the_alignment_and_threads():
+def test_same_output_whatever_the_alignment_and_threads(backend):
     # OpenCV picks code paths by memory alignment: the result must not change
     image = _image((21, 26), np.float32, seed=4)
     expected = pk.multiscale_features(image, sigma_max=4)
@@ -205,3 +215,13 @@ def test_same_output_whatever_the_alignment_and_threads():
         shifted[...] = image
         actual = pk.multiscale_features(shifted, sigma_max=4, workers=offset % 3 + 1)
         np.testing.assert_array_equal(actual, expected)
+
+
+@pytest.mark.parametrize("shape", [(40, 33), (2, 5), (6, 2), (4, 5, 6)])
+def test_gradient_is_numpys_bit_for_bit(shape, backend):
+    rng = np.random.default_rng(5)
+    f = (rng.standard_normal(shape) * 100).astype(np.float32)
+    for axis in range(len(shape)):
+        np.testing.assert_array_equal(
+            pk._gradient(f, axis), np.gradient(f, axis=axis), strict=True
+        )
