@@ -8,6 +8,7 @@ Sobel magnitude (``edges``) and the eigenvalues of its finite-difference
 Hessian, largest first (``texture``).
 """
 
+import functools
 import os
 import queue
 import threading
@@ -213,18 +214,21 @@ def _map(func, items, workers):
 # --- the kernels ------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=64)
 def _gaussian_kernel(sigma):
-    """scipy.ndimage's gaussian weights (truncate=4), float64."""
+    """scipy.ndimage's gaussian weights (truncate=4), as float32."""
     radius = int(TRUNCATE * float(sigma) + 0.5)
     x = np.arange(-radius, radius + 1, dtype=np.float64)
     phi = np.exp(-0.5 / (float(sigma) * float(sigma)) * x * x)
-    return phi / phi.sum()
+    kernel = (phi / phi.sum()).astype(np.float32)
+    kernel.flags.writeable = False
+    return kernel
 
 
 def _gaussian(img, sigma):
     """``skimage.filters.gaussian(img, sigma)``: scipy, mode 'nearest'."""
     if _use_cv2(img):
-        k = _gaussian_kernel(sigma).astype(np.float32)
+        k = _gaussian_kernel(float(sigma))
         return cv2.sepFilter2D(img, cv2.CV_32F, k, k, borderType=_NEAREST)
     return ndi.gaussian_filter(
         img, sigma, mode="nearest", truncate=TRUNCATE, output=np.float32
@@ -380,7 +384,7 @@ def _single_scale_2d(img, sigma, flags, planes, scratch):
     intensity, edges, texture = flags
     planes = iter(planes)
     g = next(planes) if intensity else scratch[0]
-    k = _gaussian_kernel(sigma).astype(np.float32)
+    k = _gaussian_kernel(float(sigma))
     _into(g, cv2.sepFilter2D(img, cv2.CV_32F, k, k, dst=g, borderType=_NEAREST))
     if edges:
         sx, sy = next(planes), scratch[1]
@@ -430,11 +434,7 @@ def _interleave(planes, out, workers):
         if not np.shares_memory(got, dst):  # pragma: no cover - cv2 copied
             dst[...] = got
 
-    if len(blocks) == 1:
-        merge(blocks[0])
-    else:
-        with ThreadPoolExecutor(max_workers=len(blocks)) as pool:
-            list(pool.map(merge, blocks))
+    _map(merge, blocks, len(blocks))
     if not np.shares_memory(target, out):
         out[...] = target.reshape(out.shape)
 
