@@ -274,20 +274,29 @@ _ONE = np.ones(1, dtype=np.float32)
 _HALF_DIFF = np.array([-0.5, 0.0, 0.5], dtype=np.float32)
 
 
-def _gradient(f, axis, out=None):
+def _gradient(f, axis, out=None, width=None):
     """``np.gradient(f, axis=axis)`` (spacing 1, edge_order 1), float32.
 
     Inside, ``(f[i + 1] - f[i - 1]) * 0.5``: the halves are exact, so cv2's
-    3-tap filter rounds once, like numpy's ``(f[i + 1] - f[i - 1]) / 2``;
-    the first and last values are numpy's one-sided differences.
+    3-tap filter rounds once, like numpy's ``(f[i + 1] - f[i - 1]) / 2``,
+    wherever the pixel lies; the first and last values are numpy's one-sided
+    differences.  ``width``: of a 2D image padded on the right, whose columns
+    from ``width`` on are ignored.
     """
     if out is None:
         out = np.empty_like(f)
-    moved, f_moved = np.moveaxis(out, axis, 0), np.moveaxis(f, axis, 0)
     if _use_cv2(f) and out.flags.c_contiguous:
         kx, ky = (_ONE, _HALF_DIFF) if axis == 0 else (_HALF_DIFF, _ONE)
         _into(out, cv2.sepFilter2D(f, cv2.CV_32F, kx, ky, dst=out, borderType=_NEAREST))
+        inside = False
     else:
+        inside = True
+    if width is not None:
+        f, out_view = f[:, :width], out[:, :width]
+    else:
+        out_view = out
+    moved, f_moved = np.moveaxis(out_view, axis, 0), np.moveaxis(f, axis, 0)
+    if inside:
         np.subtract(f_moved[2:], f_moved[:-2], out=moved[1:-1])
         moved[1:-1] *= 0.5
     np.subtract(f_moved[1], f_moved[0], out=moved[0])
@@ -360,7 +369,19 @@ def _into(dst, result):
         dst[...] = result  # pragma: no cover - cv2 allocated instead
 
 
+# OpenCV computes the last (width % vector size) columns of a row with scalar
+# code that rounds differently from its vector code: so that a column gets
+# the same value whatever the width of the tile it is in, rows are padded to
+# a multiple of _LANES columns (a replicated image, as 'nearest' extends it)
+# and every real column goes through the vector code.
+_LANES = 32
+
+
 def _features_2d(img, scales, order, flags, per_sigma, workers):
+    height, width = img.shape
+    padded = -(-(width + 1) // _LANES) * _LANES
+    if padded > width:
+        img = cv2.copyMakeBorder(img, 0, 0, 0, padded - width, _NEAREST)
     n = per_sigma * len(scales)
     space = _workspace(n + _SCRATCH * workers, img.shape)
     scratch = queue.SimpleQueue()
@@ -371,21 +392,26 @@ def _features_2d(img, scales, order, flags, per_sigma, workers):
         buffers = scratch.get()
         try:
             planes = space[per_sigma * i : per_sigma * (i + 1)]
-            _single_scale_2d(img, scales[i], flags, planes, buffers)
+            _single_scale_2d(img, width, scales[i], flags, planes, buffers)
         finally:
             scratch.put(buffers)
 
     _map(one, order, workers)
-    return list(space[:n])
+    return [plane[:, :width] for plane in space[:n]]
 
 
-def _single_scale_2d(img, sigma, flags, planes, scratch):
-    """``_single_scale`` of a 2D float32 image with cv2, into ``planes``."""
+def _single_scale_2d(img, width, sigma, flags, planes, scratch):
+    """``_single_scale`` of a 2D float32 image with cv2, into ``planes``.
+
+    ``img`` is padded on the right from column ``width`` on (see _LANES).
+    """
     intensity, edges, texture = flags
     planes = iter(planes)
     g = next(planes) if intensity else scratch[0]
     k = _gaussian_kernel(float(sigma))
     _into(g, cv2.sepFilter2D(img, cv2.CV_32F, k, k, dst=g, borderType=_NEAREST))
+    # what scipy's 'reflect' puts right of the last column, for the Sobel
+    g[:, width] = g[:, width - 1]
     if edges:
         sx, sy = next(planes), scratch[1]
         for dx, dst in ((1, sx), (0, sy)):
@@ -404,11 +430,11 @@ def _single_scale_2d(img, sigma, flags, planes, scratch):
     if texture:
         big, small = next(planes), next(planes)
         d0, d1, h00, h01 = scratch[2:]
-        _gradient(g, 0, out=d0)
-        _gradient(g, 1, out=d1)
-        _gradient(d0, 0, out=h00)
-        _gradient(d0, 1, out=h01)
-        h11 = _gradient(d1, 1, out=d0)
+        _gradient(g, 0, out=d0, width=width)
+        _gradient(g, 1, out=d1, width=width)
+        _gradient(d0, 0, out=h00, width=width)
+        _gradient(d0, 1, out=h01, width=width)
+        h11 = _gradient(d1, 1, out=d0, width=width)
         _eigenvalues_2d(h00, h01, h11, big, small)
 
 
@@ -419,7 +445,10 @@ def _interleave(planes, out, workers):
             out[..., k] = plane
         return
     width, n = out.shape[-2], out.shape[-1]
-    flat = [np.ascontiguousarray(p).reshape(-1, width) for p in planes]
+    # rows of planes: 2D planes as they are (views of padded rows included)
+    flat = [
+        p if p.ndim == 2 else np.ascontiguousarray(p).reshape(-1, width) for p in planes
+    ]
     target = out.reshape(-1, width, n) if out.flags.c_contiguous else None
     if target is None:
         target = np.empty((len(flat[0]), width, n), dtype=np.float32)
