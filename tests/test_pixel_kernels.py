@@ -94,6 +94,16 @@ def test_3d_equals_skimage(dtype):
     assert_features_close(actual, _reference(image, sigma_min=1, sigma_max=4), image)
 
 
+def test_3d_flat_regions_and_ties():
+    # constant parts (all eigenvalues 0) and a ramp (two of them equal)
+    image = np.zeros((8, 12, 14), dtype=np.float32)
+    image[:, :, 7:] = np.linspace(0, 1, 7, dtype=np.float32) ** 2
+    image[4:, 6:, :] = 1
+    kwargs = dict(sigma_min=0.5, sigma_max=2)
+    actual = pk.multiscale_features(image, **kwargs)
+    assert_features_close(actual, _reference(image, **kwargs), image)
+
+
 def test_input_not_modified_and_out(backend):
     image = _image((21, 24), np.float32)
     before = image.copy()
@@ -226,3 +236,21 @@ def test_gradient_is_numpys_bit_for_bit(shape, backend):
         np.testing.assert_array_equal(
             pk._gradient(f, axis), np.gradient(f, axis=axis), strict=True
         )
+
+
+def test_eigenvalues_3d_closed_form():
+    rng = np.random.default_rng(6)
+    m = rng.standard_normal((500, 3, 3))
+    m = m + m.transpose(0, 2, 1)
+    m[:50] = np.eye(3) * rng.standard_normal((50, 1, 1))  # triple eigenvalue
+    v = rng.standard_normal((50, 3, 1))
+    m[50:100] = v @ v.transpose(0, 2, 1)  # rank one: a double eigenvalue 0
+    m[100:110] = 0
+    m = m.astype(np.float32)
+    upper = [
+        m[:, i, j] for i, j in itertools.combinations_with_replacement(range(3), 2)
+    ]
+    actual = np.stack(pk._eigenvalues_3d(upper, chunk=64), axis=-1)
+    expected = np.linalg.eigvalsh(m.astype(np.float64))[:, ::-1]
+    scale = np.abs(m).max(axis=(1, 2))[:, None]
+    assert (np.abs(actual - expected) <= 4 * np.finfo(np.float32).eps * scale).all()
