@@ -567,7 +567,7 @@ background; a classifier of local features (a PixelClassifier) does.
 """
 
 
-def make_strokes(labels, *, n_lines=3, gap=6, random_state=None):
+def make_strokes(labels, *, n_lines=2, gap=6, random_state=None):
     """Stroke annotations of label images, as a person would draw them.
 
     Sparse annotations for :class:`~sksegment.PixelClassifier` with
@@ -581,7 +581,7 @@ def make_strokes(labels, *, n_lines=3, gap=6, random_state=None):
     ----------
     labels : ndarray of shape (n_images, height, width) or list of ndarray
         Label images (0 is the background) or masks, 2D.
-    n_lines : int, default=3
+    n_lines : int, default=2
         Number of straight background strokes per image, >= 0: lines between
         two random points on the image border, kept where they are at least
         3 pixels from every object.
@@ -647,6 +647,12 @@ def make_strokes(labels, *, n_lines=3, gap=6, random_state=None):
     return out if as_list else np.stack(out)
 
 
+# How close strokes come to the edges of objects, in pixels: object lines
+# stop at this distance inside the outline (1: just inside it, the outline
+# itself is not annotated); background arcs run this far outside.
+_STROKE_DEPTH = 1
+
+
 def _strokes_of(labels, n_lines, gap, rng):
     from skimage.draw import line
     from skimage.measure import label as label_components
@@ -656,7 +662,9 @@ def _strokes_of(labels, n_lines, gap, rng):
         labels = label_components(labels)
     strokes = np.zeros(labels.shape, dtype=np.uint8)
     objects = labels > 0
-    # cores: near the deepest point of each object, edges between objects cut
+    # objects: a core at the deepest point of each object (edges between
+    # objects cut), and a line across it through that point, in a random
+    # direction, up to its outline (not included)
     inner = objects & ~find_boundaries(labels, mode="inner")
     depth = ndimage.distance_transform_edt(inner)
     ids = np.unique(labels[objects])
@@ -664,13 +672,33 @@ def _strokes_of(labels, n_lines, gap, rng):
         deepest = np.zeros(labels.max() + 1)
         deepest[ids] = ndimage.maximum(depth, labels, ids)
         strokes[objects & (depth >= deepest[labels] - 1.5) & (depth > 0)] = 2
+        centres = ndimage.maximum_position(depth, labels, ids)
+        height, width = labels.shape
+        for k, (r, c) in zip(ids, centres):
+            phi = rng.uniform(0.0, np.pi)
+            reach = 2 * deepest[k] + 2
+            dr, dc = reach * np.cos(phi), reach * np.sin(phi)
+            ends = np.clip(
+                np.rint([r - dr, c - dc, r + dr, c + dc]),
+                0,
+                [height - 1, width - 1] * 2,
+            ).astype(int)
+            rr, cc = line(*ends)
+            keep = (labels[rr, cc] == k) & (depth[rr, cc] >= _STROKE_DEPTH)
+            strokes[rr[keep], cc[keep]] = 2
+    # background next to the objects: arcs of a ring just outside them
+    distance = ndimage.distance_transform_edt(~objects)
+    field = ndimage.gaussian_filter(rng.normal(size=labels.shape), 3.0)
+    arcs = field > 0.4 * field.std()  # about a third of the ring
+    ring = (distance >= _STROKE_DEPTH) & (distance < _STROKE_DEPTH + 1)
+    strokes[ring & arcs] = 1
     # gaps: where objects grown by ``gap`` meet, on the background
     grown = expand_labels(labels, distance=gap)
     meet = find_boundaries(grown, mode="inner") & (grown > 0)
     between = meet & ~find_boundaries(grown > 0, mode="inner")
     strokes[between & ~objects] = 1
     # lines across the background, 3 pixels or more from every object
-    far = ndimage.distance_transform_edt(~objects) >= 3
+    far = distance >= 3
     height, width = labels.shape
     for _ in range(n_lines):
         ends = []

@@ -289,7 +289,7 @@ def _default_estimator(random_state, n_jobs):
 
 
 # The default forest (see PixelClassifier's Notes and the user guide).
-_FOREST = {"n_estimators": 50, "max_depth": 12, "min_samples_leaf": 5}
+_FOREST = {"n_estimators": 20, "max_depth": 10, "min_samples_leaf": 5}
 
 
 @fill_doc
@@ -307,7 +307,7 @@ class PixelClassifier(ImageTransformer):
     ----------
     estimator : classifier or None, default=None
         Any scikit-learn classifier, cloned in ``fit``; None means a random
-        forest of 50 trees of depth at most 12 with leaves of at least 5
+        forest of 20 trees of depth at most 10 with leaves of at least 5
         pixels, seeded from ``random_state`` (see Notes).
     features : PixelFeatures or None, default=None
         The features, cloned in ``fit``; None means ``PixelFeatures()``.
@@ -316,7 +316,7 @@ class PixelClassifier(ImageTransformer):
         annotated, > 0 (True) is foreground.  ``"sparse"``: integer stroke
         images, 0 = not annotated, 1 = background, 2 to k = classes of
         objects (ilastik's convention); only annotated pixels train.
-    n_samples : int, default=100_000
+    n_samples : int, default=20_000
         Number of annotated pixels, >= 2, drawn to train the estimator,
         stratified by class (each class in proportion to its annotated
         pixels, at least one of each); all of them when there are fewer.
@@ -412,7 +412,7 @@ class PixelClassifier(ImageTransformer):
         *,
         features=None,
         annotation="dense",
-        n_samples=100_000,
+        n_samples=20_000,
         class_weight="balanced",
         output="proba",
         positive_class=None,
@@ -442,7 +442,7 @@ class PixelClassifier(ImageTransformer):
     # --- fit
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y):
+    def fit(self, X, y=None):
         """Learn the classes of annotated pixels of ``X`` from ``y``.
 
         Parameters
@@ -526,7 +526,7 @@ class PixelClassifier(ImageTransformer):
         self.n_samples_fit_ = len(ys)
         return self
 
-    def fit_transform(self, X, y):
+    def fit_transform(self, X, y=None):
         """Fit to ``X`` and ``y``, then transform ``X``.
 
         Parameters
@@ -565,7 +565,7 @@ class PixelClassifier(ImageTransformer):
                 "fit on a sample (X[:k].compute(), y[:k].compute())."
             )
         images = batch.images
-        if isinstance(y, (list, tuple)):
+        if isinstance(y, (list, tuple)) and batch.kind != "flat":
             ys = [np.asarray(a) for a in y]
         else:
             y = np.asarray(y)
