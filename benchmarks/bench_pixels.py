@@ -11,7 +11,8 @@ Workloads:
   (512x512, shipped with scikit-image), on hard synthetic 512x512 images
   (``make_objects`` with texture, haze and uneven contrast), and on a 3D
   volume;
-* classification: one ``PixelClassifier`` (its default 50-tree forest) fitted
+* classification: one ``PixelClassifier`` (a 50-tree forest, otherwise its
+  default one) fitted
   on 3 annotated images, then applied to 4 held-out 512x512 images by
   ``PixelClassifier.transform`` and by scikit-image's path
   (``multiscale_basic_features`` then ``skimage.future.predict_segmenter``)
@@ -40,6 +41,7 @@ import joblib
 import numpy as np
 import skimage
 import sklearn
+from sklearn.ensemble import RandomForestClassifier
 from skimage import data, feature
 from skimage.future import predict_segmenter
 from skimage.util import img_as_float32
@@ -62,6 +64,17 @@ EPS = np.finfo(np.float32).eps
 
 def hard_images(n, shape=(512, 512), seed=0):
     return make_objects(n_images=n, shape=shape, random_state=seed, **HARD)
+
+
+def forest():
+    """The issue's 50 trees, otherwise PixelClassifier's default forest."""
+    from sksegment.pixels import _FOREST
+
+    return RandomForestClassifier(
+        **{**_FOREST, "n_estimators": 50},
+        max_features="sqrt",
+        random_state=0,
+    )
 
 
 def skimage_features(image):
@@ -145,7 +158,7 @@ def run_classifier(repeats):
     train = hard_images(3, seed=1)
     test = hard_images(4, seed=2).images
     masks = train.labels > 0
-    step = sks.PixelClassifier(output="classes", random_state=0)
+    step = sks.PixelClassifier(forest(), output="classes", random_state=0)
     fit_seconds = timings({"fit": lambda: step.fit(train.images, masks)}, repeats)
     forest = step.estimator_
 
