@@ -41,10 +41,10 @@ import joblib
 import numpy as np
 import skimage
 import sklearn
-from sklearn.ensemble import RandomForestClassifier
 from skimage import data, feature
 from skimage.future import predict_segmenter
 from skimage.util import img_as_float32
+from sklearn.ensemble import RandomForestClassifier
 
 import sksegment as sks
 from sksegment import _pixel_kernels
@@ -66,7 +66,7 @@ def hard_images(n, shape=(512, 512), seed=0):
     return make_objects(n_images=n, shape=shape, random_state=seed, **HARD)
 
 
-def forest():
+def fifty_trees():
     """The issue's 50 trees, otherwise PixelClassifier's default forest."""
     from sksegment.pixels import _FOREST
 
@@ -158,7 +158,7 @@ def run_classifier(repeats):
     train = hard_images(3, seed=1)
     test = hard_images(4, seed=2).images
     masks = train.labels > 0
-    step = sks.PixelClassifier(forest(), output="classes", random_state=0)
+    step = sks.PixelClassifier(fifty_trees(), output="classes", random_state=0)
     fit_seconds = timings({"fit": lambda: step.fit(train.images, masks)}, repeats)
     forest = step.estimator_
 
