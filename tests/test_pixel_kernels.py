@@ -113,6 +113,12 @@ def test_input_not_modified_and_out(backend):
     assert result is out
     np.testing.assert_array_equal(image, before)
     np.testing.assert_array_equal(out, pk.multiscale_features(image, sigma_max=4))
+    # a view into a bigger array, as a tile's slot
+    big = np.full((25, 30, n), np.nan, dtype=np.float32)
+    view = big[2:23, 3:27]
+    assert pk.multiscale_features(image, sigma_max=4, out=view) is view
+    np.testing.assert_array_equal(view, out)
+    assert np.isnan(big[:2]).all() and np.isnan(big[:, 27:]).all()
     with pytest.raises(ValueError, match="float32 array of shape"):
         pk.multiscale_features(image, sigma_max=4, out=out[..., :-1])
     with pytest.raises(ValueError, match="float32 array of shape"):
@@ -254,3 +260,23 @@ def test_eigenvalues_3d_closed_form():
     expected = np.linalg.eigvalsh(m.astype(np.float64))[:, ::-1]
     scale = np.abs(m).max(axis=(1, 2))[:, None]
     assert (np.abs(actual - expected) <= 4 * np.finfo(np.float32).eps * scale).all()
+
+
+@pytest.mark.parametrize(
+    "shape, texture",
+    [
+        ((1, 5), False),
+        ((5, 1), False),
+        ((1, 1), False),
+        ((2, 2), True),
+        ((40, 3), True),
+    ],
+)
+def test_tiny_images(backend, shape, texture):
+    image = np.random.default_rng(7).random(shape).astype(np.float32)
+    kwargs = dict(sigma_min=1, sigma_max=4, texture=texture)
+    actual = pk.multiscale_features(image, **kwargs)
+    assert_features_close(actual, _reference(image, **kwargs), image)
+    if not texture:
+        with pytest.raises(ValueError, match="at least 2 pixels"):
+            pk.multiscale_features(image, sigma_max=4)
