@@ -202,13 +202,46 @@ def multiscale_features(
     return out
 
 
+_POOL = None
+_POOL_LOCK = threading.Lock()
+
+
+def _pool():
+    """Threads that live across calls: starting them costs more than a tile's
+    small sigmas.  Only ``_map``'s runners run there, and they never wait for
+    other tasks, so callers in many threads cannot deadlock it."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(
+                os.cpu_count() or 1, thread_name_prefix="sksegment-pixels"
+            )
+        return _POOL
+
+
 def _map(func, items, workers):
-    """``{item: func(item)}``, in ``workers`` threads."""
-    if workers == 1:
+    """``{item: func(item)}``, items taken in order by ``workers`` threads."""
+    items = list(items)
+    workers = min(workers, len(items), _pool()._max_workers)
+    if workers <= 1:
         return {item: func(item) for item in items}
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = {item: pool.submit(func, item) for item in items}
-        return {item: future.result() for item, future in futures.items()}
+    todo = queue.SimpleQueue()
+    for item in items:
+        todo.put(item)
+    results = {}
+
+    def runner():
+        while True:
+            try:
+                item = todo.get_nowait()
+            except queue.Empty:
+                return
+            results[item] = func(item)
+
+    futures = [_pool().submit(runner) for _ in range(workers)]
+    for future in futures:
+        future.result()  # re-raises a runner's error
+    return results
 
 
 # --- the kernels ------------------------------------------------------------------
