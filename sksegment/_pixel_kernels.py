@@ -6,6 +6,14 @@ features, order and values of ``skimage.feature.multiscale_basic_features``
 :func:`sigmas`, in order: the gaussian-smoothed image (``intensity``), its
 Sobel magnitude (``edges``) and the eigenvalues of its finite-difference
 Hessian, largest first (``texture``).
+
+2D images go through OpenCV (float32 separable filters), 3D ones through
+scipy.ndimage as in scikit-image; both paths differ from scikit-image by at
+most a few float32 epsilons of the image's largest value (the gaussian's
+summation order), and a pixel's features do not depend on the tile it is
+computed in (see :func:`halo`).  Each calling thread keeps its last 2D
+workspace (up to 128 MiB) for the next call.  ``docs/performance.rst`` says
+how and what was measured.
 """
 
 import functools
@@ -123,7 +131,8 @@ def halo(sigma_max):
     with ``radius + 2`` pixels of real image around it, every pixel of a tile
     sees the same inputs as in the whole image, whatever the tile's own
     border handling adds outside; on sides where the tile touches the image's
-    border, the image's border handling is the tile's too.
+    border, the image's border handling is the tile's too.  The arithmetic
+    is the same too (see ``_LANES``), so tiles give equal values bit for bit.
 
     Examples
     --------
@@ -132,7 +141,9 @@ def halo(sigma_max):
     >>> halo(1)
     6
     """
-    return int(TRUNCATE * float(sigma_max) + 0.5) + 2
+    # the largest sigma is numpy's 2 ** log2(sigma_max), which may round up
+    largest = max(float(sigma_max), float(2.0 ** np.log2(sigma_max)))
+    return int(TRUNCATE * largest + 0.5) + 2
 
 
 def multiscale_features(
@@ -151,8 +162,9 @@ def multiscale_features(
 
     The image is converted like scikit-image does (``img_as_float32``: uint8
     to [0, 1]).  Returns a float32 array ``(*image.shape, n_features)``,
-    written into ``out`` when given.  ``workers`` threads (default: one per
-    core) share the sigmas; every kernel releases the GIL.
+    written into ``out`` when given (a view, such as a tile's slot, is fine).
+    ``workers`` threads (default: one per core) share the sigmas; OpenCV
+    and numpy release the GIL, so callers may run tiles in threads too.
 
     Examples
     --------

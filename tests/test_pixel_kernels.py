@@ -159,6 +159,13 @@ def test_sigmas_and_names_follow_skimage(sigma_min, sigma_max, num_sigma):
     assert len(set(names)) == len(names)
 
 
+@pytest.mark.parametrize("sigma_max", [1, 1.375, 3.1, 7.875, 16, 11.125, 0.625])
+@pytest.mark.parametrize("num_sigma", [None, 3, 7])
+def test_halo_covers_every_sigma(sigma_max, num_sigma):
+    for sigma in pk.sigmas(0.5, sigma_max, num_sigma):
+        assert pk.halo(sigma_max) >= int(4 * sigma + 0.5) + 2
+
+
 def test_names():
     names = pk.feature_names(3, sigma_min=1, sigma_max=4, num_sigma=5)
     assert names[:5] == [
