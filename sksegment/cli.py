@@ -8,17 +8,23 @@
 ``sksegment tune PATH... --counts FILE | --masks DIR``
     Grid-searches threshold, closing size and smallest area against true
     counts or true label images, prints the best parameters and their
-    cross-validated score, and saves the fitted pipeline and a heatmap.
+    cross-validated score, and saves the fitted pipeline (a skops file) and a
+    heatmap.
 
 User mistakes (a missing file, an empty folder, a counts file naming unknown
 images) end with a one-line message on stderr and a non-zero exit code, never
-a traceback.  Output files are written whole or not at all.
+a traceback.  Output files are written whole or not at all, never replace an
+input or another output of the run, and replace an existing file only with
+``--force``; these checks run before any image is read.  ``--pipeline``
+loads skops files only (``--trust`` for more types), pickles only with
+``--unsafe-pickle``.
 """
 
 import argparse
 import csv
 import io as _io
 import os
+import re
 import sys
 
 import numpy as np
@@ -37,11 +43,26 @@ def _threshold(text):
     if text == "otsu":
         return None
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"expected a number or 'otsu', got {text!r}"
         ) from None
+    if not np.isfinite(value):
+        raise argparse.ArgumentTypeError(
+            f"expected a finite number or 'otsu', got {text!r}"
+        )
+    return value
+
+
+def _area(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if np.isnan(value):
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}")
+    return value
 
 
 def _values(kind):
@@ -63,14 +84,23 @@ def _values(kind):
                     raise argparse.ArgumentTypeError(
                         f"{part!r} is empty: need start <= stop and step > 0"
                     )
+                if not np.isfinite([start, stop, step]).all():
+                    raise argparse.ArgumentTypeError(
+                        f"expected finite numbers, got {part!r}"
+                    )
                 values.extend(kind(v) for v in np.arange(start, stop + step / 2, step))
             else:
                 try:
-                    values.append(kind(part))
+                    value = kind(part)
                 except ValueError:
                     raise argparse.ArgumentTypeError(
                         f"expected a {kind.__name__}, got {part!r}"
                     ) from None
+                if not np.isfinite(value):
+                    raise argparse.ArgumentTypeError(
+                        f"expected a finite number, got {part!r}"
+                    )
+                values.append(value)
         return values
 
     return parse
@@ -95,6 +125,11 @@ def _add_input_options(parser):
         "--jobs", type=int, default=None, metavar="N", help="threads over the images"
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="replace output files that exist (never an input of the run)",
+    )
 
 
 def _parser():
@@ -130,25 +165,43 @@ def _parser():
     )
     count.add_argument(
         "--min-area",
-        type=float,
+        type=_area,
         default=101,
         help="smallest object area kept, in pixels, inclusive (default: 101)",
     )
     count.add_argument(
         "--max-area",
-        type=float,
+        type=_area,
         default=None,
         help="largest object area kept, in pixels, inclusive (default: none)",
     )
     count.add_argument(
         "--pipeline",
         metavar="FILE",
-        help="a fitted pipeline saved by 'sksegment tune' or joblib.dump, used "
-        "instead of the recipe options",
+        help="a fitted pipeline saved by 'sksegment tune --save' or "
+        "sksegment.io.save_pipeline (skops format), used instead of the recipe "
+        "options; its types are checked before anything is built",
+    )
+    count.add_argument(
+        "--trust",
+        metavar="TYPE",
+        action="append",
+        default=[],
+        help="also accept this type in the --pipeline file, such as "
+        "mylab.steps.MyStep (repeatable); only for files whose source you trust",
+    )
+    count.add_argument(
+        "--unsafe-pickle",
+        action="store_true",
+        help="let --pipeline be a pickle or joblib file. UNSAFE: loading a "
+        "pickle runs any code the file holds; only for files you made yourself",
     )
     count.add_argument("--csv", metavar="FILE", help="write path,count,threshold rows")
     count.add_argument(
-        "--overlay", metavar="DIR", help="write one PNG per image: outlines, numbers"
+        "--overlay",
+        metavar="DIR",
+        help="write one PNG per image (outlines, numbers), named by the image's "
+        "path below the images' common folder plus .png (a/im1.tif: a/im1.tif.png)",
     )
 
     tune = commands.add_parser(
@@ -190,7 +243,11 @@ def _parser():
         help="smallest areas to try (default: 50,100)",
     )
     tune.add_argument("--cv", type=int, default=3, help="folds (default: 3)")
-    tune.add_argument("--save", metavar="FILE", help="save the fitted best pipeline")
+    tune.add_argument(
+        "--save",
+        metavar="FILE",
+        help="save the fitted best pipeline (skops format, for count --pipeline)",
+    )
     tune.add_argument("--plot", metavar="FILE", help="save the score heatmap as PNG")
     return parser
 
@@ -198,18 +255,102 @@ def _parser():
 # --- helpers -----------------------------------------------------------------
 
 
-def _atomic_write(path, write):
-    """Call ``write(temp_path)``, then move the file into place: all or nothing."""
+def _real(path):
+    return os.path.normcase(os.path.realpath(path))
+
+
+def _key(path):
+    """A file's identity: its inode if it exists, else its resolved path.
+
+    The inode catches hard links and case-insensitive file systems.
+    """
+    try:
+        info = os.stat(path)
+    except OSError:
+        return ("path", _real(path))
+    return ("file", info.st_dev, info.st_ino)
+
+
+def _input_files(paths):
+    """The image files named by ``paths``, listed without reading them."""
+    from sksegment.io import _find_files
+
+    try:
+        files = [os.fspath(f) for f in _find_files(paths)]
+    except (OSError, ValueError) as exc:
+        raise UserError(str(exc)) from None
+    first = {}
+    for name in files:
+        if _key(name) in first:
+            raise UserError(
+                f"{name} is given twice (also as {first[_key(name)]}); each image "
+                "is counted once"
+            )
+        first[_key(name)] = name
+    return files
+
+
+def _below(path, folder):
+    """Whether ``path`` is inside ``folder`` (at any depth)."""
+    parent, inside = _real(folder), _real(path)
+    return os.path.commonpath([parent, inside]) == parent
+
+
+def _overlay_names(files, folder):
+    """One overlay file per image: its path below the common folder, + .png."""
+    if not files:
+        return [os.path.join(folder, "coins.png")]
+    parents = [os.path.dirname(os.path.abspath(f)) for f in files]
+    try:
+        root = os.path.commonpath(parents)
+    except ValueError:  # different drives
+        root = ""
+    names = []
+    for name in files:
+        relative = os.path.relpath(os.path.abspath(name), root) if root else name
+        relative = relative.lstrip(os.sep + (os.altsep or ""))
+        names.append(os.path.join(folder, relative + ".png"))
+    return names
+
+
+def _check_outputs(outputs, inputs, force):
+    """Refuse, before anything is read, outputs that would lose a file.
+
+    ``outputs`` are (option, path) pairs.  An output is never an input of the
+    run nor another output; an existing file is replaced only with --force.
+    """
+    given = {_key(path): path for path in inputs}
+    taken = {}
+    for option, path in outputs:
+        key = _key(path)
+        if key in given:
+            raise UserError(
+                f"{option} {path} is an input of this run ({given[key]}); an output "
+                "never replaces an input"
+            )
+        if key in taken:
+            raise UserError(
+                f"{taken[key][0]} {taken[key][1]} and {option} {path} would write "
+                "the same file"
+            )
+        taken[key] = (option, path)
+        if os.path.isdir(path):
+            raise UserError(f"{option} {path} is a folder, not a file")
+        if os.path.lexists(path) and not force:
+            raise UserError(f"{option} {path} exists; pass --force to replace it")
+
+
+def _check_folder(option, path):
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
-        raise UserError(f"cannot write {path}: folder {folder} does not exist")
-    temp = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.tmp")
-    try:
-        write(temp)
-        os.replace(temp, path)
-    finally:
-        if os.path.exists(temp):
-            os.remove(temp)
+        raise UserError(f"cannot write {option} {path}: folder {folder} does not exist")
+
+
+def _write(path, write, force):
+    """Write ``path`` whole or not at all with ``write(binary_file)``."""
+    from sksegment.io import _write_atomic
+
+    _write_atomic(path, write, overwrite=force)
 
 
 def _progress(total, args, desc):
@@ -219,19 +360,37 @@ def _progress(total, args, desc):
     return tqdm(total=total, desc=desc, unit="image", disable=quiet, file=sys.stderr)
 
 
-def _load(args):
+def _load(args, files):
     """The images and their names: the files given, or the bundled coins."""
-    if not args.paths:
+    if not files:
         from sksegment.datasets import load_coins
 
         return list(load_coins().images), ["coins (bundled)"]
     from sksegment.io import load_images
 
     try:
-        images, names = load_images(args.paths, as_gray=args.gray, channel=args.channel)
+        images, _ = load_images(files, as_gray=args.gray, channel=args.channel)
     except (OSError, ValueError) as exc:
         raise UserError(str(exc)) from None
-    return images, [str(n) for n in names]
+    return images, list(files)
+
+
+def _check_one_dtype(images, names):
+    """Refuse to learn one threshold over images of different pixel types."""
+    groups = {}
+    for name, image in zip(names, images):
+        groups.setdefault(image.dtype.name, []).append(name)
+    if len(groups) > 1:
+        kinds = "; ".join(
+            f"{dtype}: {found[0]}"
+            + (f" and {len(found) - 1} more" if found[1:] else "")
+            for dtype, found in groups.items()
+        )
+        raise UserError(
+            f"the images mix pixel types ({kinds}); one Otsu threshold learned over "
+            "all of them fits none of them: give --threshold VALUE, or run each "
+            "pixel type separately"
+        )
 
 
 def _recipe(threshold, close, min_area, max_area, jobs):
@@ -260,25 +419,50 @@ def _chunks(n, size=16):
 
 
 def _count(args):
-    images, names = _load(args)
+    if not args.pipeline and (args.trust or args.unsafe_pickle):
+        flag = "--trust" if args.trust else "--unsafe-pickle"
+        raise UserError(f"{flag} applies to the file of --pipeline; none was given")
+    files = _input_files(args.paths) if args.paths else []
+    inputs = files + ([args.pipeline] if args.pipeline else [])
+    outputs = []
+    if args.csv:
+        _check_folder("--csv", args.csv)
+        outputs.append(("--csv", args.csv))
+    targets = []
+    if args.overlay:
+        if os.path.exists(args.overlay) and not os.path.isdir(args.overlay):
+            raise UserError(f"--overlay {args.overlay} is a file, not a folder")
+        below = [f for f in files if _below(f, args.overlay)]
+        if below:
+            raise UserError(
+                f"--overlay {args.overlay} holds input images ({below[0]}); overlays "
+                "there would be read as images by the next run: choose another folder"
+            )
+        targets = _overlay_names(files, args.overlay)
+        outputs.extend(("--overlay", target) for target in targets)
+    _check_outputs(outputs, inputs, args.force)
+
     if args.pipeline:
-        import joblib
+        from sksegment.io import load_pipeline
 
         try:
-            pipe = joblib.load(args.pipeline)
-        except (OSError, EOFError, ValueError, TypeError) as exc:
+            pipe = load_pipeline(
+                args.pipeline, trusted=args.trust, unsafe_pickle=args.unsafe_pickle
+            )
+        except OSError as exc:
             raise UserError(
                 f"cannot load the pipeline {args.pipeline}: {exc}"
             ) from None
         if not hasattr(pipe, "predict"):
             raise UserError(f"{args.pipeline} holds no pipeline with predict")
-    else:
+    images, names = _load(args, files)
+    if not args.pipeline:
+        if args.threshold is None:
+            _check_one_dtype(images, names)
         pipe = _recipe(
             args.threshold, args.close, args.min_area, args.max_area, args.jobs
         )
         pipe.fit(images)
-    if args.overlay and not os.path.isdir(args.overlay):
-        os.makedirs(args.overlay, exist_ok=True)
 
     counts = np.zeros(len(images), dtype=np.int64)
     with _progress(len(images), args, "counting") as bar:
@@ -290,10 +474,10 @@ def _count(args):
 
                 labels = pipe[:-1].transform(batch)
                 counts[start:stop] = pipe[-1].predict(labels)
-                for name, image, objects in zip(names[start:stop], batch, labels):
-                    stem = os.path.splitext(os.path.basename(name))[0] or "image"
-                    target = os.path.join(args.overlay, f"{stem}.png")
-                    save_image(target, overlay(image, objects, numbers=True))
+                for target, image, objects in zip(targets[start:stop], batch, labels):
+                    os.makedirs(os.path.dirname(target), exist_ok=True)
+                    picture = overlay(image, objects, numbers=True)
+                    save_image(target, picture, overwrite=args.force)
             else:
                 counts[start:stop] = pipe.predict(batch)
             bar.update(stop - start)
@@ -304,16 +488,16 @@ def _count(args):
     for name, n in zip(names, counts):
         print(f"{name:<{width}}  {n:>5}  {threshold:>9}")
     if args.csv:
+        text = _io.StringIO(newline="")
+        rows = csv.writer(text)
+        rows.writerow(["path", "count", "threshold"])
+        rows.writerows([name, int(n), threshold] for name, n in zip(names, counts))
+        data = text.getvalue().encode("utf-8")
+        _write(args.csv, lambda handle: handle.write(data), args.force)
 
-        def write(temp):
-            with open(temp, "w", newline="") as f:
-                rows = csv.writer(f)
-                rows.writerow(["path", "count", "threshold"])
-                rows.writerows(
-                    [name, int(n), threshold] for name, n in zip(names, counts)
-                )
 
-        _atomic_write(args.csv, write)
+# the largest true count accepted: more objects than pixels of a gigapixel image
+_MAX_COUNT = 10**9
 
 
 def _read_counts(path, names):
@@ -323,6 +507,8 @@ def _read_counts(path, names):
             rows = list(csv.DictReader(f))
     except OSError as exc:
         raise UserError(f"cannot read the counts file {path}: {exc.strerror}") from None
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise UserError(f"cannot read the counts file {path}: {exc}") from None
     if not rows or not {"path", "count"} <= set(rows[0]):
         raise UserError(f"{path} needs a header with columns path,count")
     base = os.path.dirname(os.path.abspath(path))
@@ -331,51 +517,99 @@ def _read_counts(path, names):
         return os.path.normcase(os.path.abspath(os.path.join(base, name)))
 
     wanted = {os.path.normcase(os.path.abspath(n)): n for n in names}
-    by_name = {}
-    unknown, bad = [], []
+    by_name, line_of = {}, {}
+    unknown = []
     for line, row in enumerate(rows, start=2):
+        if row["path"] is None or row["count"] is None:
+            raise UserError(f"{path} line {line}: needs a path and a count")
         target = key(row["path"])
         if target not in wanted:
             unknown.append(f"{row['path']} (line {line})")
             continue
+        text = row["count"].strip()
         try:
-            by_name[wanted[target]] = int(row["count"])
+            if not re.fullmatch(r"[+-]?[0-9]+", text):
+                raise ValueError(text)
+            value = int(text)
         except ValueError:
-            bad.append(f"line {line}: {row['count']!r}")
+            raise UserError(
+                f"{path} line {line}: the count {row['count']!r} of {row['path']} "
+                "is not a whole number"
+            ) from None
+        if not 0 <= value <= _MAX_COUNT:
+            raise UserError(
+                f"{path} line {line}: the count {row['count']!r} of {row['path']} "
+                f"is not between 0 and {_MAX_COUNT}"
+            )
+        name = wanted[target]
+        if name in by_name and by_name[name] != value:
+            raise UserError(
+                f"{path} lines {line_of[name]} and {line}: two different counts "
+                f"for {row['path']} ({by_name[name]} and {value})"
+            )
+        by_name[name] = value
+        line_of.setdefault(name, line)
     if unknown:
         raise UserError(
             f"{path} names images that were not given: {', '.join(unknown)}"
         )
-    if bad:
-        raise UserError(f"{path} has counts that are not integers: {', '.join(bad)}")
     missing = [n for n in names if n not in by_name]
     if missing:
         raise UserError(f"{path} has no count for: {', '.join(missing)}")
-    return np.array([by_name[n] for n in names])
+    return np.array([by_name[n] for n in names], dtype=np.int64)
 
 
-def _read_masks(folder, names):
-    """True label images for ``names``: files of the same stem in ``folder``."""
-    from sksegment.io import load_images
+def _mask_files(folder, names):
+    """The label image file of each image in ``names``: same stem, in ``folder``."""
+    from sksegment.io import _find_files
 
     if not os.path.isdir(folder):
         raise UserError(f"the masks folder {folder} does not exist")
     try:
-        masks, mask_names = load_images(folder)
+        files = [os.fspath(f) for f in _find_files(folder)]
     except (OSError, ValueError) as exc:
         raise UserError(str(exc)) from None
-    by_stem = {
-        os.path.splitext(os.path.basename(n))[0]: m for n, m in zip(mask_names, masks)
-    }
-    labels, missing = [], []
+
+    def stem(name):
+        return os.path.splitext(os.path.basename(name))[0]
+
+    by_stem = {}
+    for name in files:
+        by_stem.setdefault(stem(name), []).append(name)
+    images_of = {}
     for name in names:
-        stem = os.path.splitext(os.path.basename(name))[0]
-        if stem not in by_stem:
+        images_of.setdefault(stem(name), []).append(name)
+    for found in images_of.values():
+        if len(found) > 1:
+            raise UserError(
+                f"{' and '.join(found)} have the same name, so --masks cannot tell "
+                "their label images apart; tune them in separate runs"
+            )
+    chosen, missing = [], []
+    for name in names:
+        candidates = by_stem.get(stem(name), [])
+        if not candidates:
             missing.append(name)
+        elif len(candidates) > 1:
+            raise UserError(
+                f"{folder} has {len(candidates)} label images for {name}: "
+                f"{' and '.join(candidates)}; keep one"
+            )
         else:
-            labels.append(by_stem[stem])
+            chosen.append(candidates[0])
     if missing:
         raise UserError(f"{folder} has no label image for: {', '.join(missing)}")
+    return chosen
+
+
+def _read_masks(files, names):
+    """True label images for ``names`` from their ``files``."""
+    from sksegment.io import load_images
+
+    try:
+        labels, _ = load_images(files)
+    except (OSError, ValueError) as exc:
+        raise UserError(str(exc)) from None
     for name, mask in zip(names, labels):
         if mask.dtype.kind not in "biu":
             raise UserError(f"the label image for {name} is not of an integer type")
@@ -387,17 +621,34 @@ def _tune(args):
 
     if not args.paths:
         raise UserError("tune needs image paths")
-    images, names = _load(args)
+    files = _input_files(args.paths)
+    inputs = list(files)
+    if args.counts:
+        inputs.append(args.counts)
+    else:
+        mask_files = _mask_files(args.masks, files)
+        inputs.extend(mask_files)
+    outputs = []
+    for option, path in (("--save", args.save), ("--plot", args.plot)):
+        if path:
+            _check_folder(option, path)
+            outputs.append((option, path))
+    _check_outputs(outputs, inputs, args.force)
+
+    if args.counts:
+        y = _read_counts(args.counts, files)
+    images, names = _load(args, files)
     for name, image in zip(names, images):
         if image.ndim != 2:
             raise UserError(f"{name}: tune works on 2D images; got shape {image.shape}")
+    if None in args.threshold:
+        _check_one_dtype(images, names)
     if args.counts:
-        y = _read_counts(args.counts, names)
         scoring, what = "neg_mean_absolute_error", "mean absolute count error"
     else:
         from sksegment.metrics import make_segmentation_scorer
 
-        y = _read_masks(args.masks, names)
+        y = _read_masks(mask_files, names)
         for name, image, mask in zip(names, images, y):
             if mask.shape != image.shape:
                 raise UserError(
@@ -431,24 +682,25 @@ def _tune(args):
         print(f"  {name.split('__')[1]:<10} {shown}")
     print(f"cross-validated {what}: {score_text} ({args.cv} folds)")
     if args.save:
-        import joblib
+        from sksegment.io import save_pipeline
 
-        _atomic_write(args.save, lambda temp: joblib.dump(search.best_estimator_, temp))
+        save_pipeline(search.best_estimator_, args.save, overwrite=args.force)
     if args.plot:
         from sksegment._optional import import_optional
         from sksegment.inspection import plot_search
 
         plt = import_optional("matplotlib.pyplot", "sksegment tune --plot")
         ax = plot_search(search, x="threshold", y="size")
-
-        def write(temp):
-            buffer = _io.BytesIO()
-            ax.figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
-            with open(temp, "wb") as f:
-                f.write(buffer.getvalue())
-
-        _atomic_write(args.plot, write)
-        plt.close(ax.figure)
+        try:
+            _write(
+                args.plot,
+                lambda handle: ax.figure.savefig(
+                    handle, format="png", dpi=100, bbox_inches="tight"
+                ),
+                args.force,
+            )
+        finally:
+            plt.close(ax.figure)
 
 
 def main(argv=None):
@@ -469,7 +721,7 @@ def main(argv=None):
     command = {"count": _count, "tune": _tune}[args.command]
     try:
         command(args)
-    except (UserError, ValueError, TypeError, ImportError) as exc:
+    except (UserError, ValueError, TypeError, ImportError, OSError) as exc:
         message = " ".join(str(exc).split())
         print(f"sksegment {args.command}: error: {message}", file=sys.stderr)
         return 1

@@ -13,16 +13,28 @@ PNG for 2D ids up to 65535) and :func:`save_image` writes pictures such as
 :func:`sksegment.plot.overlay`'s.  Both write to a temporary file in the
 destination folder and rename it into place, so a failed write never leaves
 a half-written file or clobbers an existing one.
+
+:func:`save_pipeline` and :func:`load_pipeline` save fitted pipelines as
+skops files, whose types are checked before anything is built: loading a
+shared pipeline runs no code from it.  Pickle and joblib files load only
+when asked explicitly (``unsafe_pickle=True``).
 """
 
 import glob
 import os
 import secrets
+import zipfile
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["load_images", "save_image", "save_labels"]
+__all__ = [
+    "load_images",
+    "load_pipeline",
+    "save_image",
+    "save_labels",
+    "save_pipeline",
+]
 
 _TIFF = (".tif", ".tiff")
 _PNG = (".png",)
@@ -235,24 +247,33 @@ def load_images(paths, *, as_gray=False, channel=None, recursive=False):
             raise ValueError(
                 f"pass as_gray=True or channel, not both (got channel={channel})."
             )
+    files = _find_files(paths, recursive)
+    images = [_load_one(f, as_gray, channel) for f in files]
+    return images, [os.fspath(f) for f in files]
+
+
+def _find_files(paths, recursive=False):
+    """The files ``load_images(paths)`` reads, in order, without reading them."""
     entries = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     if not entries:
         raise ValueError("load_images got an empty list of paths.")
-    files = [f for entry in entries for f in _resolve(entry, recursive)]
-    images = [_load_one(f, as_gray, channel) for f in files]
-    return images, [os.fspath(f) for f in files]
+    return [f for entry in entries for f in _resolve(entry, recursive)]
 
 
 # --- writing ----------------------------------------------------------------
 
 
-def _write_atomic(path, write):
+def _write_atomic(path, write, *, overwrite=True):
     """Call ``write(file_object)`` on a temporary file, then move it to ``path``.
 
-    The temporary file is in the destination folder (so the final rename is
-    atomic) and is removed when anything fails; an existing file at ``path``
-    is only replaced by a complete one.  The file is created with ``open``,
-    so it gets the usual permissions (the umask), not a temporary file's.
+    The one way sksegment writes a file (the command line included): the
+    temporary file is in the destination folder (so the final rename is
+    atomic) and is removed when anything fails, so ``path`` is either left as
+    it was or holds the complete new file.  With ``overwrite=False`` an
+    existing ``path`` is never replaced, even one created while writing: the
+    file is put in place with a hard link, which fails if ``path`` exists.
+    The file is created with ``open``, so it gets the usual permissions (the
+    umask), not a temporary file's.
     """
     path = Path(path)
     folder = path.parent
@@ -261,6 +282,8 @@ def _write_atomic(path, write):
             f"cannot write {os.fspath(path)}: folder {os.fspath(folder)} does "
             "not exist."
         )
+    if not overwrite and os.path.lexists(path):
+        raise FileExistsError(_exists_message(path))
     for _ in range(100):
         tmp = folder / f".{path.name}.{secrets.token_hex(4)}.tmp"
         try:
@@ -275,10 +298,31 @@ def _write_atomic(path, write):
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        if overwrite:
+            os.replace(tmp, path)
+        else:
+            _move_no_clobber(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _exists_message(path):
+    return f"{os.fspath(path)} exists; it is not replaced unless you ask to."
+
+
+def _move_no_clobber(tmp, path):
+    """Rename ``tmp`` to ``path`` unless ``path`` exists (then FileExistsError)."""
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise FileExistsError(_exists_message(path)) from None
+    except OSError:  # pragma: no cover - a file system without hard links
+        if os.path.lexists(path):
+            raise FileExistsError(_exists_message(path)) from None
+        os.replace(tmp, path)
+        return
+    tmp.unlink()
 
 
 def _suffix(path, allowed, function):
@@ -292,7 +336,7 @@ def _suffix(path, allowed, function):
     return suffix
 
 
-def save_labels(path, labels):
+def save_labels(path, labels, *, overwrite=True):
     """Write a label image to a TIFF or PNG file, ids exactly.
 
     Parameters
@@ -303,6 +347,9 @@ def save_labels(path, labels):
     labels : ndarray of int or bool
         A label image (0 is the background, ids >= 0), 2D or (TIFF only) 3D.
         A bool mask is written as ids 0 and 1.
+    overwrite : bool, default=True
+        Replace an existing file at ``path``; when False, an existing file
+        raises a FileExistsError and is left as it is.
 
     Raises
     ------
@@ -386,10 +433,10 @@ def save_labels(path, labels):
 
             iio.imwrite(handle, encoded, extension=".png")
 
-    _write_atomic(path, write)
+    _write_atomic(path, write, overwrite=overwrite)
 
 
-def save_image(path, image):
+def save_image(path, image, *, overwrite=True):
     """Write a picture (gray or RGB, such as an overlay) to a PNG, JPEG or TIFF.
 
     Parameters
@@ -402,6 +449,9 @@ def save_image(path, image):
         uint8 is written as it is, uint16 too (PNG and TIFF), a bool mask as
         0 and 255, and floats in [0, 1] (inclusive; as
         ``skimage.color.label2rgb`` returns) as ``round(255 * value)``.
+    overwrite : bool, default=True
+        Replace an existing file at ``path``; when False, an existing file
+        raises a FileExistsError and is left as it is.
 
     Raises
     ------
@@ -471,4 +521,284 @@ def save_image(path, image):
 
             iio.imwrite(handle, image, extension=suffix)
 
-    _write_atomic(path, write)
+    _write_atomic(path, write, overwrite=overwrite)
+
+
+# --- saved pipelines --------------------------------------------------------
+
+# scikit-learn types that fitted classifiers hold besides estimators, which
+# skops does not trust by default.  Tree stores raw node and feature indices
+# that scikit-learn follows without bounds checks: it is trusted only because
+# every loaded Tree is checked by _check_trees before the object is returned.
+_TREE = "sklearn.tree._tree.Tree"
+_SKLEARN_HELPER_TYPES = (
+    _TREE,
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+    "sklearn.neural_network._stochastic_optimizers.AdamOptimizer",
+    "sklearn.neural_network._stochastic_optimizers.SGDOptimizer",
+    "sklearn.gaussian_process._gpc._BinaryGaussianProcessClassifierLaplace",
+)
+
+
+def _type_name(kind):
+    if isinstance(kind, str):
+        return kind
+    if isinstance(kind, type):
+        return f"{kind.__module__}.{kind.__qualname__}"
+    raise TypeError(f"trusted expects type names or types; got {kind!r}.")
+
+
+def _default_trusted():
+    """sksegment's estimators and the scikit-learn types classifiers hold."""
+    import inspect
+
+    from sklearn.base import BaseEstimator
+    from sklearn.gaussian_process import kernels
+
+    import sksegment
+
+    names = set(_SKLEARN_HELPER_TYPES)
+    for module in (sksegment, kernels):
+        for obj in vars(module).values():
+            if inspect.isclass(obj) and obj.__module__.startswith(module.__name__):
+                if issubclass(obj, (BaseEstimator, kernels.Kernel)):
+                    names.add(_type_name(obj))
+    return names
+
+
+def save_pipeline(pipeline, path, *, overwrite=False):
+    """Save a fitted pipeline (or any estimator) to a skops file.
+
+    Parameters
+    ----------
+    pipeline : estimator
+        The object to save, usually a fitted :class:`sksegment.Pipeline`.
+    path : str or path-like
+        The file to write; ``.skops`` is the usual extension.
+    overwrite : bool, default=False
+        Replace an existing file.  When False, an existing file raises a
+        FileExistsError and is left as it is.
+
+    See Also
+    --------
+    load_pipeline : Load it back, running no code from the file.
+
+    Notes
+    -----
+    The skops format stores the objects' types and state, not code, so
+    :func:`load_pipeline` can check every type before building anything.
+    The file is written whole or not at all.  ``joblib.dump`` still works on
+    every sksegment estimator, but a joblib (pickle) file can run any code
+    when loaded: share skops files.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> import sksegment as sks
+    >>> from sksegment.io import load_pipeline, save_pipeline
+    >>> images = np.zeros((1, 8, 8), np.uint8)
+    >>> images[0, 2:5, 2:5] = 200
+    >>> images[0, 0, 0] = 50
+    >>> pipe = sks.make_pipeline(
+    ...     sks.OtsuThresholder(), sks.ComponentLabeler(), sks.ObjectCounter()
+    ... ).fit(images)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     save_pipeline(pipe, os.path.join(folder, "pipe.skops"))
+    ...     loaded = load_pipeline(os.path.join(folder, "pipe.skops"))
+    >>> loaded.predict(images)
+    array([1])
+    """
+    import skops.io as sio
+
+    if not isinstance(overwrite, bool):
+        raise TypeError(f"overwrite must be True or False; got {overwrite!r}.")
+    data = sio.dumps(pipeline)
+    _write_atomic(path, lambda handle: handle.write(data), overwrite=overwrite)
+
+
+def load_pipeline(path, *, trusted=None, unsafe_pickle=False):
+    """Load a pipeline saved by :func:`save_pipeline`, running no code from it.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A skops file (as written by :func:`save_pipeline` and ``sksegment
+        tune --save``).  The kind of file is told by its content, not its
+        extension.
+    trusted : list of str or type, default=None
+        Further types to accept, such as ``"mylab.steps.MyStep"``.  By
+        default the file may hold sksegment's estimators, scikit-learn's
+        estimators and the helper types its classifiers hold (the trees of
+        ``RandomForestClassifier``, checked after loading), and the numpy,
+        scipy and Python types that skops trusts.
+    unsafe_pickle : bool, default=False
+        Also load pickle and joblib files, with ``joblib.load``.  Loading a
+        pickle can run any code the file holds: only for files you made
+        yourself or fully trust.
+
+    Returns
+    -------
+    pipeline : object
+        The loaded object.
+
+    Raises
+    ------
+    ValueError
+        When the file holds types that are not trusted (the message lists
+        them), is a pickle and ``unsafe_pickle`` is False (refused before
+        anything is unpickled), or is neither kind of file.
+
+    See Also
+    --------
+    save_pipeline : Save one.
+
+    Notes
+    -----
+    A type is trusted because of its name and where it is defined, not
+    because of what the file says it does.  The node and feature indices of
+    scikit-learn's decision trees are checked before the object is returned,
+    since scikit-learn follows them without bounds checks.  Other types that
+    hold raw indices, such as the ``KDTree`` of ``KNeighborsClassifier`` or
+    the predictors of ``HistGradientBoostingClassifier``, must be trusted
+    explicitly.
+
+    Examples
+    --------
+    See :func:`save_pipeline`.
+    """
+    import skops.io as sio
+
+    if not isinstance(unsafe_pickle, bool):
+        raise TypeError(f"unsafe_pickle must be True or False; got {unsafe_pickle!r}.")
+    if trusted is None:
+        trusted = []
+    elif isinstance(trusted, (str, type)):
+        trusted = [trusted]
+    extra = {_type_name(kind) for kind in trusted}
+    name = os.fspath(path)
+    if not os.path.isfile(name):
+        raise FileNotFoundError(f"cannot read the pipeline {name}: no such file.")
+    if not zipfile.is_zipfile(name):
+        if not unsafe_pickle:
+            raise ValueError(
+                f"{name} is not a skops file; if it is a pickle or joblib file, "
+                "loading it can run any code it holds, so it is loaded only with "
+                "unsafe_pickle=True (--unsafe-pickle), for files you trust. "
+                "Save pipelines with sksegment.io.save_pipeline."
+            )
+        import joblib
+
+        try:
+            return joblib.load(name)
+        except Exception as exc:
+            raise ValueError(
+                f"cannot load the pipeline {name}: {type(exc).__name__}: {exc}"
+            ) from None
+    try:
+        with open(name, "rb") as handle:
+            data = handle.read()
+        found = set(sio.get_untrusted_types(data=data))
+    except Exception as exc:  # a zip archive that is no skops file
+        raise ValueError(f"{name} is not a skops file: {exc}") from None
+    refused = sorted(found - _default_trusted() - extra)
+    if refused:
+        raise ValueError(
+            f"{name} holds types that are not trusted: {', '.join(refused)}. "
+            "Loading them could run code; if you trust the file's source and "
+            "these types, pass them in trusted=[...] (--trust TYPE)."
+        )
+    try:
+        loaded = sio.loads(data, trusted=sorted(found))
+    except Exception as exc:
+        raise ValueError(f"cannot load the pipeline {name}: {exc}") from None
+    _check_trees(loaded, name)
+    return loaded
+
+
+def _n_features(estimator):
+    value = getattr(estimator, "n_features_in_", None)
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return int(value)
+    return None
+
+
+def _held(obj, width, refuse):
+    """(object, width) pairs of what ``obj`` holds, for _check_trees.
+
+    ``width`` is the number of features of the input the holder passes on
+    without checking it again (None when the object checks its own input).
+    """
+    if isinstance(obj, dict):
+        return [(value, width) for value in obj.values()]
+    if isinstance(obj, (list, tuple)):
+        return [(value, width) for value in obj]
+    if isinstance(obj, np.ndarray):
+        return [(v, width) for v in obj.ravel()] if obj.dtype == object else []
+    state = getattr(obj, "__dict__", None)
+    if not isinstance(state, dict):
+        return []
+    held = [(value, None) for key, value in state.items() if key != "estimators_"]
+    if "estimators_" not in state:
+        return held
+    # ensembles may call the estimators of estimators_ without input checks,
+    # on all their features or (bagging) on the columns estimators_features_
+    # names for each
+    total = _n_features(obj)
+    members = state["estimators_"]
+    if "estimators_features_" not in state:
+        return held + [(members, total)]
+    columns = state["estimators_features_"]
+    if total is None or not isinstance(members, list) or len(columns) != len(members):
+        raise refuse
+    for member, used in zip(members, columns):
+        used = np.asarray(used)
+        if used.ndim != 1 or used.dtype.kind not in "iu" or np.any(used < 0):
+            raise refuse
+        if np.any(used >= total):
+            raise refuse
+        held.append((member, len(used)))
+    return held
+
+
+def _check_trees(root, name):
+    """Refuse decision trees whose indices leave their arrays or loop.
+
+    scikit-learn follows a tree's indices without bounds checks: every child
+    must come after its parent and within the nodes, every split feature
+    within the tree's features, which must be those of the input its
+    estimator checks (or its ensemble passes on unchecked).
+    """
+    from sklearn.tree._tree import Tree
+
+    refuse = ValueError(
+        f"{name} holds a decision tree whose node or feature indices are out of "
+        "range or loop; it is not loaded."
+    )
+    seen = set()
+    stack = [(root, None)]
+    while stack:
+        obj, width = stack.pop()
+        if (id(obj), width) in seen or isinstance(obj, (str, bytes, int, float, Tree)):
+            continue
+        seen.add((id(obj), width))
+        state = getattr(obj, "__dict__", None)
+        tree = state.get("tree_") if isinstance(state, dict) else None
+        if isinstance(tree, Tree):
+            own = _n_features(obj)
+            n = tree.node_count
+            left, right = tree.children_left, tree.children_right
+            ids, feature = np.arange(n), tree.feature
+            inner = left != -1
+            if (
+                own is None
+                or {own, own if width is None else width} != {tree.n_features}
+                or n < 1
+                or not np.array_equal(inner, right != -1)
+                or np.any((left[inner] <= ids[inner]) | (left[inner] >= n))
+                or np.any((right[inner] <= ids[inner]) | (right[inner] >= n))
+                or np.any((feature[inner] < 0) | (feature[inner] >= own))
+            ):
+                raise refuse
+        stack.extend(_held(obj, width, refuse))

@@ -1,6 +1,7 @@
 import csv
 import os
 import pathlib
+import pickle
 import subprocess
 import sys
 
@@ -14,21 +15,22 @@ from sklearn.model_selection import GridSearchCV
 import sksegment as sks
 from sksegment.cli import main
 from sksegment.datasets import make_objects
-from sksegment.io import load_images, save_labels
+from sksegment.io import load_images, load_pipeline, save_labels, save_pipeline
+from sksegment.plot import overlay
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 
 
-def run(*args, cwd=None):
-    """The command line in a subprocess, as a user runs it."""
-    path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
-    return subprocess.run(
-        [sys.executable, "-m", "sksegment", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env={**os.environ, "PYTHONPATH": path},
-    )
+@pytest.fixture
+def run(capsys):
+    """The command line in process: (exit code, stdout, stderr)."""
+
+    def call(*args):
+        code = main([str(a) for a in args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return call
 
 
 @pytest.fixture(scope="module")
@@ -75,9 +77,9 @@ def test_count_default_learns_otsu(capsys):
     assert capsys.readouterr().out.splitlines()[1].split()[-2:] == ["21", "107"]
 
 
-def test_count_folder_writes_csv_equal_to_the_pipeline(folder, tmp_path):
+def test_count_folder_writes_csv_equal_to_the_pipeline(folder, tmp_path, run):
     root, data, paths = folder
-    result = run(
+    code, _, err = run(
         "count",
         root / "images",
         "--min-area",
@@ -87,7 +89,7 @@ def test_count_folder_writes_csv_equal_to_the_pipeline(folder, tmp_path):
         "--overlay",
         tmp_path / "overlays",
     )
-    assert result.returncode == 0, result.stderr
+    assert code == 0, err
     with open(tmp_path / "out.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     images, names = load_images(root / "images")
@@ -95,25 +97,28 @@ def test_count_folder_writes_csv_equal_to_the_pipeline(folder, tmp_path):
     assert [int(r["count"]) for r in rows] == pipe.predict(images).tolist()
     assert [r["path"] for r in rows] == names
     assert {r["threshold"] for r in rows} == {f"{pipe[0].threshold_:g}"}
-    for path, image in zip(paths, data.images):
-        picture = iio.imread(tmp_path / "overlays" / f"{path.stem}.png")
-        assert picture.shape == (*image.shape, 3)
+    for path, image in zip(paths, images):
+        picture = iio.imread(tmp_path / "overlays" / f"{path.name}.png")
+        expected = overlay(image, pipe[:-1].transform([image])[0], numbers=True)
+        np.testing.assert_array_equal(picture, expected)
 
 
-def test_count_with_a_saved_pipeline(folder, tmp_path):
+def test_count_with_a_saved_pipeline(folder, tmp_path, run):
     root, data, _ = folder
     pipe = _recipe(threshold=130, size=3, min_area=30).fit(data.images)
-    joblib.dump(pipe, tmp_path / "pipe.joblib")
-    result = run("count", root / "images", "--pipeline", tmp_path / "pipe.joblib")
-    assert result.returncode == 0, result.stderr
-    counts = [int(line.split()[1]) for line in result.stdout.splitlines()[1:]]
+    save_pipeline(pipe, tmp_path / "pipe.skops")
+    code, out, err = run(
+        "count", root / "images", "--pipeline", tmp_path / "pipe.skops"
+    )
+    assert code == 0, err
+    counts = [int(line.split()[1]) for line in out.splitlines()[1:]]
     images, _ = load_images(root / "images")
     assert counts == pipe.predict(images).tolist()
 
 
-def test_tune_on_counts_finds_the_parameters_of_gridsearchcv(folder, tmp_path):
+def test_tune_on_counts_finds_the_parameters_of_gridsearchcv(folder, tmp_path, run):
     root, data, _ = folder
-    result = run(
+    code, out, err = run(
         "tune",
         root / "images",
         "--counts",
@@ -125,14 +130,12 @@ def test_tune_on_counts_finds_the_parameters_of_gridsearchcv(folder, tmp_path):
         "--min-area",
         "30,60",
         "--save",
-        tmp_path / "tuned.joblib",
+        tmp_path / "tuned.skops",
         "--plot",
         tmp_path / "search.png",
     )
-    assert result.returncode == 0, result.stderr
-    printed = dict(
-        line.split() for line in result.stdout.splitlines() if line.startswith("  ")
-    )
+    assert code == 0, err
+    printed = dict(line.split() for line in out.splitlines() if line.startswith("  "))
     images, _ = load_images(root / "images")
     grid = {
         "otsuthresholder__threshold": [None, 110.0, 130.0, 150.0],
@@ -146,25 +149,19 @@ def test_tune_on_counts_finds_the_parameters_of_gridsearchcv(folder, tmp_path):
     assert printed["threshold"] == ("otsu" if threshold is None else f"{threshold:g}")
     assert printed["size"] == f"{best['morphcloser__size']}"
     assert printed["min_area"] == f"{best['areafilter__min_area']:g}"
-    tuned = joblib.load(tmp_path / "tuned.joblib")
+    tuned = load_pipeline(tmp_path / "tuned.skops")  # a skops file, no pickle
     np.testing.assert_array_equal(tuned.predict(images), search.predict(images))
     assert iio.imread(tmp_path / "search.png").ndim == 3
 
 
-def test_tune_on_masks(folder):
+def test_tune_on_masks(folder, run):
     root, _, _ = folder
-    result = run(
-        "tune",
-        root / "images",
-        "--masks",
-        root / "masks",
-        "--close",
-        "1,3",
-        "--min-area",
-        "30",
-    )
-    assert result.returncode == 0, result.stderr
-    assert "object F1 at IoU 0.5: 1.000" in result.stdout
+    code, out, err = run(
+        "tune", root / "images", "--masks", root / "masks", "--close", "1,3",
+        "--min-area", "30",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "object F1 at IoU 0.5: 1.000" in out
 
 
 @pytest.mark.parametrize(
@@ -205,13 +202,19 @@ def test_tune_on_masks(folder):
     ],
 )
 def test_user_mistakes_give_one_line_and_a_failure_code(
-    folder, tmp_path, make_args, message
+    folder, tmp_path, make_args, message, run, monkeypatch
 ):
     root, _, _ = folder
-    result = run(*make_args(root, tmp_path), cwd=root)
-    assert result.returncode == 1
-    assert message in result.stderr
-    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    monkeypatch.chdir(root)
+    code, _, err = run(*make_args(root, tmp_path))
+    assert code == 1
+    assert message in err
+    _one_line(err)
+
+
+def _one_line(err):
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("sksegment ")
 
 
 def _write(path, text):
@@ -237,12 +240,410 @@ def test_bad_option_is_a_usage_error():
     with pytest.raises(SystemExit) as exc:
         main(["count", "--threshold", "high"])
     assert exc.value.code == 2
-    assert run("tune", "x", "--counts", "c.csv", "--close", "7:1:2").returncode == 2
+    with pytest.raises(SystemExit) as exc:
+        main(["tune", "x", "--counts", "c.csv", "--close", "7:1:2"])
+    assert exc.value.code == 2
 
 
-def test_failed_write_leaves_no_partial_file(folder, tmp_path):
+def test_python_dash_m_runs_the_command_line():
+    """The one subprocess test: ``python -m sksegment`` is the entry point."""
+    path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    result = subprocess.run(
+        [sys.executable, "-m", "sksegment", "count", "--threshold", "120"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": path},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[1].split()[-2:] == ["24", "120"]
+
+
+def test_failed_write_leaves_no_partial_file(folder, tmp_path, run):
     root, _, _ = folder
-    result = run("count", root / "images", "--csv", tmp_path / "nofolder" / "out.csv")
-    assert result.returncode == 1
+    code, _, err = run(
+        "count", root / "images", "--csv", tmp_path / "nofolder" / "out.csv"
+    )
+    assert code == 1
+    _one_line(err)
     assert not (tmp_path / "nofolder").exists()
     assert list(tmp_path.iterdir()) == []
+
+
+# --- issue 12: outputs never lose a file ----------------------------------------
+
+
+def _tree(root, files):
+    """{relative path: bytes} of every file below ``root``."""
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture
+def victim(folder, tmp_path):
+    """A folder of the user's images, in tmp_path."""
+    root, _, paths = folder
+    target = tmp_path / "victim"
+    target.mkdir()
+    for path in paths[:2]:
+        (target / path.name).write_bytes(path.read_bytes())
+    return target
+
+
+@pytest.mark.parametrize("how", ["folder", "glob"])
+def test_overlay_into_the_folder_of_the_inputs_is_refused(victim, run, how):
+    before = _tree(victim, None)
+    given = victim if how == "folder" else victim / "*.png"
+    code, out, err = run("count", given, "--overlay", victim, "--force")
+    assert code == 1 and out == ""
+    assert "--overlay" in err and "input" in err
+    _one_line(err)
+    assert _tree(victim, None) == before
+
+
+def test_csv_onto_an_input_is_refused_before_reading_even_with_force(victim, run):
+    before = _tree(victim, None)
+    first = sorted(victim.iterdir())[0]
+    # an unreadable image is read later, so the output error comes first
+    _write(victim / "zz_broken.png", "not an image")
+    for extra in [[], ["--force"]]:
+        code, _, err = run("count", victim, "--csv", first, *extra)
+        assert code == 1
+        assert f"--csv {first} is an input" in err and "zz_broken" not in err
+        _one_line(err)
+    assert {**before, "zz_broken.png": b"not an image"} == _tree(victim, None)
+
+
+def test_outputs_on_the_pipeline_file_or_each_other_are_refused(folder, tmp_path, run):
+    root, data, _ = folder
+    save_pipeline(_recipe().fit(data.images), tmp_path / "pipe.skops")
+    before = (tmp_path / "pipe.skops").read_bytes()
+    code, _, err = run(
+        "count", root / "images", "--pipeline", tmp_path / "pipe.skops",
+        "--csv", tmp_path / "pipe.skops", "--force",
+    )  # fmt: skip
+    assert code == 1 and "is an input" in err
+    assert (tmp_path / "pipe.skops").read_bytes() == before
+    code, _, err = run(
+        "tune", root / "images", "--counts", root / "counts.csv",
+        "--save", tmp_path / "same", "--plot", tmp_path / "same",
+    )  # fmt: skip
+    assert code == 1 and "would write the same file" in err
+    _one_line(err)
+
+
+def test_existing_outputs_are_replaced_only_with_force(victim, tmp_path, run):
+    (tmp_path / "out.csv").write_text("the user's table\n")
+    overlays = tmp_path / "ov"
+    overlays.mkdir()
+    name = sorted(victim.iterdir())[0].name
+    (overlays / f"{name}.png").write_bytes(b"the user's picture")
+    for option, path in [("--csv", "out.csv"), ("--overlay", "ov")]:
+        code, _, err = run("count", victim, option, tmp_path / path)
+        assert code == 1 and "exists; pass --force" in err
+        _one_line(err)
+    assert (tmp_path / "out.csv").read_text() == "the user's table\n"
+    assert (overlays / f"{name}.png").read_bytes() == b"the user's picture"
+    code, out, err = run(
+        "count", victim, "--csv", tmp_path / "out.csv", "--overlay", overlays,
+        "--force", "--min-area", 30,
+    )  # fmt: skip
+    assert code == 0, err
+    counts = [int(line.split()[1]) for line in out.splitlines()[1:]]
+    with open(tmp_path / "out.csv", newline="") as f:
+        assert [int(r["count"]) for r in csv.DictReader(f)] == counts
+    assert iio.imread(overlays / f"{name}.png").ndim == 3
+
+
+def test_tune_save_and_plot_exist_refused_without_force(folder, tmp_path, run):
+    root, _, _ = folder
+    (tmp_path / "tuned.skops").write_bytes(b"an older pipeline")
+    code, _, err = run(
+        "tune", root / "images", "--counts", root / "counts.csv",
+        "--save", tmp_path / "tuned.skops",
+    )  # fmt: skip
+    assert code == 1 and "--save" in err and "--force" in err
+    assert (tmp_path / "tuned.skops").read_bytes() == b"an older pipeline"
+
+
+def test_overlays_of_inputs_with_the_same_name_do_not_collide(tmp_path, run):
+    data = make_objects(n_images=3, shape=(64, 64), radius=(5, 8), random_state=1)
+    (tmp_path / "good").mkdir()
+    (tmp_path / "good2").mkdir()
+    files = [
+        tmp_path / "good" / "img1.png",
+        tmp_path / "good2" / "img1.png",
+        tmp_path / "good2" / "img1.tif",
+    ]
+    iio.imwrite(files[0], data.images[0])
+    iio.imwrite(files[1], data.images[1])
+    tifffile.imwrite(files[2], data.images[2])
+    code, out, err = run(
+        "count", *files, "--overlay", tmp_path / "ov", "--threshold", 100,
+        "--min-area", 20,
+    )  # fmt: skip
+    assert code == 0, err
+    assert len(out.splitlines()) == 4
+    written = sorted(p.relative_to(tmp_path / "ov").as_posix() for p in
+                     (tmp_path / "ov").rglob("*.png"))  # fmt: skip
+    assert written == ["good/img1.png.png", "good2/img1.png.png", "good2/img1.tif.png"]
+    pipe = _recipe(threshold=100, min_area=20).fit(data.images)
+    for relative, image in zip(written, data.images):
+        labels = pipe[:-1].transform([image])[0]
+        np.testing.assert_array_equal(
+            iio.imread(tmp_path / "ov" / relative), overlay(image, labels, numbers=True)
+        )
+
+
+def test_an_image_given_twice_is_refused(victim, run):
+    first = sorted(victim.iterdir())[0]
+    code, _, err = run("count", victim, first, "--overlay", victim.parent / "ov")
+    assert code == 1 and "given twice" in err
+    _one_line(err)
+    assert not (victim.parent / "ov").exists()
+
+
+# --- issue 12: nothing loaded from a file runs code -----------------------------
+
+
+def _skops_calling(tmp_path, module, name, args):
+    """A skops file whose loading would call ``module.name(*args)``."""
+    import io
+    import json
+    import zipfile
+
+    import skops
+    import skops.io as sio
+
+    with zipfile.ZipFile(io.BytesIO(sio.dumps(tuple(args)))) as z:
+        content = json.loads(z.read("schema.json"))
+    for key in ("protocol", "_skops_version"):
+        content.pop(key)
+    schema = {
+        "__class__": name,
+        "__module__": module,
+        "__loader__": "ConstructorFromReduceNode",
+        "content": content,
+        "__id__": 1,
+        "protocol": 2,
+        "_skops_version": skops.__version__,
+    }
+    path = tmp_path / "shared.skops"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("schema.json", json.dumps(schema))
+    return path
+
+
+class _Payload:
+    """Unpickling this writes a marker file (and could do anything else)."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return open, (self.marker, "w")
+
+
+def test_crafted_pickle_is_refused_and_runs_nothing(folder, tmp_path, run):
+    root, data, _ = folder
+    marker = tmp_path / "marker"
+    path = tmp_path / "pipe.joblib"
+    # the payload runs, then a working pipeline comes back: the run looks normal
+    joblib.dump([_Payload(marker), _recipe().fit(data.images)], path)
+    code, _, err = run("count", root / "images", "--pipeline", path)
+    assert code == 1 and "--unsafe-pickle" in err and "not a skops file" in err
+    _one_line(err)
+    assert not marker.exists()
+    pickle.loads(pickle.dumps(_Payload(marker))).close()  # the payload is live
+    assert marker.exists()
+
+
+@pytest.mark.parametrize(
+    "module, name", [("os", "system"), ("builtins", "open")], ids=["system", "open"]
+)
+def test_crafted_skops_file_is_refused_and_runs_nothing(
+    folder, tmp_path, run, module, name
+):
+    root, _, _ = folder
+    marker = tmp_path / "marker"
+    args = [f"touch {marker}"] if name == "system" else [str(marker), "w"]
+    path = _skops_calling(tmp_path, module, name, args)
+    code, _, err = run("count", root / "images", "--pipeline", path)
+    assert code == 1 and f"not trusted: {module}.{name}" in err
+    _one_line(err)
+    assert not marker.exists()
+
+
+def test_unsafe_pickle_loads_a_joblib_file(folder, tmp_path, run):
+    root, data, _ = folder
+    pipe = _recipe(threshold=130, size=3, min_area=30).fit(data.images)
+    joblib.dump(pipe, tmp_path / "pipe.joblib")
+    code, out, err = run(
+        "count", root / "images", "--pipeline", tmp_path / "pipe.joblib",
+        "--unsafe-pickle",
+    )  # fmt: skip
+    assert code == 0, err
+    counts = [int(line.split()[1]) for line in out.splitlines()[1:]]
+    images, _ = load_images(root / "images")
+    assert counts == pipe.predict(images).tolist()
+
+
+class Brighten(sks.Smoother):
+    """A step of the user's own: a type sksegment does not know."""
+
+
+def test_trust_lets_a_listed_type_through(folder, tmp_path, run):
+    root, data, _ = folder
+    pipe = sks.make_pipeline(Brighten(sigma=0.5), *_recipe(threshold=130)[:]).fit(
+        data.images
+    )
+    save_pipeline(pipe, tmp_path / "mine.skops")
+    kind = f"{Brighten.__module__}.{Brighten.__qualname__}"
+    code, _, err = run("count", root / "images", "--pipeline", tmp_path / "mine.skops")
+    assert code == 1 and f"not trusted: {kind}" in err and "--trust" in err
+    code, out, err = run(
+        "count", root / "images", "--pipeline", tmp_path / "mine.skops",
+        "--trust", kind,
+    )  # fmt: skip
+    assert code == 0, err
+    counts = [int(line.split()[1]) for line in out.splitlines()[1:]]
+    images, _ = load_images(root / "images")
+    assert counts == pipe.predict(images).tolist()
+
+
+# --- issue 12: no silently wrong result -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["count", "--threshold", "nan"],
+        ["count", "--threshold", "inf"],
+        ["count", "--threshold=-inf"],
+        ["tune", "x", "--counts", "c.csv", "--threshold", "nan"],
+        ["tune", "x", "--counts", "c.csv", "--threshold", "otsu,NaN"],
+        ["tune", "x", "--counts", "c.csv", "--threshold", "100:inf:10"],
+    ],
+)
+def test_non_finite_thresholds_are_usage_errors_naming_the_flag(args, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --threshold" in err and "finite" in err
+
+
+def test_mixed_bit_depths_are_refused_when_otsu_is_learned(tmp_path, run):
+    from sksegment.datasets import load_coins
+
+    coins = load_coins().images[0]
+    iio.imwrite(tmp_path / "coins8.png", coins)
+    tifffile.imwrite(tmp_path / "coins16.tif", coins.astype(np.uint16) * 257)
+    code, out, err = run("count", tmp_path)
+    assert code == 1 and out == ""
+    assert "uint8" in err and "uint16" in err and "--threshold" in err
+    _one_line(err)
+    alone = []
+    for name in ["coins8.png", "coins16.tif"]:
+        code, out, err = run("count", tmp_path / name)
+        assert code == 0, err
+        alone.append(out.splitlines()[1].split()[1])
+    assert alone == ["21", "21"]  # each alone, as the bundled coins
+    code, out, err = run("count", tmp_path, "--threshold", 107)
+    assert code == 0, err  # a threshold in each image's units is the user's choice
+
+
+def _counts(tmp_path, folder, rows):
+    root, _, paths = folder
+    lines = ["path,count"] + [f"{paths[i]},{value}" for i, value in rows]
+    return _write(tmp_path / "truth.csv", "\n".join(lines) + "\n")
+
+
+@pytest.mark.parametrize(
+    "value, why",
+    [
+        ("-1", "not between 0"),
+        ("1.5", "not a whole number"),
+        ("1e23", "not a whole number"),
+        ("nan", "not a whole number"),
+        ("inf", "not a whole number"),
+        ("1000000001", "not between 0"),
+        ("99999999999999999999999", "not between 0"),
+    ],
+)
+def test_tune_refuses_bad_counts_naming_file_line_and_value(
+    folder, tmp_path, run, value, why
+):
+    _, data, _ = folder
+    good = [(i, c) for i, c in enumerate(data.counts)]
+    path = _counts(tmp_path, folder, good[:3] + [(3, value)] + good[4:])
+    code, _, err = run("tune", folder[0] / "images", "--counts", path)
+    assert code == 1
+    assert f"{path} line 5" in err and repr(value) in err and why in err
+    _one_line(err)
+
+
+def test_tune_refuses_duplicate_rows_of_different_counts(folder, tmp_path, run):
+    _, data, _ = folder
+    good = [(i, c) for i, c in enumerate(data.counts)]
+    path = _counts(tmp_path, folder, good + [(2, data.counts[2] + 13)])
+    code, _, err = run("tune", folder[0] / "images", "--counts", path)
+    assert code == 1
+    assert f"{path} lines 4 and 8" in err
+    assert f"({data.counts[2]} and {data.counts[2] + 13})" in err
+    _one_line(err)
+
+
+def test_tune_accepts_duplicate_rows_of_equal_counts(folder, tmp_path, run):
+    _, data, _ = folder
+    good = [(i, c) for i, c in enumerate(data.counts)]
+    path = _counts(tmp_path, folder, good + [(2, data.counts[2])])
+    code, out, err = run(
+        "tune", folder[0] / "images", "--counts", path, "--threshold", "otsu",
+        "--close", "3", "--min-area", "30",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "mean absolute count error" in out
+
+
+def test_tune_refuses_two_label_images_for_one_image(folder, tmp_path, run):
+    root, data, paths = folder
+    masks = tmp_path / "masks"
+    masks.mkdir()
+    for path, labels in zip(paths, data.labels):
+        save_labels(masks / f"{path.stem}.tif", labels)
+    save_labels(masks / f"{paths[0].stem}.png", np.zeros_like(data.labels[0]))
+    code, _, err = run("tune", root / "images", "--masks", masks)
+    assert code == 1
+    assert (
+        f"{masks / paths[0].stem}.png" in err and f"{masks / paths[0].stem}.tif" in err
+    )
+    _one_line(err)
+
+
+def test_tune_refuses_masks_for_two_images_of_the_same_name(folder, tmp_path, run):
+    root, data, paths = folder
+    (tmp_path / "other").mkdir()
+    twin = tmp_path / "other" / paths[0].name
+    twin.write_bytes(paths[0].read_bytes())
+    code, _, err = run("tune", root / "images", twin, "--masks", root / "masks")
+    assert code == 1 and f"{paths[0]} and {twin} have the same name" in err
+    _one_line(err)
+
+
+@pytest.mark.parametrize("flag", [["--trust", "os.system"], ["--unsafe-pickle"]])
+def test_pipeline_flags_without_a_pipeline_are_refused(run, flag):
+    code, out, err = run("count", *flag)
+    assert code == 1 and out == "" and f"{flag[0]} applies to" in err
+    _one_line(err)
+
+
+def test_csv_onto_a_hard_link_of_an_input_is_refused(victim, tmp_path, run):
+    first = sorted(victim.iterdir())[0]
+    os.link(first, tmp_path / "alias.png")
+    before = first.read_bytes()
+    code, _, err = run("count", victim, "--csv", tmp_path / "alias.png", "--force")
+    assert code == 1 and "is an input" in err
+    assert first.read_bytes() == before

@@ -9,7 +9,14 @@ import tifffile
 from PIL import Image
 from skimage.color import rgb2gray
 
-from sksegment.io import load_images, save_image, save_labels
+import sksegment as sks
+from sksegment.io import (
+    load_images,
+    load_pipeline,
+    save_image,
+    save_labels,
+    save_pipeline,
+)
 
 rng = np.random.default_rng(0)
 
@@ -402,3 +409,250 @@ def test_failed_write_keeps_the_existing_file(tmp_path, monkeypatch, name):
 def test_write_into_missing_folder(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"folder .*nope.* does not exist"):
         save_labels(tmp_path / "nope" / "l.tif", np.ones((3, 3), np.int32))
+
+
+def test_overwrite_false_keeps_the_existing_file(tmp_path):
+    save_labels(tmp_path / "l.tif", np.ones((3, 3), np.int32))
+    before = (tmp_path / "l.tif").read_bytes()
+    with pytest.raises(FileExistsError, match=r"l\.tif exists"):
+        save_labels(tmp_path / "l.tif", np.zeros((3, 3), np.int32), overwrite=False)
+    with pytest.raises(FileExistsError, match=r"l\.tif exists"):
+        save_image(tmp_path / "l.tif", _rgb(), overwrite=False)
+    assert os.listdir(tmp_path) == ["l.tif"]
+    assert (tmp_path / "l.tif").read_bytes() == before
+    save_image(tmp_path / "new.png", _rgb(), overwrite=False)  # a new file is fine
+    assert sorted(os.listdir(tmp_path)) == ["l.tif", "new.png"]
+
+
+def test_overwrite_false_never_replaces_a_file_created_while_writing(tmp_path):
+    from sksegment.io import _write_atomic
+
+    def write(handle):  # another program creates the file meanwhile
+        (tmp_path / "out.bin").write_bytes(b"theirs")
+        handle.write(b"ours")
+
+    with pytest.raises(FileExistsError, match=r"out\.bin exists"):
+        _write_atomic(tmp_path / "out.bin", write, overwrite=False)
+    assert os.listdir(tmp_path) == ["out.bin"]
+    assert (tmp_path / "out.bin").read_bytes() == b"theirs"
+
+
+# --- saved pipelines -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def coins_pipeline():
+    from sksegment.datasets import load_coins
+
+    images = list(load_coins().images)
+    pipe = sks.make_pipeline(
+        sks.OtsuThresholder(),
+        sks.MorphCloser(5),
+        sks.BorderClearer(),
+        sks.ComponentLabeler(),
+        sks.AreaFilter(min_area=101),
+        sks.ObjectCounter(),
+    ).fit(images)
+    return pipe, images
+
+
+def test_saved_pipeline_reloads_with_identical_output(tmp_path, coins_pipeline):
+    from skimage.measure import label
+
+    pipe, images = coins_pipeline
+    save_pipeline(pipe, tmp_path / "pipe.skops")
+    loaded = load_pipeline(tmp_path / "pipe.skops")
+    assert type(loaded) is type(pipe) and loaded is not pipe
+    assert loaded[0].threshold_ == pipe[0].threshold_
+    np.testing.assert_array_equal(loaded.predict(images), pipe.predict(images))
+    objects = loaded[:-1].transform(images)[0]
+    np.testing.assert_array_equal(objects, pipe[:-1].transform(images)[0])
+    # the objects are skimage's components of the mask the pipeline makes
+    mask = loaded[:3].transform(images)[0]
+    assert objects.max() <= label(mask).max()
+
+
+def test_save_pipeline_refuses_to_overwrite_by_default(tmp_path, coins_pipeline):
+    pipe, images = coins_pipeline
+    (tmp_path / "pipe.skops").write_bytes(b"the user's file")
+    with pytest.raises(FileExistsError, match=r"pipe\.skops exists"):
+        save_pipeline(pipe, tmp_path / "pipe.skops")
+    assert (tmp_path / "pipe.skops").read_bytes() == b"the user's file"
+    save_pipeline(pipe, tmp_path / "pipe.skops", overwrite=True)
+    assert load_pipeline(tmp_path / "pipe.skops").predict(images).tolist() == [21]
+    assert os.listdir(tmp_path) == ["pipe.skops"]
+
+
+def test_file_kind_is_told_by_content_not_extension(tmp_path, coins_pipeline):
+    import joblib
+
+    pipe, images = coins_pipeline
+    save_pipeline(pipe, tmp_path / "skops.joblib")
+    assert load_pipeline(tmp_path / "skops.joblib").predict(images).tolist() == [21]
+    joblib.dump(pipe, tmp_path / "pickle.skops")
+    with pytest.raises(ValueError, match=r"pickle\.skops is not a skops file.*"
+                       r"unsafe_pickle=True"):  # fmt: skip
+        load_pipeline(tmp_path / "pickle.skops")
+    loaded = load_pipeline(tmp_path / "pickle.skops", unsafe_pickle=True)
+    assert loaded.predict(images).tolist() == [21]
+
+
+class _Payload:
+    """Unpickling this writes a marker file (and could do anything else)."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return open, (self.marker, "w")
+
+
+def _skops_calling(path, module, name, args):
+    """A skops file whose loading would call ``module.name(*args)``."""
+    import io
+    import json
+    import zipfile
+
+    import skops
+    import skops.io as sio
+
+    with zipfile.ZipFile(io.BytesIO(sio.dumps(tuple(args)))) as z:
+        content = json.loads(z.read("schema.json"))
+    for key in ("protocol", "_skops_version"):
+        content.pop(key)
+    schema = {
+        "__class__": name,
+        "__module__": module,
+        "__loader__": "ConstructorFromReduceNode",
+        "content": content,
+        "__id__": 1,
+        "protocol": 2,
+        "_skops_version": skops.__version__,
+    }
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("schema.json", json.dumps(schema))
+    return path
+
+
+def test_crafted_pickle_is_refused_before_unpickling(tmp_path, coins_pipeline):
+    import pickle
+
+    import joblib
+
+    marker = tmp_path / "marker"
+    joblib.dump([_Payload(marker), coins_pipeline[0]], tmp_path / "a.joblib")
+    (tmp_path / "b.pkl").write_bytes(pickle.dumps(_Payload(marker)))
+    for name in ["a.joblib", "b.pkl"]:
+        with pytest.raises(ValueError, match="can run any code"):
+            load_pipeline(tmp_path / name)
+        assert not marker.exists()
+    pickle.loads((tmp_path / "b.pkl").read_bytes()).close()  # the payload is live
+    assert marker.exists()
+
+
+def test_crafted_skops_file_is_refused_listing_the_type(tmp_path):
+    import skops.io as sio
+
+    marker = tmp_path / "marker"
+    path = _skops_calling(tmp_path / "x.skops", "builtins", "open", [str(marker), "w"])
+    with pytest.raises(ValueError, match=r"not trusted: builtins\.open\."):
+        load_pipeline(path)
+    assert not marker.exists()
+    path = _skops_calling(tmp_path / "y.skops", "os", "system", [f"touch {marker}"])
+    with pytest.raises(ValueError, match=r"not trusted: os\.system\."):
+        load_pipeline(path)
+    assert not marker.exists()
+    # the first payload is live: skops runs it once the type is trusted
+    sio.load(tmp_path / "x.skops", trusted=["builtins.open"]).close()
+    assert marker.exists()
+
+
+class Brighten(sks.Smoother):
+    """A step of the user's own: a type sksegment does not know."""
+
+
+def test_trusted_lets_a_listed_type_through(tmp_path, coins_pipeline):
+    _, images = coins_pipeline
+    pipe = sks.make_pipeline(
+        Brighten(sigma=1.0),
+        sks.OtsuThresholder(),
+        sks.ComponentLabeler(),
+        sks.ObjectCounter(),
+    ).fit(images)
+    save_pipeline(pipe, tmp_path / "mine.skops")
+    kind = f"{Brighten.__module__}.{Brighten.__qualname__}"
+    with pytest.raises(ValueError, match=rf"not trusted: {kind}\..*trusted="):
+        load_pipeline(tmp_path / "mine.skops")
+    for trusted in ([kind], kind, [Brighten]):
+        loaded = load_pipeline(tmp_path / "mine.skops", trusted=trusted)
+        np.testing.assert_array_equal(loaded.predict(images), pipe.predict(images))
+
+
+def _forest_data():
+    X = rng.random((30, 4))
+    return X, (X[:, 0] > 0.5).astype(int)
+
+
+def test_random_forest_loads_by_default_and_predicts_the_same(tmp_path):
+    from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
+
+    X, y = _forest_data()
+    for model in [RandomForestClassifier(3, random_state=0), GradientBoostingClassifier(
+        n_estimators=3, random_state=0
+    )]:  # fmt: skip
+        model.fit(X, y)
+        save_pipeline(model, tmp_path / "model.skops", overwrite=True)
+        loaded = load_pipeline(tmp_path / "model.skops")
+        np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+
+
+@pytest.mark.parametrize("field, value", [("left_child", 10**6), ("feature", 7),
+                                          ("right_child", 0)])  # fmt: skip
+def test_trees_with_indices_out_of_range_are_refused(tmp_path, field, value):
+    from sklearn.ensemble import RandomForestClassifier
+
+    X, y = _forest_data()
+    model = RandomForestClassifier(2, random_state=0).fit(X, y)
+    tree = model.estimators_[1].tree_
+    state = tree.__getstate__()
+    nodes = state["nodes"].copy()
+    nodes[field][0] = value  # node 0 is a split: its children come after it
+    tree.__setstate__({**state, "nodes": nodes})
+    save_pipeline(model, tmp_path / "bad.skops")
+    with pytest.raises(ValueError, match="decision tree whose node or feature"):
+        load_pipeline(tmp_path / "bad.skops")
+
+
+def test_types_with_unchecked_indices_need_trust(tmp_path):
+    from sklearn.neighbors import KNeighborsClassifier
+
+    X, y = _forest_data()
+    model = KNeighborsClassifier(3).fit(X, y)
+    save_pipeline(model, tmp_path / "knn.skops")
+    with pytest.raises(ValueError, match=r"not trusted: .*KDTree"):
+        load_pipeline(tmp_path / "knn.skops")
+
+
+def test_load_pipeline_bad_arguments(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nope.skops"):
+        load_pipeline(tmp_path / "nope.skops")
+    (tmp_path / "p.skops").write_bytes(b"")
+    with pytest.raises(TypeError, match="unsafe_pickle"):
+        load_pipeline(tmp_path / "p.skops", unsafe_pickle="yes")
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "other.zip", "w") as z:
+        z.writestr("readme.txt", "hello")
+    with pytest.raises(ValueError, match="other.zip is not a skops file"):
+        load_pipeline(tmp_path / "other.zip")
+
+
+def test_trees_wider_than_the_input_their_ensemble_checks_are_refused(tmp_path):
+    from sklearn.ensemble import RandomForestClassifier
+
+    X, y = _forest_data()
+    model = RandomForestClassifier(2, random_state=0).fit(X, y)
+    model.n_features_in_ = 2  # X of 2 columns would pass, the trees read 4
+    save_pipeline(model, tmp_path / "narrow.skops")
+    with pytest.raises(ValueError, match="decision tree whose node or feature"):
+        load_pipeline(tmp_path / "narrow.skops")
