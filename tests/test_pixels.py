@@ -339,6 +339,15 @@ def test_grid_search_cross_validate_and_persistence(tmp_path):
         clone(pipe).fit(images, labels).transform(images),
     )
 
+    pytest.importorskip("skops")
+    from sksegment.io import load_pipeline, save_pipeline
+
+    save_pipeline(fitted, tmp_path / "model.skops")
+    np.testing.assert_array_equal(
+        load_pipeline(tmp_path / "model.skops").transform(images),
+        fitted.transform(images),
+    )
+
 
 # --- acceptance: hard images, classical recipe vs learned
 
