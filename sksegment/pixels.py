@@ -172,7 +172,7 @@ class PixelFeatures(ImageTransformer):
 
         Returns
         -------
-        Xt : ndarray of shape (n_images, *spatial, n_features) or list
+        Xt : ndarray of shape (n_images, ..., n_features) or list
             The float32 feature stacks (flattened rows with ``image_shape``).
         """
         self._check_ready()
@@ -191,7 +191,7 @@ class PixelFeatures(ImageTransformer):
 
         Returns
         -------
-        Xt : ndarray of shape (n_images, *spatial, n_features) or list
+        Xt : ndarray of shape (n_images, ..., n_features) or list
             The float32 feature stacks.
         """
         return self.fit(X).transform(X)
