@@ -458,6 +458,12 @@ class PixelClassifier(ImageTransformer):
         self._check_params()
         batch = self._validate_batch(X, reset=True)
         annotations = self._annotations(batch, y)
+        ndims = sorted({image.ndim for image in batch.images})
+        if len(ndims) > 1:
+            raise ValueError(
+                f"{name} learns from images of one number of dimensions (their "
+                f"features differ); X mixes {ndims[0]}D and {ndims[1]}D images."
+            )
         features = PixelFeatures() if self.features is None else clone(self.features)
         _validate_cached(features)
         rng = check_random_state(self.random_state)

@@ -302,6 +302,9 @@ def test_transform_errors():
         step.transform(np.zeros((1, 4, 20, 20), dtype=np.uint8))
     with pytest.raises(ValueError, match="requires y"):
         _small().fit_transform(images)
+    mixed = [images[0], np.stack([images[1]] * 3)]
+    with pytest.raises(ValueError, match="mixes 2D and 3D images"):
+        _small().fit(mixed, [m > 0 for m in mixed])
 
 
 def test_dask_transform_and_fit_refusal():
