@@ -2,6 +2,10 @@
 
 Build with ``python -m sphinx -W -b html docs docs/_build/html``; the gallery
 runs every ``docs/examples/plot_*.py``, so a broken example fails the build.
+The look is scikit-learn's and scikit-image's: pydata-sphinx-theme, the
+version in the navigation bar, "Examples using X" on every API page
+(sphinx-gallery backreferences) and a command-line reference generated from
+the real parser (sphinx-argparse).  Nothing is fetched: no intersphinx.
 """
 
 import os
@@ -18,6 +22,7 @@ extensions = [
     "sphinx.ext.autosummary",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
+    "sphinxarg.ext",
 ]
 
 autosummary_generate = True
@@ -44,11 +49,30 @@ sphinx_gallery_conf = {
     "download_all_examples": False,
     "remove_config_comments": True,
     "abort_on_example_error": True,
-    "reference_url": {"sksegment": None},
     # by file name: plot_coins.py, the recipe with its pictures, comes first
     "within_subsection_order": "FileNameSortKey",
+    # "Examples using X" on each API page: the autosummary templates include
+    # generated/backreferences/<module>.<name>.examples
+    "backreferences_dir": "generated/backreferences",
+    "doc_module": ("sksegment",),
 }
 
 exclude_patterns = ["_build", "examples"]
-html_theme = "alabaster"
 templates_path = ["_templates"]
+
+html_theme = "pydata_sphinx_theme"
+html_title = f"sksegment {release}"
+html_theme_options = {
+    "logo": {"text": f"sksegment {release}"},
+    "navbar_align": "left",
+    "show_toc_level": 2,
+    "secondary_sidebar_items": ["page-toc", "sg_download_links", "sg_launcher_links"],
+    "footer_start": ["copyright"],
+    "footer_end": ["sphinx-version", "theme-version"],
+}
+# the gallery and the API pages need no left sidebar: the pages fill the width
+html_sidebars = {"index": [], "changelog": [], "cli": []}
+html_static_path = ["_static"]
+html_css_files = ["sksegment.css"]
+# "--force" stays two hyphens in the command-line reference: no smart dashes
+smartquotes_action = "qe"

@@ -7,6 +7,7 @@ grid-searched instead of hand-picked.
 """
 
 from sksegment import datasets, features, inspection, io, metrics, plot
+from sksegment._validation import ChannelAxisWarning
 from sksegment.counting import ObjectCounter
 from sksegment.features import RegionFeatures, region_table
 from sksegment.filters import Smoother
@@ -28,6 +29,7 @@ __version__ = "0.1.0"
 __all__ = [
     "AreaFilter",
     "BorderClearer",
+    "ChannelAxisWarning",
     "ComponentLabeler",
     "HoleFiller",
     "LocalThresholder",

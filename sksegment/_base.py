@@ -4,9 +4,11 @@ from numbers import Integral
 
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import validate_parameter_constraints
+from sklearn.utils._set_output import ADAPTERS_MANAGER
 from sklearn.utils.validation import check_is_fitted
 
 from sksegment._batch import validate_batch
+from sksegment._validation import StrictInterval
 
 __all__ = ["ImageStepMixin", "ImageTransformer"]
 
@@ -50,7 +52,7 @@ class ImageStepMixin:
 
     _parameter_constraints = {
         "image_shape": [None, tuple, list],
-        "n_jobs": [None, Integral],
+        "n_jobs": [None, StrictInterval(Integral, None, None, closed="neither")],
     }
     _stateless = False
     # Whether NaN and infinite values are rejected.
@@ -148,6 +150,31 @@ class ImageTransformer(ImageStepMixin, TransformerMixin, BaseEstimator):
         batch = self._validate_batch(X, reset=True)
         self._fit(batch)
         return batch.map(self._transform_image, n_jobs=self.n_jobs)
+
+    def set_output(self, *, transform=None):
+        """Accept an output container and ignore it: images stay arrays.
+
+        Lets ``Pipeline.set_output(transform="pandas")`` reach a final
+        tabular step such as :class:`~sksegment.RegionFeatures`, as
+        scikit-learn's own non-tabular transformers do.
+
+        Parameters
+        ----------
+        transform : {"default", "pandas", "polars"} or None, default=None
+            Checked like scikit-learn's ``set_output``, then ignored.
+
+        Returns
+        -------
+        self : object
+            The step, unchanged.
+        """
+        supported = sorted(ADAPTERS_MANAGER.supported_outputs)
+        if transform is not None and transform not in supported:
+            raise ValueError(
+                f"{type(self).__name__}.set_output: transform must be one of "
+                f"{supported} or None, got {transform!r}"
+            )
+        return self
 
     def transform(self, X):
         """Apply the step to every image of ``X``.

@@ -25,6 +25,7 @@ module validates the batch, runs that function over the images (in threads
 when ``n_jobs`` asks for it) and wraps the results.
 """
 
+import contextlib
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -35,9 +36,77 @@ from joblib import effective_n_jobs
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.validation import validate_data
 
-from sksegment._validation import check_image
+from sksegment._validation import ChannelAxisWarning, check_image, warn_user
 
 __all__ = ["ImageBatch", "validate_batch", "resolve_image_shape"]
+
+# Lengths of a last axis that may be colour channels (RGB, RGBA).
+_CHANNELS = (3, 4)
+
+# Set while a step passes images whose shape its user stated (image_shape)
+# to an inner step: they are not warned about as colour images.
+_STATED = threading.local()
+
+
+@contextlib.contextmanager
+def shape_stated():
+    """Within this block (in this thread) no ``ChannelAxisWarning`` is given.
+
+    For a step that reshapes flattened rows by its ``image_shape`` and hands
+    the images to other steps (``RegionFeatures`` to its segmenter): the
+    user stated their shape.
+    """
+    before = getattr(_STATED, "active", False)
+    _STATED.active = True
+    try:
+        yield
+    finally:
+        _STATED.active = before
+
+
+def _may_be_channels(shape):
+    """Whether a last axis may be colour channels: 3 or 4 entries after a
+    longer axis (an image 4 pixels wide or less is taken for what it is)."""
+    return (
+        shape[-1] in _CHANNELS
+        and shape[-2] > max(_CHANNELS)
+        and not getattr(_STATED, "active", False)
+    )
+
+
+def _warn_channel_axis(shape, index=None):
+    """Warn that an array, or image ``index`` of a list, may hold channels.
+
+    ``shape`` is the array's (a batch ``(n, ...)``) or the list image's.  A
+    batch of 2D images ``(n, h, 3)`` may be one colour image, a batch of 3D
+    images ``(n, d, h, 3)`` a batch of colour images; a 3D image of a list
+    ``(d, h, 3)`` a colour image.  Flattened rows (``image_shape``) are
+    never warned about: their image shape is stated.  Once per call: the
+    message names no step, so a pipeline's steps repeat one warning, which
+    Python shows once for the user's line.
+    """
+    channels = shape[-1]
+    if index is None:
+        n, spatial = shape[0], shape[1:]
+        what = "2D images" if len(spatial) == 2 else "3D images (volumes)"
+        read = f"an array of shape {shape} as {n} {what} of shape {spatial}"
+        width = "width" if len(spatial) == 2 else "last dimension"
+    else:
+        read = (
+            f"image {index} of the list, of shape {shape}, as a 3D image "
+            f"(a volume of {shape[0]} planes of {shape[1]}x{shape[2]} pixels)"
+        )
+        width = "last dimension"
+    warn_user(
+        f"sksegment reads {read}; its last axis of {channels} entries may be "
+        "colour channels, which sksegment does not have. Convert colour images "
+        "to one channel first (for example with skimage.color.rgb2gray), pass "
+        "a list of 2D images, or, when these are images whose "
+        f"{width} is {channels}, silence this warning with "
+        'warnings.filterwarnings("ignore", '
+        "category=sksegment.ChannelAxisWarning).",
+        ChannelAxisWarning,
+    )
 
 
 class ImageBatch:
@@ -73,6 +142,13 @@ class ImageBatch:
         ``out`` itself, or returns a new array, which is copied in (the batch
         is widened when its dtype must be).  For lists ``out`` is None.
 
+        The dtype of a step's result depends on the input's dtype (and the
+        image's shape), never on its values (``_kernels.kept_label_dtype``):
+        the images of a stacked batch share one dtype, so the first result's
+        dtype is every image's.  ``func`` writes into ``out`` only when its
+        dtype holds every value of the result's (``_kernels._into``), and
+        otherwise returns a new array: no value is ever truncated to fit.
+
         ``n_jobs`` other than None or 1 runs the images in threads (OpenCV,
         scikit-image, scipy and numpy release the GIL); the results are the
         same as with ``n_jobs=1``.
@@ -97,6 +173,7 @@ class ImageBatch:
 
             for i, result in enumerate(_run(one, range(1, len(images)), n_jobs), 1):
                 if result is not None:
+                    result = np.asarray(result)
                     if not np.can_cast(result.dtype, out.dtype):
                         out = out.astype(np.result_type(out.dtype, result.dtype))
                     out[i] = result
@@ -158,7 +235,10 @@ def resolve_image_shape(image_shape, n_features, step):
     shape = tuple(image_shape)
     if (
         len(shape) not in (2, 3)
-        or not all(isinstance(n, Integral) and (n > 0 or n == -1) for n in shape)
+        or not all(
+            isinstance(n, Integral) and not isinstance(n, bool) and (n > 0 or n == -1)
+            for n in shape
+        )
         or shape.count(-1) > 1
     ):
         raise InvalidParameterError(
@@ -207,7 +287,10 @@ def validate_batch(estimator, X, *, reset, finite=True):
         # dask is only imported for dask input: the base install does not need it
         from sksegment._dask import validate_dask_batch
 
-        return validate_dask_batch(estimator, X, reset=reset, finite=finite)
+        batch = validate_dask_batch(estimator, X, reset=reset, finite=finite)
+        if image_shape is None and _may_be_channels(batch.array.shape):
+            _warn_channel_axis(batch.array.shape)
+        return batch
     if image_shape is not None:
         X = validate_data(
             estimator,
@@ -238,6 +321,10 @@ def validate_batch(estimator, X, *, reset, finite=True):
             check_image(image, step, index=i, finite=finite)
             for i, image in enumerate(X)
         ]
+        for i, image in enumerate(images):
+            if image.ndim == 3 and _may_be_channels(image.shape):
+                _warn_channel_axis(image.shape, index=i)
+                break  # once per call
         return ImageBatch(images, "list")
 
     X = np.asarray(X)
@@ -260,6 +347,8 @@ def validate_batch(estimator, X, *, reset, finite=True):
         )
     if X.shape[0] == 0:
         raise ValueError(f"{step} got an empty batch: an array of shape {X.shape}.")
+    if _may_be_channels(X.shape):
+        _warn_channel_axis(X.shape)
     images = [
         check_image(image, step, index=i, finite=finite) for i, image in enumerate(X)
     ]

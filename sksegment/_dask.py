@@ -236,6 +236,8 @@ def _checked_dask_images(name, step, X, finite):
         raise ValueError(f"{name} got an empty batch: an array of shape {X.shape}.")
     if X.dtype == np.float16:
         X = X.astype(np.float32)
+    elif not np.dtype(X.dtype).isnative:  # as check_image: native byte order
+        X = X.astype(np.dtype(X.dtype).newbyteorder("="))
     return DaskBatch(X, step, finite)
 
 
@@ -271,11 +273,21 @@ def _probe(batch, func):
     return result.dtype, spatial + result.shape[image.ndim :]
 
 
-def _run_block(block, check, func):
+def _run_block(block, check, func, dtype):
     from sksegment._batch import ImageBatch
 
     images = [check(image) for image in block]
-    return np.asarray(ImageBatch(images, "array").map(func))
+    result = np.asarray(ImageBatch(images, "array").map(func))
+    if result.dtype != dtype:
+        # the dtype declared for every chunk, from the input's dtype: a chunk
+        # that needs a wider one is a bug, never truncated in silence
+        if not np.can_cast(result.dtype, dtype):
+            raise RuntimeError(
+                f"{check.name} gave a chunk of dtype {result.dtype} where "
+                f"{dtype} was declared for the dask array."
+            )
+        result = result.astype(dtype)
+    return result
 
 
 def map_images(batch, func):
@@ -301,6 +313,7 @@ def map_images(batch, func):
         array,
         batch.check,
         func,
+        dtype,
         dtype=dtype,
         new_axis=list(range(array.ndim, array.ndim + len(trailing))) or None,
         chunks=array.chunks + tuple((n,) for n in trailing),
@@ -382,9 +395,9 @@ def objects_of(batch, dtype):
 
 
 def wide_labels_dtype(dtype):
-    """int64 for label images whose ids may not fit int32, else int32."""
-    dtype = np.dtype(dtype)
-    return np.dtype(np.int64 if dtype.itemsize > 4 or dtype == np.uint32 else np.int32)
+    """The dtype of label images of ``dtype`` whose ids are kept (the rule of
+    ``_kernels.kept_label_dtype``: int32, int64, or uint64 for uint64)."""
+    return _kernels.kept_label_dtype(dtype)
 
 
 def map_overlap(batch, func, depth, dtype, *, periodic=False):
@@ -1100,6 +1113,9 @@ def _id_summary(block, check, border, image_shape, block_info=None):
         counts = _kernels._bincount(labels, top + 1)
         ids = np.flatnonzero(counts)
         counts = counts[ids]
+        # in the labels' dtype: uint64 ids of other chunks, concatenated with
+        # these, would otherwise become float64 (ids above 2**53 merged)
+        ids = ids.astype(labels.dtype)
     else:
         ids, counts = np.unique(labels, return_counts=True)
     border_ids = None

@@ -28,6 +28,8 @@ __all__ = [
     "count_labels",
     "count_mask",
     "footprint",
+    "kept_label_dtype",
+    "label_dtype",
     "label_mask",
     "opening",
     "pooled_histogram",
@@ -44,8 +46,12 @@ def _use_cv2(image):
 
 
 def _into(out, result):
-    """``result``, or ``out`` filled with it when a slot is given."""
-    if out is None or result is out:
+    """``result``, or ``out`` filled with it when a slot is given.
+
+    A slot whose dtype cannot hold every value of ``result``'s dtype is left
+    alone and ``result`` returned, for the batch to widen: never truncated.
+    """
+    if out is None or result is out or not np.can_cast(result.dtype, out.dtype):
         return result
     out[...] = result
     return out
@@ -69,8 +75,31 @@ def _take(table, labels, out):
 
 
 def label_dtype(n):
-    """The signed integer dtype for labels up to ``n``: int32, or int64."""
+    """The signed integer dtype for labels up to ``n``: int32, or int64.
+
+    Steps that number objects 1..n call it with the image's number of pixels
+    (an upper bound of n), so the dtype depends on the image's shape only.
+    """
     return np.int32 if n <= np.iinfo(np.int32).max else np.int64
+
+
+def kept_label_dtype(dtype):
+    """The dtype of a label image whose ids are kept, from the input's dtype.
+
+    The label dtype rule of the steps that keep ids (BorderClearer,
+    HoleFiller, MaxCountGuard): int32 for the dtypes whose every value int32
+    holds (bool, int8, uint8, int16, uint16, int32), int64 for uint32 and
+    int64, uint64 for uint64 (ids at or above 2**63 stay as they are).  It
+    depends on the dtype only, never on the values (as numpy's own casting
+    since NEP 50), so the images of a batch and the chunks of a dask array
+    all give the same dtype, and no id is ever changed.
+    """
+    dtype = np.dtype(dtype)
+    if dtype.kind == "u" and dtype.itemsize == 8:
+        return np.dtype(np.uint64)
+    if dtype.itemsize > 4 or dtype.kind == "u" and dtype.itemsize == 4:
+        return np.dtype(np.int64)
+    return np.dtype(np.int32)
 
 
 # --- footprints and closing -------------------------------------------------
@@ -198,8 +227,8 @@ def relabel_components(labels, connectivity, out=None):
     """
     from skimage.measure import label
 
-    result, n = label(labels, background=0, connectivity=connectivity, return_num=True)
-    return _into(out, result.astype(label_dtype(n), copy=False))
+    result = label(labels, background=0, connectivity=connectivity)
+    return _into(out, result.astype(label_dtype(labels.size), copy=False))
 
 
 # --- areas and ids of label images ------------------------------------------
@@ -269,7 +298,7 @@ def _keep_ids(labels, top, ids, out):
 
     ``top`` is the largest id, ``labels.max()``.
     """
-    dtype = label_dtype(len(ids))
+    dtype = label_dtype(labels.size)
     if top == len(ids) and labels.dtype == dtype:  # every id 1..n is kept
         return _into(out, labels.copy() if out is None else labels)
     if top <= 4 * labels.size:
@@ -365,7 +394,7 @@ def clear_border_labels(labels, buffer_size, out=None):
     """Zero every id with a pixel in the border zone; other ids are kept."""
     ids = _border_ids(labels, buffer_size)
     top = int(labels.max())
-    out_dtype = label_dtype(top)
+    out_dtype = kept_label_dtype(labels.dtype)
     if _is_dense(labels, top):
         lut = np.arange(top + 1, dtype=out_dtype)
         lut[ids] = 0

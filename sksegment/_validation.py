@@ -1,16 +1,71 @@
 """Input and parameter checks whose messages name the step and what was given."""
 
+import math
 import os
 import sys
 import warnings
+from numbers import Integral
 
 import numpy as np
+from sklearn.utils._param_validation import Interval
 
 __all__ = [
+    "ChannelAxisWarning",
+    "StrictInterval",
     "as_objects",
     "check_image",
     "warn_user",
 ]
+
+
+class ChannelAxisWarning(UserWarning):
+    """Images whose last axis of 3 or 4 entries may be colour channels.
+
+    sksegment reads an array ``(n, height, width)`` as ``n`` 2D images and an
+    array ``(n, depth, height, width)`` as ``n`` 3D images: it has no channel
+    axis.  A colour image ``(height, width, 3)`` is then read as ``height``
+    images of ``width x 3`` pixels, and a batch of colour images as volumes.
+    Convert colour images to one channel first (for example with
+    ``skimage.color.rgb2gray``); when the data really are images or volumes
+    whose last axis has 3 or 4 entries, silence the warning with
+    ``warnings.filterwarnings("ignore", category=sksegment.ChannelAxisWarning)``.
+
+    Given once per call of a step for an array (or dask array) whose last
+    axis has 3 or 4 entries after an axis of more than 4, or for a list
+    holding such a 3D image; not for flattened rows read with
+    ``image_shape``, whose image shape is stated.
+    """
+
+
+class StrictInterval(Interval):
+    """scikit-learn's ``Interval`` without bools, infinities or NaN.
+
+    A constraint of ``_parameter_constraints``: ``True`` is not the integer 1
+    nor the number 1.0, and a real parameter must be finite (``allow_nan``
+    accepts NaN too, for parameters where NaN is a documented value).
+    Invalid values raise scikit-learn's ``InvalidParameterError``.
+    """
+
+    def __init__(self, type, left, right, *, closed, allow_nan=False):
+        super().__init__(type, left, right, closed=closed)
+        self.allow_nan = allow_nan
+
+    def is_satisfied_by(self, val):
+        if isinstance(val, (bool, np.bool_)) or not isinstance(val, self.type):
+            return False
+        if isinstance(val, Integral):
+            return val in self
+        if math.isnan(val):
+            return self.allow_nan
+        return math.isfinite(val) and val in self
+
+    def __str__(self):
+        if self.type is Integral:  # scikit-learn's words ("Got True instead")
+            return super().__str__()
+        text = super().__str__().split(" in the range ", 1)[1]
+        nan = " or nan" if self.allow_nan else ""
+        return f"a finite number in the range {text}{nan}"
+
 
 # Kinds of numpy dtypes an image may have: bool, unsigned, signed, float.
 _SUPPORTED_KINDS = "buif"
@@ -38,7 +93,9 @@ def check_image(image, step, *, index=None, finite=True):
     Returns
     -------
     image : ndarray
-        The image, never copied except float16 which becomes float32.
+        The image, never copied except float16, which becomes float32, and
+        non-native byte order (``">i4"`` on a little-endian machine), which
+        becomes native: the steps' results never depend on byte order.
     """
     where = "image" if index is None else f"image {index} of the batch"
     image = np.asarray(image)
@@ -60,6 +117,8 @@ def check_image(image, step, *, index=None, finite=True):
         raise ValueError(f"{step} got an empty image: {where} has shape {image.shape}.")
     if image.dtype == np.float16:
         image = image.astype(np.float32)
+    elif not image.dtype.isnative:
+        image = image.astype(image.dtype.newbyteorder("="))
     if finite and image.dtype.kind == "f" and not np.isfinite(image).all():
         raise ValueError(
             f"{step} got NaN or infinite values in {where}; replace or mask them "

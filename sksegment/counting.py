@@ -4,13 +4,12 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
-from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_array, check_consistent_length, column_or_1d
 
 from sksegment import _kernels
 from sksegment._base import ImageStepMixin
 from sksegment._docstrings import fill_doc
-from sksegment._validation import as_objects
+from sksegment._validation import StrictInterval, as_objects
 
 __all__ = ["ObjectCounter"]
 
@@ -73,7 +72,7 @@ class ObjectCounter(ImageStepMixin, RegressorMixin, BaseEstimator):
 
     _parameter_constraints = {
         **ImageStepMixin._parameter_constraints,
-        "connectivity": [None, Interval(Integral, 1, 3, closed="both")],
+        "connectivity": [None, StrictInterval(Integral, 1, 3, closed="both")],
     }
     _stateless = True
 

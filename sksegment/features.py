@@ -14,6 +14,7 @@ once with ``numpy.bincount`` over the object pixels; the others are measured
 by ``skimage.measure.regionprops_table``, asked for those properties only.
 """
 
+import contextlib
 from functools import cached_property
 from numbers import Integral, Real
 
@@ -21,7 +22,6 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
 from sklearn.utils._param_validation import (
     HasMethods,
-    Interval,
     InvalidParameterError,
 )
 from sklearn.utils._set_output import _get_output_config
@@ -29,10 +29,10 @@ from sklearn.utils.validation import check_is_fitted
 
 from sksegment import _kernels
 from sksegment._base import ImageStepMixin
-from sksegment._batch import _run, validate_batch
+from sksegment._batch import _run, shape_stated, validate_batch
 from sksegment._docstrings import fill_doc
 from sksegment._optional import import_optional
-from sksegment._validation import as_objects
+from sksegment._validation import StrictInterval, as_objects
 
 __all__ = ["RegionFeatures", "region_table"]
 
@@ -162,7 +162,9 @@ class _Regions:
         self.index = np.flatnonzero(flat != 0)  # faster than on the ints
         lab = flat[self.index]
         if lab.size == 0:
-            self.ids = np.zeros(0, dtype=np.int64)
+            self.ids = np.zeros(
+                0, dtype=np.uint64 if labels.dtype == np.uint64 else np.int64
+            )
             self.inverse = np.zeros(0, dtype=np.intp)
             self.n = 0
             return
@@ -180,7 +182,9 @@ class _Regions:
             self._area = counts[ids]
         else:
             ids, inverse = np.unique(lab, return_inverse=True)
-        self.ids = ids.astype(np.int64, copy=False)
+        # int64 ids, uint64 for uint64 labels: ids >= 2**63 never wrap
+        wide = labels.dtype == np.uint64
+        self.ids = ids.astype(np.uint64 if wide else np.int64, copy=False)
         self.inverse = inverse
         self.n = len(ids)
 
@@ -344,7 +348,7 @@ def _measure(labels, image, properties, caller, *, index=None):
     for name in properties:
         if name in fast:
             values = regions.column(name)
-            dtype = _COLUMN_DTYPES[name]
+            dtype = regions.ids.dtype if name == "label" else _COLUMN_DTYPES[name]
             for key, value in zip(_column_names(name, len(values)), values):
                 columns[key] = np.asarray(value, dtype=dtype)
         else:
@@ -429,7 +433,8 @@ def region_table(
     table : pandas.DataFrame
         One row per object, image after image, objects in increasing id;
         the column ``image`` (int64) then the columns of the properties, of
-        the dtypes ``regionprops_table`` gives.
+        the dtypes ``regionprops_table`` gives (``label`` is int64, or uint64
+        when a label image is uint64, so that no id wraps).
 
     Raises
     ------
@@ -515,6 +520,9 @@ def region_table(
         columns = _measure(labels_i, image, properties, caller, index=i)
         n = len(next(iter(columns.values())))
         tables.append({"image": np.full(n, i, dtype=np.int64), **columns})
+    if "label" in properties and any(t["label"].dtype == np.uint64 for t in tables):
+        for table in tables:  # int64 and uint64 together would become float64
+            table["label"] = table["label"].astype(np.uint64)
     if any(table.keys() != tables[0].keys() for table in tables):
         # 2D and 3D images together: columns such as centroid-2 differ
         frames = [pd.DataFrame(table) for table in tables]
@@ -662,8 +670,10 @@ class RegionFeatures(ImageStepMixin, TransformerMixin, BaseEstimator):
         "segmenter": [HasMethods(["fit", "transform"])],
         "properties": [list, tuple],
         "aggregations": [list, tuple],
-        "fill_value": [Real],
-        "connectivity": [None, Interval(Integral, 1, 3, closed="both")],
+        "fill_value": [
+            StrictInterval(Real, None, None, closed="neither", allow_nan=True)
+        ],
+        "connectivity": [None, StrictInterval(Integral, 1, 3, closed="both")],
     }
 
     def __init__(
@@ -716,6 +726,12 @@ class RegionFeatures(ImageStepMixin, TransformerMixin, BaseEstimator):
         if batch.kind == "dask" and not batch.whole_images:
             raise batch.needs_whole_images(" (it measures whole objects)")
         return batch
+
+    @staticmethod
+    def _stated(batch):
+        """Flattened rows reshaped by image_shape: no ChannelAxisWarning inside."""
+        flat = batch.kind == "flat" or getattr(batch, "flat", False)  # dask rows
+        return shape_stated() if flat else contextlib.nullcontext()
 
     def _segmenter_input(self, X, batch):
         """The batch as the segmenter takes it: images, not flattened rows."""
@@ -798,7 +814,8 @@ class RegionFeatures(ImageStepMixin, TransformerMixin, BaseEstimator):
         """
         self._check_params()
         batch = self._validate_batch(X, reset=True)
-        self.segmenter_ = clone(self.segmenter).fit(self._segmenter_input(X, batch))
+        with self._stated(batch):
+            self.segmenter_ = clone(self.segmenter).fit(self._segmenter_input(X, batch))
         return self
 
     @_fit_context(prefer_skip_nested_validation=False)
@@ -821,7 +838,8 @@ class RegionFeatures(ImageStepMixin, TransformerMixin, BaseEstimator):
         self._check_params()
         batch = self._validate_batch(X, reset=True)
         self.segmenter_ = clone(self.segmenter)
-        segmented = self.segmenter_.fit_transform(self._segmenter_input(X, batch))
+        with self._stated(batch):
+            segmented = self.segmenter_.fit_transform(self._segmenter_input(X, batch))
         return self._features(batch, segmented)
 
     def transform(self, X):
@@ -843,7 +861,8 @@ class RegionFeatures(ImageStepMixin, TransformerMixin, BaseEstimator):
         """
         self._check_ready()
         batch = self._validate_batch(X, reset=False)
-        segmented = self.segmenter_.transform(self._segmenter_input(X, batch))
+        with self._stated(batch):
+            segmented = self.segmenter_.transform(self._segmenter_input(X, batch))
         return self._features(batch, segmented)
 
     def get_feature_names_out(self, input_features=None):

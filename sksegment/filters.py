@@ -9,16 +9,14 @@ from numbers import Integral, Real
 
 import numpy as np
 from scipy import ndimage as ndi
-from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
+from sklearn.utils._param_validation import InvalidParameterError, StrOptions
 
 from sksegment import _kernels
 from sksegment._base import ImageStepMixin, ImageTransformer
 from sksegment._docstrings import fill_doc
+from sksegment._validation import StrictInterval
 
 __all__ = ["Smoother"]
-
-# Dtypes whose every value float32 holds exactly: their Gaussian is float32.
-_SMALL_INTS = {np.dtype(t) for t in (np.uint8, np.int8, np.uint16, np.int16)}
 
 # Dtypes OpenCV's median filter takes for any odd size, and for sizes 3 and 5.
 _CV2_MEDIAN_ANY = {np.dtype(np.uint8)}
@@ -26,10 +24,16 @@ _CV2_MEDIAN_SMALL = {np.dtype(np.uint8), np.dtype(np.uint16), np.dtype(np.float3
 
 
 def _gaussian_dtype(dtype):
-    """The dtype of the Gaussian of an image of ``dtype``."""
+    """The dtype of the Gaussian of an image of ``dtype``.
+
+    Decided by the kind and size of ``dtype``, not its byte order: float32
+    for bool and 8- and 16-bit integers (float32 holds each of their values
+    exactly), float64 for wider integers, the float dtype itself for floats.
+    """
+    dtype = np.dtype(dtype)
     if dtype.kind == "f":
-        return dtype
-    if dtype.kind == "b" or dtype in _SMALL_INTS:
+        return dtype.newbyteorder("=")
+    if dtype.kind == "b" or dtype.itemsize <= 2:
         return np.dtype(np.float32)
     return np.dtype(np.float64)
 
@@ -165,8 +169,8 @@ class Smoother(ImageTransformer):
     _parameter_constraints = {
         **ImageStepMixin._parameter_constraints,
         "method": [StrOptions({"gaussian", "median"})],
-        "sigma": [Interval(Real, 0, None, closed="neither")],
-        "size": [Interval(Integral, 1, None, closed="left")],
+        "sigma": [StrictInterval(Real, 0, None, closed="neither")],
+        "size": [StrictInterval(Integral, 1, None, closed="left")],
     }
     _stateless = True
 

@@ -9,12 +9,12 @@ from numbers import Integral, Real
 
 import numpy as np
 from scipy import ndimage as ndi
-from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
+from sklearn.utils._param_validation import InvalidParameterError, StrOptions
 
 from sksegment import _kernels
 from sksegment._base import ImageStepMixin, ImageTransformer
 from sksegment._docstrings import fill_doc
-from sksegment._validation import as_objects
+from sksegment._validation import StrictInterval, as_objects
 
 __all__ = ["HoleFiller", "MorphCloser", "MorphOpener"]
 
@@ -30,7 +30,7 @@ class _MaskMorphology(ImageTransformer):
 
     _parameter_constraints = {
         **ImageStepMixin._parameter_constraints,
-        "size": [Interval(Integral, 1, None, closed="left")],
+        "size": [StrictInterval(Integral, 1, None, closed="left")],
         "shape": [StrOptions({"square", "disk", "diamond"})],
         "mode": [StrOptions(_MODES)],
     }
@@ -311,7 +311,7 @@ def _enclosing_ids(components, is_hole, labels, connectivity):
     lut : ndarray, shape (len(is_hole),)
         The id each background component is filled with; 0 for none.
     """
-    dtype = _kernels.label_dtype(int(labels.max()))
+    dtype = _kernels.kept_label_dtype(labels.dtype)
     in_hole = _kernels._take(is_hole, components, None)
     holes, ids = _neighbour_pairs(components, in_hole, labels, connectivity)
     lowest = np.full(len(is_hole), np.iinfo(labels.dtype).max, dtype=labels.dtype)
@@ -388,7 +388,7 @@ def _innermost_enclosing(lut, shared, components, labels, connectivity):
 
 def _fill_label_holes(labels, max_area, connectivity, out=None):
     components, is_hole = _holes(labels == 0, max_area, connectivity)
-    dtype = _kernels.label_dtype(int(labels.max()))
+    dtype = _kernels.kept_label_dtype(labels.dtype)
     if out is not None and out.dtype != dtype:
         out = None  # the batch widens its result from a new array
     if not is_hole.any():
@@ -441,7 +441,8 @@ class HoleFiller(ImageTransformer):
 
     An integer image is a label image (0 is the background; an integer 0/1
     image is a label image with one id), and the output is a label image
-    with the ids kept, not renumbered (int32 unless larger ids need int64).
+    with the ids kept, not renumbered, in the dtype ``BorderClearer`` gives
+    (int32, or int64 for uint32 and int64, uint64 for uint64).
     A hole is filled with the id of the innermost of the objects around it
     that encloses it on its own, that is, whose own mask has the hole inside
     one of its holes.  So the background between a ring and an object inside
@@ -495,7 +496,7 @@ class HoleFiller(ImageTransformer):
 
     >>> labels = np.array([[[1, 1, 1, 0, 2, 2, 2],
     ...                     [1, 0, 1, 0, 2, 0, 2],
-    ...                     [1, 1, 1, 0, 2, 2, 2]]])
+    ...                     [1, 1, 1, 0, 2, 2, 2]]], dtype=np.uint8)
     >>> HoleFiller().transform(labels)
     array([[[1, 1, 1, 0, 2, 2, 2],
             [1, 1, 1, 0, 2, 2, 2],
@@ -504,8 +505,8 @@ class HoleFiller(ImageTransformer):
 
     _parameter_constraints = {
         **ImageStepMixin._parameter_constraints,
-        "max_area": [None, Interval(Real, 0, None, closed="left")],
-        "connectivity": [None, Interval(Integral, 1, 3, closed="both")],
+        "max_area": [None, StrictInterval(Real, 0, None, closed="left")],
+        "connectivity": [None, StrictInterval(Integral, 1, 3, closed="both")],
     }
     _stateless = True
 

@@ -10,12 +10,12 @@ from numbers import Integral, Real
 
 import numpy as np
 from scipy import ndimage as ndi
-from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
+from sklearn.utils._param_validation import InvalidParameterError, StrOptions
 
 from sksegment import _kernels
 from sksegment._base import ImageStepMixin, ImageTransformer
 from sksegment._docstrings import fill_doc
-from sksegment._validation import as_objects
+from sksegment._validation import StrictInterval, as_objects
 
 __all__ = [
     "AreaFilter",
@@ -26,7 +26,7 @@ __all__ = [
     "WatershedSplitter",
 ]
 
-_CONNECTIVITY = [None, Interval(Integral, 1, 3, closed="both")]
+_CONNECTIVITY = [None, StrictInterval(Integral, 1, 3, closed="both")]
 
 
 class _ObjectStep(ImageTransformer):
@@ -70,15 +70,16 @@ class BorderClearer(_ObjectStep):
     -----
     The output is of the input's kind: a mask for a mask, a label image for a
     label image (ids kept, not renumbered, as ``clear_border`` keeps them;
-    int32 unless larger ids need int64).  On a label image a whole id is
+    int32 for label images of 8 and 16 bits and int32, int64 for uint32 and
+    int64, uint64 for uint64: decided by the dtype, never by the values, so
+    no id is ever changed).  On a label image a whole id is
     removed when any pixel of it touches the border zone, even where the id
     has pieces elsewhere; ``clear_border`` removes only the touching piece.
     For label images whose objects are connected the two agree.
 
     A dask array ``(n_images, ...)`` gives a lazy dask array.  Masks split into
     chunks are cleared against each image's own border, with the objects joined
-    across chunks; label images split into chunks give int64 labels for
-    dtypes wider than int32.
+    across chunks; label images keep the same dtype as in memory.
 
     Examples
     --------
@@ -86,7 +87,7 @@ class BorderClearer(_ObjectStep):
     >>> from sksegment import BorderClearer
     >>> labels = np.array([[[1, 0, 0, 0],
     ...                     [0, 0, 2, 0],
-    ...                     [0, 0, 0, 0]]])
+    ...                     [0, 0, 0, 0]]], dtype=np.uint8)
     >>> BorderClearer().transform(labels)
     array([[[0, 0, 0, 0],
             [0, 0, 2, 0],
@@ -95,7 +96,7 @@ class BorderClearer(_ObjectStep):
 
     _parameter_constraints = {
         **ImageStepMixin._parameter_constraints,
-        "buffer_size": [Interval(Integral, 0, None, closed="left")],
+        "buffer_size": [StrictInterval(Integral, 0, None, closed="left")],
         "connectivity": _CONNECTIVITY,
     }
 
@@ -159,7 +160,7 @@ class ComponentLabeler(_ObjectStep):
     Notes
     -----
     Ids are given in raster order of each object's first pixel.  The output
-    is int32 (int64 when an image has more objects than int32 holds).  A
+    is int32 (int64 for images of more than 2**31 - 1 pixels).  A
     label image as input is relabelled as ``skimage.measure.label`` does:
     each connected piece of each id becomes an object, and touching objects
     with different ids stay apart.
@@ -238,7 +239,8 @@ class AreaFilter(_ObjectStep):
     -----
     The output is of the input's kind: a mask stays a mask; a label image
     stays a label image, renumbered 1..n in the order of the kept ids
-    (int32 unless more objects need int64).  The area of an id of a label
+    (int32; int64 for images of more than 2**31 - 1 pixels).  The area of
+    an id of a label
     image is its number of pixels, wherever they lie.
 
     A dask array ``(n_images, ...)`` gives a lazy dask array.  Masks split into
@@ -260,8 +262,8 @@ class AreaFilter(_ObjectStep):
 
     _parameter_constraints = {
         **ImageStepMixin._parameter_constraints,
-        "min_area": [None, Interval(Real, 0, None, closed="left")],
-        "max_area": [None, Interval(Real, 0, None, closed="left")],
+        "min_area": [None, StrictInterval(Real, 0, None, closed="left")],
+        "max_area": [None, StrictInterval(Real, 0, None, closed="left")],
         "connectivity": _CONNECTIVITY,
     }
 
@@ -448,7 +450,7 @@ def _split_labels(labels, min_distance, footprint, connectivity):
         split, n = _split_region(mask, pieces, min_distance, footprint, connectivity)
         result[box][mask] = split[mask] + offset
         offset += n
-    return result.astype(_kernels.label_dtype(offset), copy=False)
+    return result.astype(_kernels.label_dtype(labels.size), copy=False)
 
 
 @fill_doc
@@ -506,7 +508,8 @@ class WatershedSplitter(_ObjectStep):
 
     Notes
     -----
-    The output is a label image, int32 (int64 when more ids need it), with
+    The output is a label image, int32 (int64 for images of more than
+    2**31 - 1 pixels), with
     ids 1..n; every pixel of the input's objects belongs to one output
     object.  For a mask, the ids follow the raster order of the markers'
     first pixels.  For a label image each object is split within its own
@@ -560,7 +563,7 @@ class WatershedSplitter(_ObjectStep):
 
     _parameter_constraints = {
         **ImageStepMixin._parameter_constraints,
-        "min_distance": [Interval(Integral, 1, None, closed="left")],
+        "min_distance": [StrictInterval(Integral, 1, None, closed="left")],
         "footprint": [None, "array-like"],
         "method": [StrOptions({"distance"})],
         "connectivity": _CONNECTIVITY,
@@ -690,7 +693,8 @@ class ObjectFilter(_ObjectStep):
     -----
     The output is of the input's kind: a mask stays a mask; a label image
     stays a label image, renumbered 1..n in the order of the kept ids
-    (int32 unless more objects need int64).  The property of an id of a
+    (int32; int64 for images of more than 2**31 - 1 pixels).  The property
+    of an id of a
     label image is measured on all its pixels, wherever they lie.  An object
     whose value is NaN is removed when a bound is set.  With no bound
     nothing is measured and every object is kept, so a 2D-only property
@@ -728,8 +732,8 @@ class ObjectFilter(_ObjectStep):
     _parameter_constraints = {
         **ImageStepMixin._parameter_constraints,
         "property": [_SortedStrOptions(_SCALAR_PROPERTIES)],
-        "min": [None, Interval(Real, None, None, closed="neither")],
-        "max": [None, Interval(Real, None, None, closed="neither")],
+        "min": [None, StrictInterval(Real, None, None, closed="neither")],
+        "max": [None, StrictInterval(Real, None, None, closed="neither")],
         "connectivity": _CONNECTIVITY,
     }
 
@@ -839,7 +843,8 @@ class MaxCountGuard(_ObjectStep):
     Notes
     -----
     The output is of the input's kind: a mask stays a mask; a label image
-    keeps its ids (not renumbered; int32 unless larger ids need int64).
+    keeps its ids (not renumbered), in the dtype ``BorderClearer`` gives:
+    int32, or int64 for uint32 and int64, uint64 for uint64.
     The objects of a label image are its distinct nonzero ids.  Each image
     is judged on its own.
 
@@ -847,8 +852,7 @@ class MaxCountGuard(_ObjectStep):
     into chunks are counted as a whole, equal to the in-memory result for
     every chunking: the objects of a mask are joined across chunks, the ids
     of a label image counted once over all its chunks; then every chunk of an
-    image is kept or erased.  Label images split into chunks give int64
-    labels for dtypes wider than int32 (uint32, int64, uint64).
+    image is kept or erased.
 
     Examples
     --------
@@ -864,7 +868,7 @@ class MaxCountGuard(_ObjectStep):
 
     _parameter_constraints = {
         **ImageStepMixin._parameter_constraints,
-        "max_count": [Interval(Integral, 0, None, closed="left")],
+        "max_count": [StrictInterval(Integral, 0, None, closed="left")],
         "connectivity": _CONNECTIVITY,
     }
 
@@ -908,7 +912,7 @@ class MaxCountGuard(_ObjectStep):
         objects, is_labels = self._objects(image)
         if is_labels:
             count = _kernels.count_labels(objects)
-            dtype = _kernels.label_dtype(int(objects.max()))
+            dtype = _kernels.kept_label_dtype(objects.dtype)
         else:
             count = _kernels.count_mask(objects, self.connectivity)
             dtype = bool

@@ -24,12 +24,12 @@ from skimage.filters import (
     threshold_sauvola,
     threshold_yen,
 )
-from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
+from sklearn.utils._param_validation import InvalidParameterError, StrOptions
 
 from sksegment._base import ImageStepMixin, ImageTransformer
 from sksegment._docstrings import fill_doc
 from sksegment._kernels import pooled_histogram
-from sksegment._validation import warn_user
+from sksegment._validation import StrictInterval, warn_user
 
 __all__ = ["LocalThresholder", "OtsuThresholder", "Thresholder"]
 
@@ -83,6 +83,31 @@ def _check_pair(step, name, value, *, positive=False):
         raise InvalidParameterError(
             f"The {name!r} parameter of {step} must have low <= high; got {value!r}."
         )
+
+
+def _check_one_dtype(step, images, learns, fixes):
+    """Refuse training images of different dtypes for one learned threshold.
+
+    A threshold is in the images' units, which an 8-bit and a 16-bit image do
+    not share: one threshold pooled over both splits neither right.
+    ``learns`` says what is learned, ``fixes`` how to avoid the mixture.
+    """
+    dtypes = {}
+    for i, image in enumerate(images):
+        dtypes.setdefault(image.dtype, []).append(i)
+    if len(dtypes) < 2:
+        return
+    found = "; ".join(
+        f"{dtype} (image{'s' if len(where) > 1 else ''} "
+        f"{', '.join(map(str, where[:5]))}{', ...' if len(where) > 5 else ''})"
+        for dtype, where in dtypes.items()
+    )
+    raise ValueError(
+        f"{step} learns {learns} over the training images, whose dtypes differ: "
+        f"{found}. A threshold in the units of one dtype means nothing in "
+        f"another's (an 8-bit image ends at 255, a 16-bit one at 65535). "
+        f"{fixes}"
+    )
 
 
 # --- robust background -----------------------------------------------------------
@@ -308,6 +333,14 @@ class _GlobalThresholder(ImageTransformer):
                 stats, hist, "the training images are"
             )
         else:
+            _check_one_dtype(
+                type(self).__name__,
+                batch.images,
+                "one threshold (scope='batch')",
+                "Use scope='image' (a threshold per image), convert the images to "
+                "one dtype first (for example with skimage.util.img_as_float), or "
+                "give a fixed threshold.",
+            )
             self.threshold_ = self._learn(batch.images, "the training images are")
 
     # --- dask input: the threshold from chunk-by-chunk reductions
@@ -447,8 +480,8 @@ class OtsuThresholder(_GlobalThresholder):
 
     _parameter_constraints = {
         **ImageStepMixin._parameter_constraints,
-        "threshold": [None, Real],
-        "nbins": [Interval(Integral, 2, None, closed="left")],
+        "threshold": [None, StrictInterval(Real, None, None, closed="neither")],
+        "nbins": [StrictInterval(Integral, 2, None, closed="left")],
         "scope": [StrOptions({"batch", "image"})],
     }
 
@@ -657,19 +690,19 @@ class Thresholder(_GlobalThresholder):
     _parameter_constraints = {
         **ImageStepMixin._parameter_constraints,
         "method": [StrOptions(_METHODS)],
-        "threshold": [None, Real],
-        "correction": [Interval(Real, 0, None, closed="neither")],
+        "threshold": [None, StrictInterval(Real, None, None, closed="neither")],
+        "correction": [StrictInterval(Real, 0, None, closed="neither")],
         "bounds": [tuple, list],
         "scope": [StrOptions({"batch", "image"})],
-        "nbins": [Interval(Integral, 2, None, closed="left")],
-        "classes": [Interval(Integral, 2, None, closed="left")],
+        "nbins": [StrictInterval(Integral, 2, None, closed="left")],
+        "classes": [StrictInterval(Integral, 2, None, closed="left")],
         "foreground": [
             StrOptions({"upper", "all_but_lowest"}),
-            Interval(Integral, 1, None, closed="left"),
+            StrictInterval(Integral, 1, None, closed="left"),
         ],
-        "lower_fraction": [Interval(Real, 0, 1, closed="left")],
-        "upper_fraction": [Interval(Real, 0, 1, closed="left")],
-        "n_deviations": [Real],
+        "lower_fraction": [StrictInterval(Real, 0, 1, closed="left")],
+        "upper_fraction": [StrictInterval(Real, 0, 1, closed="left")],
+        "n_deviations": [StrictInterval(Real, None, None, closed="neither")],
         "average": [StrOptions({"mean", "median", "mode"})],
         "deviation": [StrOptions({"std", "mad"})],
     }
@@ -1018,10 +1051,10 @@ default="sauvola"
     _parameter_constraints = {
         **ImageStepMixin._parameter_constraints,
         "method": [StrOptions({"sauvola", "niblack", "gaussian", "mean", "median"})],
-        "block_size": [Interval(Integral, 1, None, closed="left")],
-        "k": [Real],
-        "offset": [Real],
-        "r": [None, Interval(Real, 0, None, closed="neither")],
+        "block_size": [StrictInterval(Integral, 1, None, closed="left")],
+        "k": [StrictInterval(Real, None, None, closed="neither")],
+        "offset": [StrictInterval(Real, None, None, closed="neither")],
+        "r": [None, StrictInterval(Real, 0, None, closed="neither")],
         "clamp": [None, tuple, list],
         "guide": [StrOptions(_METHODS)],
     }
@@ -1069,6 +1102,13 @@ default="sauvola"
             value = guide._raw_from_summary(stats, hist)
             constant = None if value is not None else _scalar(stats[0])
         else:
+            _check_one_dtype(
+                "LocalThresholder",
+                batch.images,
+                "one global threshold for clamp",
+                "Convert the images to one dtype first (for example with "
+                "skimage.util.img_as_float), or set clamp=None.",
+            )
             images = [_intensity(image) for image in batch.images]
             value = guide._raw_threshold(images)
             constant = None if value is not None else images[0].flat[0].item()

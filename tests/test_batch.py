@@ -159,3 +159,109 @@ def test_image_shape_follows_the_tags():
     assert sks.OtsuThresholder().__sklearn_tags__().input_tags.two_d_array is False
     tags = sks.OtsuThresholder(image_shape=(1, -1)).__sklearn_tags__().input_tags
     assert tags.two_d_array is True and tags.three_d_array is True
+
+
+# --- the batch's dtype (issue 12, item 7) ---------------------------------------
+
+
+def test_map_never_truncates_a_result_wider_than_the_first():
+    """A result that needs a wider dtype than the first image's is kept whole."""
+    from sksegment._batch import ImageBatch
+    from sksegment._kernels import _into
+
+    def func(image, out):  # int32 when the values fit, else int64
+        wide = image.max() > np.iinfo(np.int32).max
+        return _into(out, image.astype(np.int64 if wide else np.int32))
+
+    images = [np.full((2, 5), 7, np.int64), np.full((2, 5), 2**32 + 7, np.int64)]
+    for kind in ("array", "flat"):
+        out = ImageBatch(images, kind).map(func)
+        assert out.dtype == np.int64
+        np.testing.assert_array_equal(out.reshape(2, 2, 5), np.stack(images))
+
+
+# --- colour arrays (issue 12, item 12) -------------------------------------------
+
+
+def _steps():
+    return [sks.OtsuThresholder(), sks.BorderClearer(), sks.ObjectCounter()]
+
+
+@pytest.mark.parametrize("step", _steps(), ids=lambda s: type(s).__name__)
+@pytest.mark.parametrize(
+    "shape, read",
+    [
+        ((16, 16, 3), r"shape \(16, 16, 3\) as 16 2D images of shape \(16, 3\)"),
+        ((2, 16, 16, 3), r"as 2 3D images \(volumes\) of shape \(16, 16, 3\)"),
+        ((16, 16, 4), r"as 16 2D images of shape \(16, 4\)"),
+    ],
+)
+def test_colour_arrays_warn_once_per_call(step, shape, read):
+    X = np.random.default_rng(0).integers(0, 255, shape).astype(np.uint8)
+    with pytest.warns(sks.ChannelAxisWarning, match=read) as record:
+        step.fit(X)
+    assert len(record) == 1
+    assert record[0].filename == __file__  # points at the user's line
+    message = str(record[0].message)
+    assert "skimage.color.rgb2gray" in message
+    assert "list of 2D images" in message
+    assert "category=sksegment.ChannelAxisWarning" in message
+
+
+def test_colour_images_in_a_list_warn_once():
+    X = [np.zeros((16, 16, 3), np.uint8), np.zeros((8, 9), np.uint8)] * 3
+    with pytest.warns(sks.ChannelAxisWarning, match="image 0 of the list") as record:
+        sks.BorderClearer().transform(X)
+    assert len(record) == 1
+
+
+def test_channel_axis_warning_is_a_user_warning_and_can_be_silenced():
+    import warnings
+
+    assert issubclass(sks.ChannelAxisWarning, UserWarning)
+    X = np.zeros((16, 16, 3), np.uint8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warnings.filterwarnings("ignore", category=sks.ChannelAxisWarning)
+        assert sks.ObjectCounter().predict(X).shape == (16,)
+
+
+@pytest.mark.parametrize(
+    "X",
+    [
+        np.zeros((3, 16, 5), np.uint8),  # width 5
+        np.zeros((3, 4, 4), np.uint8),  # tiny images, not colour
+        np.zeros((3, 16, 16, 5), np.uint8),
+        [np.zeros((16, 3), np.uint8)],  # a list of 2D images is explicit
+    ],
+    ids=["width-5", "tiny", "volumes", "list-2d"],
+)
+def test_no_channel_warning_for_other_shapes(X):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sks.BorderClearer().transform(X)
+
+
+def test_flattened_rows_are_told_and_never_warn():
+    import warnings
+
+    images = np.random.default_rng(1).integers(0, 255, (4, 16, 3)).astype(np.uint8)
+    rows = images.reshape(4, -1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sks.OtsuThresholder(image_shape=(16, 3)).fit_transform(rows)
+        features = sks.RegionFeatures(
+            sks.make_pipeline(sks.OtsuThresholder(), sks.ComponentLabeler()),
+            properties=("area",),
+            image_shape=(16, 3),
+        )
+        assert features.fit_transform(rows).shape[0] == 4
+
+
+def test_dask_colour_arrays_warn():
+    da = pytest.importorskip("dask.array")
+    X = da.zeros((2, 16, 16, 3), dtype=np.uint8, chunks=(1, -1, -1, -1))
+    with pytest.warns(sks.ChannelAxisWarning, match="as 2 3D images"):
+        sks.BorderClearer().transform(X)

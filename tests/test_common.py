@@ -315,3 +315,95 @@ def test_bad_image_shape_content_raises(estimator, image_shape):
     X = np.zeros((2, 12), dtype=np.uint8)
     with pytest.raises(InvalidParameterError, match="image_shape"):
         estimator.set_params(image_shape=image_shape).fit(X)
+
+
+# ---------------------------------------------------------------------------
+# Numeric parameters: finite, and never a bool.
+
+# Parameters where NaN is a documented value: {(estimator, parameter)}.
+NAN_ALLOWED = {("RegionFeatures", "fill_value")}
+
+
+def _numeric_params(cls, kind):
+    """Names of the parameters whose constraints accept numbers of ``kind``."""
+    from numbers import Integral, Real
+
+    from sklearn.utils._param_validation import Interval
+
+    wanted = Real if kind == "real" else Integral
+    names = []
+    for param, constraints in cls._parameter_constraints.items():
+        for c in constraints:
+            if c is wanted or (isinstance(c, Interval) and c.type is wanted):
+                names.append(param)
+                break
+    return names
+
+
+def _fit_or_predict(estimator):
+    X = _intensity_batch(np.random.default_rng(0), n=2, shape=(12, 14))
+    estimator.fit(X)
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("name, cls", ESTIMATORS, ids=NAMES)
+def test_real_parameters_refuse_nan_and_infinity(name, cls, value):
+    params = _numeric_params(cls, "real")
+    for param in params:
+        estimator = _make(cls, **{param: value})
+        if np.isnan(value) and (name, param) in NAN_ALLOWED:
+            _fit_or_predict(estimator)  # documented: NaN is accepted
+            continue
+        with pytest.raises(InvalidParameterError, match=f"'{param}' parameter"):
+            _fit_or_predict(estimator)
+
+
+def test_nan_allowed_table_is_exact():
+    allowed = {
+        (name, param)
+        for name, cls in ESTIMATORS
+        for param, constraints in cls._parameter_constraints.items()
+        if any(getattr(c, "allow_nan", False) for c in constraints)
+    }
+    assert allowed == NAN_ALLOWED
+
+
+@pytest.mark.parametrize("name, cls", ESTIMATORS, ids=NAMES)
+def test_numeric_parameters_use_strict_intervals(name, cls):
+    """No bare int/float type nor scikit-learn Interval: they let bools through
+    (and a bare Real lets NaN and infinities through)."""
+    from numbers import Integral, Real
+
+    from sklearn.utils._param_validation import Interval
+
+    from sksegment._validation import StrictInterval
+
+    for param, constraints in cls._parameter_constraints.items():
+        for c in constraints:
+            assert c not in (Integral, Real, int, float), (param, c)
+            if isinstance(c, Interval):
+                assert isinstance(c, StrictInterval), (param, c)
+
+
+@pytest.mark.parametrize("value", [True, False, np.True_])
+@pytest.mark.parametrize("name, cls", ESTIMATORS, ids=NAMES)
+def test_numeric_parameters_refuse_bools(name, cls, value):
+    params = _numeric_params(cls, "int") + _numeric_params(cls, "real")
+    assert "n_jobs" in params
+    for param in params:
+        estimator = _make(cls, **{param: value})
+        with pytest.raises(InvalidParameterError, match=f"'{param}' parameter"):
+            _fit_or_predict(estimator)
+
+
+def test_morph_closer_refuses_true_as_size():
+    """Issue 12: MorphCloser(True) was accepted as size 1."""
+    with pytest.raises(InvalidParameterError, match="Got True instead"):
+        sks.MorphCloser(True).fit(np.zeros((1, 8, 9), dtype=bool))
+
+
+@pytest.mark.parametrize("name, cls", ESTIMATORS, ids=NAMES)
+def test_image_shape_refuses_bools(name, cls):
+    X = np.zeros((2, 9), dtype=np.uint8)
+    with pytest.raises(InvalidParameterError, match="image_shape"):
+        _make(cls, image_shape=(True, -1)).fit(X)

@@ -423,6 +423,8 @@ def test_steps_that_need_whole_images_say_so(step, X):
         step.transform(Xd)
 
 
+# any width, 3 and 4 included: no colour images here
+@pytest.mark.filterwarnings("ignore::sksegment.ChannelAxisWarning")
 @hypothesis.settings(max_examples=20, deadline=None)
 @hypothesis.given(
     seed=st.integers(0, 2**16),
@@ -453,6 +455,8 @@ def test_labeling_any_mask_and_chunking_equals_numpy(
     )
 
 
+# any width, 3 and 4 included: no colour images here
+@pytest.mark.filterwarnings("ignore::sksegment.ChannelAxisWarning")
 @hypothesis.settings(max_examples=20, deadline=None)
 @hypothesis.given(
     seed=st.integers(0, 2**16),

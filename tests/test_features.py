@@ -990,3 +990,23 @@ def test_dask_region_table_asks_to_compute(da, small):
         region_table(small.labels, images, properties=("intensity_mean",))
     got = region_table(labels.compute(), images.compute(), properties=("area",))
     assert len(got) == small.counts.sum()
+
+
+def test_region_table_keeps_uint64_ids_above_int64():
+    """Issue 12, item 8: uint64 ids >= 2**63 came out negative."""
+    pytest.importorskip("pandas")
+    labels = np.zeros((1, 8, 9), np.uint64)
+    labels[0, 2:4, 2:4] = 2**63 + 5
+    labels[0, 5:7, 5:8] = 2**64 - 1
+    images = np.arange(72, dtype=np.uint8).reshape(1, 8, 9)
+    for table in (
+        region_table(labels, images, properties=("label", "area", "solidity")),
+        region_table(
+            [labels[0], np.ones((8, 9), np.int32)],
+            [images[0], images[0]],
+            properties=("label", "area"),
+        ),
+    ):
+        assert table["label"].dtype == np.uint64
+        assert table["label"].tolist()[:2] == [2**63 + 5, 2**64 - 1]
+        assert table["area"].tolist()[:2] == [4, 6]

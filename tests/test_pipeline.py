@@ -111,3 +111,32 @@ def test_clone_and_pickle(data):
     cloned = clone(pipe)
     assert isinstance(cloned, sks.Pipeline)
     assert cloned.get_params()["otsuthresholder__threshold"] == 120
+
+
+@pytest.mark.parametrize("make", [sks.make_pipeline, sklearn.pipeline.make_pipeline])
+def test_set_output_pandas_reaches_region_features(data, make):
+    pytest.importorskip("pandas")
+    segmenter = sks.make_pipeline(*_steps()[:-1])
+    pipe = make(
+        sks.Smoother(sigma=1), sks.RegionFeatures(segmenter, properties=["area"])
+    )
+    assert pipe.set_output(transform="pandas") is pipe
+    table = pipe.fit_transform(data.images)
+    expected = pipe[-1].get_feature_names_out()
+    assert list(table.columns) == list(expected)
+    assert len(table) == len(data.images)
+    # the same numbers as the default array output
+    plain = clone(pipe).set_output(transform="default").fit_transform(data.images)
+    np.testing.assert_array_equal(table.to_numpy(), plain)
+
+
+def test_set_output_on_an_image_step_is_accepted_and_ignored(data):
+    closer = sks.MorphCloser(3)
+    before = closer.fit_transform(data.images > 120)
+    assert closer.set_output(transform="pandas") is closer
+    after = closer.fit_transform(data.images > 120)
+    assert type(after) is np.ndarray
+    np.testing.assert_array_equal(after, before)
+    assert closer.set_output(transform=None) is closer
+    with pytest.raises(ValueError, match="MorphCloser.set_output.*'frame'"):
+        closer.set_output(transform="frame")

@@ -1021,3 +1021,50 @@ def test_full_range_uint8_and_bool_within_chunks(da):
             step = Thresholder(method, scope="image").fit(images)
             result = step.transform(Xd).compute()
             np.testing.assert_array_equal(result, step.transform(images))
+
+
+# --- one threshold over images of different dtypes (issue 12, item 10) ----------
+
+
+def _mixed_batch():
+    rng = np.random.default_rng(5)
+    dark = rng.integers(0, 40, (2, 20, 24))
+    objects = np.zeros((2, 20, 24), dtype=bool)
+    objects[:, 5:12, 6:15] = True
+    small = np.where(objects[0], 200, dark[0]).astype(np.uint8)
+    large = np.where(objects[1], 50000, dark[1] * 250).astype(np.uint16)
+    return [small, large]
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        OtsuThresholder(),
+        Thresholder("li"),
+        Thresholder("robust_background"),
+        LocalThresholder(clamp=(0.7, 1.5)),
+    ],
+    ids=repr,
+)
+def test_one_threshold_over_mixed_dtypes_is_refused(step):
+    name = type(step).__name__
+    with pytest.raises(ValueError, match=rf"^{name} learns") as error:
+        step.fit(_mixed_batch())
+    message = str(error.value)
+    assert "uint8 (image 0)" in message and "uint16 (image 1)" in message
+    if name == "LocalThresholder":
+        assert "clamp=None" in message
+    else:
+        assert "scope='image'" in message and "fixed threshold" in message
+    assert "convert the images to one dtype" in message.lower()
+
+
+@pytest.mark.parametrize("step", [OtsuThresholder, Thresholder])
+def test_mixed_dtypes_with_a_threshold_per_image_or_a_fixed_one(step):
+    images = _mixed_batch()
+    masks = step(scope="image").fit_transform(images)
+    for image, mask in zip(images, masks):
+        np.testing.assert_array_equal(mask, image > threshold_otsu(image))
+    fixed = step(threshold=100).fit_transform(images)
+    for image, mask in zip(images, fixed):
+        np.testing.assert_array_equal(mask, image > 100)

@@ -29,12 +29,12 @@ print("coins counted:", pipe.predict(coins.images)[0], "of", coins.counts[0])
 
 # %%
 # One panel per step.
-show_pipeline(pipe, coins.images[0])
+_ = show_pipeline(pipe, coins.images[0])
 
 # %%
 # The coins numbered in reading order: rows top to bottom, left to right.
 labels = pipe[:-1].transform(coins.images)[0]
-print("ids in reading order:", reading_order(labels).tolist())
+print("ids in reading order:", reading_order(labels), sep="\n")
 fig, ax = plt.subplots(figsize=(7, 5.5))
 show_labels(coins.images[0], labels, ax=ax)
 ax.set_axis_off()
@@ -43,5 +43,6 @@ ax.set_axis_off()
 # With Otsu's threshold learned from the image, three coins join bright
 # background that reaches the border and are cleared with it.
 pipe.set_params(otsuthresholder__threshold=None).fit(coins.images)
-print(f"learned threshold {pipe[0].threshold_}: {pipe.predict(coins.images)[0]} coins")
+count = pipe.predict(coins.images)[0]
+print(f"learned threshold {pipe[0].threshold_}: {count} coins")
 plt.show()

@@ -25,7 +25,7 @@ from sksegment.inspection import plot_search, search_table
 from sksegment.metrics import count_error, make_segmentation_scorer, object_matching
 
 data = make_objects(n_images=32, shape=(160, 160), random_state=0)
-(train_images, test_images, train_counts, test_counts, train_labels, test_labels) = (
+train_images, test_images, train_counts, test_counts, train_labels, test_labels = (
     train_test_split(data.images, data.counts, data.labels, test_size=8, random_state=0)
 )
 
@@ -34,6 +34,20 @@ grid = {
     "morphcloser__size": [1, 3, 5, 7],
     "areafilter__min_area": [30, 120],
 }
+
+
+def short(name):
+    """A parameter's name without its step: morphcloser__size -> size."""
+    return name.rsplit("__", 1)[-1]
+
+
+def show(search, target):
+    """The best parameters and the eight best candidates, by short names."""
+    best = {short(name): value for name, value in search.best_params_.items()}
+    print(f"best for {target}:", best)
+    columns = {name: short(name) for name in grid}
+    columns.update(mean_test_score="score", rank_test_score="rank")
+    print(search_table(search)[list(columns)].head(8).rename(columns=columns))
 
 
 def steps():
@@ -56,9 +70,7 @@ by_count = GridSearchCV(
     cv=3,
 )
 by_count.fit(train_images, train_counts)
-print("best for counts:", by_count.best_params_)
-columns = [*grid, "mean_test_score", "rank_test_score"]
-print(search_table(by_count)[columns].head(8).to_string())
+show(by_count, "counts")
 
 # %%
 # Against masks: the pipeline ends with label images; ``y`` is the batch of
@@ -67,8 +79,7 @@ thresholds = np.arange(0.5, 1.0, 0.05)
 scorer = make_segmentation_scorer("accuracy", iou=thresholds)
 by_mask = GridSearchCV(sks.make_pipeline(*steps()), grid, scoring=scorer, cv=3)
 by_mask.fit(train_images, train_labels)
-print("best for masks:", by_mask.best_params_)
-print(search_table(by_mask)[columns].head(8).to_string())
+show(by_mask, "masks")
 
 # %%
 # How the scores vary over threshold and closing size (the smallest area
@@ -86,10 +97,10 @@ for name, search in [("counts", by_count), ("masks", by_mask)]:
     labels = segmenter.transform(test_images)
     counts = sks.ObjectCounter().predict(labels)
     matched = object_matching(test_labels, labels, iou=thresholds)["mean"]
+    mae = count_error(test_counts, counts)["mae"]
     print(
-        f"tuned on {name}: count MAE {count_error(test_counts, counts)['mae']:.2f}, "
-        f"accuracy over IoU 0.5:0.95 {matched['accuracy']:.3f}, "
-        f"mean IoU {matched['mean_iou']:.3f}"
+        f"tuned on {name}: count MAE {mae:.2f}, accuracy over IoU 0.5:0.95 "
+        f"{matched['accuracy']:.3f}, mean IoU {matched['mean_iou']:.3f}"
     )
 
 plt.show()

@@ -111,7 +111,8 @@ best_per_threshold = [
 print("cross-validated accuracy per threshold (best depth):")
 for threshold, score in zip(thresholds, best_per_threshold):
     print(f"  {'Otsu' if threshold is None else threshold:>6}: {score:.2f}")
-print("best parameters:", search.best_params_)
+best = {name.rsplit("__", 1)[-1]: value for name, value in search.best_params_.items()}
+print("best parameters:", best)
 print(f"best cross-validated accuracy: {search.best_score_:.2f}")
 learned = search.best_estimator_[0].segmenter_.named_steps["otsuthresholder"]
 print(f"threshold used: {learned.threshold_}")

@@ -32,7 +32,7 @@ store = f"{workdir.name}/image.zarr"
 da.from_array(data.images, chunks=(1, 1024, 1024)).to_zarr(store)
 
 image = da.from_zarr(store)  # lazy: nothing is read yet
-print(image)
+print(f"lazy {image.dtype} array {image.shape} in chunks {image.chunksize}")
 
 pipe = sks.make_pipeline(
     sks.OtsuThresholder(threshold=130),
