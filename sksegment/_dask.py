@@ -303,6 +303,7 @@ def map_images(batch, func):
             array,
             batch.check,
             func,
+            dtype,
             dtype=dtype,
             drop_axis=list(range(1, array.ndim)),
             meta=np.empty((0,), dtype),

@@ -16,7 +16,6 @@ from sklearn.base import _fit_context, clone, is_classifier
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import (
     HasMethods,
-    Interval,
     InvalidParameterError,
     StrOptions,
 )
@@ -27,6 +26,7 @@ from sksegment import _pixel_kernels
 from sksegment._base import ImageStepMixin, ImageTransformer, _validate_cached
 from sksegment._batch import resolve_image_shape
 from sksegment._docstrings import fill_doc
+from sksegment._validation import StrictInterval
 
 __all__ = ["PixelClassifier", "PixelFeatures"]
 
@@ -113,9 +113,9 @@ class PixelFeatures(ImageTransformer):
 
     _parameter_constraints = {
         **ImageStepMixin._parameter_constraints,
-        "sigma_min": [Interval(Real, 0, None, closed="neither")],
-        "sigma_max": [Interval(Real, 0, None, closed="neither")],
-        "num_sigma": [None, Interval(Integral, 1, None, closed="left")],
+        "sigma_min": [StrictInterval(Real, 0, None, closed="neither")],
+        "sigma_max": [StrictInterval(Real, 0, None, closed="neither")],
+        "num_sigma": [None, StrictInterval(Integral, 1, None, closed="left")],
         "intensity": ["boolean"],
         "edges": ["boolean"],
         "texture": ["boolean"],
@@ -394,11 +394,11 @@ class PixelClassifier(ImageTransformer):
         "estimator": [None, HasMethods(["fit", "predict"])],
         "features": [None, PixelFeatures],
         "annotation": [StrOptions({"dense", "sparse"})],
-        "n_samples": [Interval(Integral, 2, None, closed="left")],
+        "n_samples": [StrictInterval(Integral, 2, None, closed="left")],
         "class_weight": [None, StrOptions({"balanced"})],
         "output": [StrOptions({"proba", "classes", "mask"})],
-        "positive_class": [None, Interval(Integral, 2, None, closed="left")],
-        "tile_size": [Interval(Integral, 1, None, closed="left")],
+        "positive_class": [None, StrictInterval(Integral, 2, None, closed="left")],
+        "tile_size": [StrictInterval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
     }
 

@@ -342,7 +342,7 @@ def _numeric_params(cls, kind):
 
 def _fit_or_predict(estimator):
     X = _intensity_batch(np.random.default_rng(0), n=2, shape=(12, 14))
-    estimator.fit(X)
+    _fit(estimator, X)
 
 
 @pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
