@@ -20,6 +20,7 @@ from sksegment.objects import (
     WatershedSplitter,
 )
 from sksegment.pipeline import Pipeline, make_pipeline
+from sksegment.pixels import PixelClassifier, PixelFeatures
 from sksegment.thresholding import LocalThresholder, OtsuThresholder, Thresholder
 
 __version__ = "0.1.0"
@@ -37,6 +38,8 @@ __all__ = [
     "ObjectFilter",
     "OtsuThresholder",
     "Pipeline",
+    "PixelClassifier",
+    "PixelFeatures",
     "RegionFeatures",
     "Smoother",
     "Thresholder",

@@ -16,7 +16,7 @@ import skimage.data
 from scipy import ndimage
 from sklearn.utils import Bunch, check_random_state
 
-__all__ = ["load_coins", "make_objects"]
+__all__ = ["load_coins", "make_objects", "make_strokes"]
 
 # Grey levels (0-255) of the synthetic images, before noise.
 _BACKGROUND_LEVEL = 25.0  # darkest background; the gradient adds on top of it
@@ -65,6 +65,15 @@ _DEFAULT_CLASSES = (
         "n_objects": "double",
     },
 )
+# Hard images (texture, haze, contrast): the background texture is white
+# noise smoothed at this sigma (grains of a few pixels, like the debris); the
+# haze is 1 to 3 Gaussian glows of this sigma as a fraction of the smaller
+# side; haze may reach this fraction of 255.
+_TEXTURE_SIGMA = 1.5
+_HAZE_SIZE = (0.15, 0.3)
+_MAX_HAZE = 0.8
+_MAX_TEXTURE = 0.5
+
 _CLASS_KEYS = ("name", "n_objects", "radius", "elongation", "level")
 _MAX_LEVEL = 255.0
 
@@ -160,6 +169,9 @@ def make_objects(
     noise=0.05,
     min_gap=8,
     classes=None,
+    texture=0.0,
+    haze=0.0,
+    contrast=None,
     random_state=None,
 ):
     """Generate images of bright objects with exact counts and label images.
@@ -284,6 +296,26 @@ def make_objects(
         the arguments in every class. Each class's objects must fit as
         ``radius`` must: ``2 * radius_high * elongation_high + 2 * min_gap +
         1 <= min(shape)``.
+    texture : float, default=0.0
+        Standard deviation of a texture added to the background, as a
+        fraction of 255, in ``[0, 0.5]`` (inclusive): white noise smoothed
+        by a Gaussian of sigma 1.5 pixels, grains of a few pixels as bright
+        as faint objects. Objects stay flat; cracks show the texture.
+    haze : float, default=0.0
+        Peak of a bright haze added over everything (objects too), as a
+        fraction of 255, in ``[0, 0.8]`` (inclusive): 1 to 3 broad Gaussian
+        glows (sigma 15% to 30% of the smaller side), so the background
+        under the haze is brighter than objects elsewhere. The brightest
+        object level plus ``255 * haze`` must not exceed 255, so that no
+        object saturates: give ``contrast`` with a strong haze.
+    contrast : float, tuple of 2 float or None, default=None
+        None: objects, border objects and debris have flat grey levels from
+        150 to 220 (or the classes' ``"level"``). A range ``(low, high)``,
+        ``1 <= low <= high``: each has a flat level this many grey levels
+        above the brightest lighting (gradient, without texture or haze)
+        under it, drawn uniformly, so contrast varies from object to
+        object; ``25 + 255 * gradient + high`` plus ``255 * haze`` must not
+        exceed 255. Not with classes that set ``"level"``.
     random_state : int, RandomState instance or None, default=None
         Seed or generator of all random choices. Pass an int for
         reproducible output; a RandomState instance is advanced.
@@ -330,6 +362,15 @@ def make_objects(
     either misses it or takes in a band of bright background. A threshold
     that follows the background (``skimage.filters.threshold_local`` on a
     smoothed image, or subtracting an estimate of the background) finds it.
+
+    ``texture``, ``haze`` and ``contrast`` make images whose objects no
+    global threshold separates from the background, while their labels stay
+    exact: texture grains pass a low threshold, the haze lifts the
+    background above faint objects elsewhere, and faint objects fall below
+    a high threshold. A classifier of multi-scale pixel features
+    (:class:`~sksegment.PixelClassifier`) still sees each object as a flat
+    blob brighter than its surroundings. Their defaults leave every output
+    unchanged.
 
     Things are placed one after the other by rejection sampling, border
     objects first, then counted objects (dim objects, then clumps, then the
@@ -419,6 +460,29 @@ def make_objects(
     specs = _check_classes(classes, name, (n_low, n_high))
     if specs is not None:
         _check_classes_fit(specs, name, shape, min_gap, (r_low, r_high))
+    texture = _check_real(texture, "texture", name, 0.0, _MAX_TEXTURE)
+    haze = _check_real(haze, "haze", name, 0.0, _MAX_HAZE)
+    if contrast is not None:
+        contrast = _check_real_range(contrast, "contrast", name, low=1.0)
+        if specs is not None and any("level" in spec for spec in specs):
+            raise ValueError(
+                f"{name}: contrast sets the grey levels of the objects; it "
+                "cannot be combined with classes that set 'level'."
+            )
+        brightest = _BACKGROUND_LEVEL + 255 * gradient + contrast[1]
+        what = f"25 + 255 * gradient + contrast_high = {brightest:g}"
+    else:
+        brightest = max(
+            [_OBJECT_LEVELS[1]]
+            + [spec["level"][1] for spec in specs or () if "level" in spec]
+        )
+        what = f"the brightest object level, {brightest:g},"
+    if brightest + 255 * haze > _MAX_LEVEL:
+        raise ValueError(
+            f"{name}: haze={haze:g} would saturate the brightest objects: "
+            f"{what} plus 255 * haze = {255 * haze:g} exceeds 255. Lower haze, "
+            "or give a lower contrast (and gradient)."
+        )
     rng = check_random_state(random_state)
 
     images = np.empty((n_images, *shape), dtype=np.uint8)
@@ -439,6 +503,9 @@ def make_objects(
         border_radius=(r_low, r_high),
         elongation=None,
         level=_OBJECT_LEVELS,
+        texture=texture,
+        haze=haze,
+        contrast=contrast,
     )
     if specs is None:
         for i in range(n_images):
@@ -456,12 +523,15 @@ def make_objects(
             f"debris={debris}, crack_fraction={crack_fraction:g}, "
             f"touching={touching:g}, dim_fraction={dim_fraction:g}, "
             f"gradient={gradient:g}, noise={noise:g}, min_gap={min_gap}"
+            + _hard_params(texture, haze, contrast)
         ),
         min_gap=min_gap,
         max_side=min_gap - 1,
         bg_high=_BACKGROUND_LEVEL + 255 * gradient,
         noise_std=255 * noise,
     )
+    if texture or haze or contrast is not None:
+        descr += _HARD_DESCR
     if specs is None:
         return Bunch(images=images, counts=counts, labels=labels, DESCR=descr)
     descr += _classes_descr(specs)
@@ -473,6 +543,175 @@ def make_objects(
         target_names=np.array([spec["name"] for spec in specs]),
         DESCR=descr,
     )
+
+
+def _hard_params(texture, haze, contrast):
+    """The hard-image arguments for DESCR, only those given."""
+    parts = []
+    if texture:
+        parts.append(f"texture={texture:g}")
+    if haze:
+        parts.append(f"haze={haze:g}")
+    if contrast is not None:
+        parts.append(f"contrast=({contrast[0]:g}, {contrast[1]:g})")
+    return "".join(", " + part for part in parts)
+
+
+_HARD_DESCR = """
+Hard images: a background texture (smoothed noise) adds bright grains of
+about the size of debris; a haze (broad glows over everything) makes parts
+of the background brighter than objects elsewhere; with contrast, each
+object is a drawn number of grey levels above the lighting under it, so
+some objects are faint. No global threshold separates objects from the
+background; a classifier of local features (a PixelClassifier) does.
+"""
+
+
+def make_strokes(labels, *, n_lines=2, gap=6, random_state=None):
+    """Stroke annotations of label images, as a person would draw them.
+
+    Sparse annotations for :class:`~sksegment.PixelClassifier` with
+    ``annotation="sparse"``, in ilastik's convention: 0 = not annotated,
+    1 = background, 2 = object.  Strokes mark the core of every object, the
+    gaps between objects that are close to each other, and a few lines across
+    the background, so a small fraction of the pixels (a few percent)
+    trains a classifier nearly as well as the full masks.
+
+    Parameters
+    ----------
+    labels : ndarray of shape (n_images, height, width) or list of ndarray
+        Label images (0 is the background) or masks, 2D.
+    n_lines : int, default=2
+        Number of straight background strokes per image, >= 0: lines between
+        two random points on the image border, kept where they are at least
+        3 pixels from every object.
+    gap : int, default=6
+        Background strokes are drawn in the gaps between objects closer
+        than ``2 * gap`` pixels, >= 1: the line midway between them (where
+        objects grown by ``gap`` pixels meet), 1 to 2 pixels wide.
+    random_state : int, RandomState instance or None, default=None
+        Seed or generator of the background lines.
+
+    Returns
+    -------
+    strokes : ndarray of shape (n_images, height, width), dtype uint8
+        The strokes (a list for a list of label images).
+
+    See Also
+    --------
+    make_objects : Images with their label images.
+
+    Notes
+    -----
+    The core of an object is the pixels whose distance to the object's edge
+    (to the background or to another object) is within 1.5 pixels of the
+    object's largest such distance: a small disc at its centre, about 7 to
+    20 pixels.  Touching objects each get their own core; the line between
+    them is not annotated.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksegment.datasets import make_objects, make_strokes
+    >>> data = make_objects(n_images=2, shape=(64, 64), n_objects=(2, 3),
+    ...                     radius=(5, 8), random_state=0)
+    >>> strokes = make_strokes(data.labels, random_state=0)
+    >>> strokes.dtype, sorted(np.unique(strokes).tolist())
+    (dtype('uint8'), [0, 1, 2])
+    >>> bool(np.all(data.labels[strokes == 2] > 0))
+    True
+    >>> bool(np.all(data.labels[strokes == 1] == 0))
+    True
+    """
+    name = "make_strokes"
+    n_lines = _check_int(n_lines, "n_lines", name, low=0)
+    gap = _check_int(gap, "gap", name, low=1)
+    rng = check_random_state(random_state)
+    as_list = isinstance(labels, (list, tuple))
+    images = [np.asarray(image) for image in labels] if as_list else None
+    if not as_list:
+        images = np.asarray(labels)
+        if images.ndim != 3:
+            raise ValueError(
+                f"{name}: labels must be a batch of 2D label images (n_images, "
+                f"height, width) or a list of them; got shape {images.shape}."
+            )
+    out = []
+    for i, image in enumerate(images):
+        if image.ndim != 2 or image.dtype.kind not in "biu":
+            raise ValueError(
+                f"{name}: labels must be 2D integer label images or bool masks; "
+                f"image {i} is {image.ndim}D of dtype {image.dtype}."
+            )
+        out.append(_strokes_of(image, n_lines, gap, rng))
+    return out if as_list else np.stack(out)
+
+
+# How close strokes come to the edges of objects, in pixels: object lines
+# stop at this distance inside the outline (1: just inside it, the outline
+# itself is not annotated); background arcs run this far outside.
+_STROKE_DEPTH = 1
+
+
+def _strokes_of(labels, n_lines, gap, rng):
+    from skimage.draw import line
+    from skimage.measure import label as label_components
+    from skimage.segmentation import expand_labels, find_boundaries
+
+    if labels.dtype == bool:
+        labels = label_components(labels)
+    strokes = np.zeros(labels.shape, dtype=np.uint8)
+    objects = labels > 0
+    # objects: a core at the deepest point of each object (edges between
+    # objects cut), and a line across it through that point, in a random
+    # direction, up to its outline (not included)
+    inner = objects & ~find_boundaries(labels, mode="inner")
+    depth = ndimage.distance_transform_edt(inner)
+    ids = np.unique(labels[objects])
+    if len(ids):
+        deepest = np.zeros(labels.max() + 1)
+        deepest[ids] = ndimage.maximum(depth, labels, ids)
+        strokes[objects & (depth >= deepest[labels] - 1.5) & (depth > 0)] = 2
+        centres = ndimage.maximum_position(depth, labels, ids)
+        height, width = labels.shape
+        for k, (r, c) in zip(ids, centres):
+            phi = rng.uniform(0.0, np.pi)
+            reach = 2 * deepest[k] + 2
+            dr, dc = reach * np.cos(phi), reach * np.sin(phi)
+            ends = np.clip(
+                np.rint([r - dr, c - dc, r + dr, c + dc]),
+                0,
+                [height - 1, width - 1] * 2,
+            ).astype(int)
+            rr, cc = line(*ends)
+            keep = (labels[rr, cc] == k) & (depth[rr, cc] >= _STROKE_DEPTH)
+            strokes[rr[keep], cc[keep]] = 2
+    # background next to the objects: arcs of a ring just outside them
+    distance = ndimage.distance_transform_edt(~objects)
+    field = ndimage.gaussian_filter(rng.normal(size=labels.shape), 3.0)
+    arcs = field > 0.4 * field.std()  # about a third of the ring
+    ring = (distance >= _STROKE_DEPTH) & (distance < _STROKE_DEPTH + 1)
+    strokes[ring & arcs] = 1
+    # gaps: where objects grown by ``gap`` meet, on the background
+    grown = expand_labels(labels, distance=gap)
+    meet = find_boundaries(grown, mode="inner") & (grown > 0)
+    between = meet & ~find_boundaries(grown > 0, mode="inner")
+    strokes[between & ~objects] = 1
+    # lines across the background, 3 pixels or more from every object
+    far = distance >= 3
+    height, width = labels.shape
+    for _ in range(n_lines):
+        ends = []
+        for _ in range(2):
+            side = rng.randint(4)
+            t = rng.uniform()
+            r = (0 if side == 0 else height - 1) if side < 2 else t * (height - 1)
+            c = t * (width - 1) if side < 2 else (0 if side == 2 else width - 1)
+            ends.append((int(round(r)), int(round(c))))
+        rr, cc = line(*ends[0], *ends[1])
+        keep = far[rr, cc]
+        strokes[rr[keep], cc[keep]] = 1
+    return strokes
 
 
 def _class_settings(settings, spec):
@@ -611,6 +850,9 @@ def _make_one(image, labels, s, rng):
     """
     height, width = s.shape
     background = _background(s.shape, s.gradient, rng)
+    smooth = background  # the lighting, without texture: contrast is above it
+    if s.texture > 0:
+        background = background + _texture(s.shape, s.texture, rng)
     canvas = background.copy()
     occupied = np.zeros(s.shape, dtype=bool)
 
@@ -631,7 +873,7 @@ def _make_one(image, labels, s, rng):
                 cy, cx = along, width - 1.0 - depth
             box = _ellipse(cy, cx, a, b, theta, s.shape)
             if _touches_edge(box, s.shape) and _is_free(box, occupied):
-                level = rng.uniform(*_OBJECT_LEVELS)
+                level = _level(s, rng, smooth, box, _OBJECT_LEVELS)
                 _paint(canvas, box, level)
                 _occupy(occupied, box, s.min_gap)
                 break
@@ -644,7 +886,7 @@ def _make_one(image, labels, s, rng):
     for _ in range(n_dim):
         _place_dim(canvas, labels, occupied, background, placed, crackable, s, rng)
     for size in _clump_sizes(n_clumped, rng):
-        _place_clump(canvas, labels, occupied, placed, crackable, size, s, rng)
+        _place_clump(canvas, labels, occupied, smooth, placed, crackable, size, s, rng)
     for _ in range(n_target - n_dim - n_clumped):
         for _ in range(_MAX_ATTEMPTS):
             a, b = _axes(s, rng)
@@ -656,7 +898,7 @@ def _make_one(image, labels, s, rng):
             cx = rng.uniform(lo_c, hi_c)
             box = _ellipse(cy, cx, a, b, theta, s.shape)
             if _is_free(box, occupied):
-                level = rng.uniform(*s.level)
+                level = _level(s, rng, smooth, box, s.level)
                 _paint(canvas, box, level)
                 _occupy(occupied, box, s.min_gap)
                 placed.append((box, cy, cx, min(a, b)))
@@ -684,17 +926,48 @@ def _make_one(image, labels, s, rng):
             box = _ellipse(cy, cx, a, b, theta, s.shape)
             area = np.count_nonzero(box[2])
             if 1 <= area <= _DEBRIS_MAX_AREA and _is_free(box, occupied):
-                level = rng.uniform(*_OBJECT_LEVELS)
+                level = _level(s, rng, smooth, box, _OBJECT_LEVELS)
                 _paint(canvas, box, level)
                 _occupy(occupied, box, s.min_gap)
                 break
 
+    if s.haze > 0:
+        canvas += _haze(s.shape, s.haze, rng)
     if s.noise > 0:
         canvas += rng.normal(0.0, 255.0 * s.noise, size=s.shape)
     np.rint(canvas, out=canvas)
     np.clip(canvas, 0, 255, out=canvas)
     image[...] = canvas
     return len(placed)
+
+
+def _level(s, rng, smooth, box, levels):
+    """Grey level of a bright thing: drawn from ``levels``, or with ``contrast``
+    drawn above the brightest lighting under it."""
+    if s.contrast is None:
+        return rng.uniform(*levels)
+    return _window(smooth, box)[box[2]].max() + rng.uniform(*s.contrast)
+
+
+def _texture(shape, amplitude, rng):
+    """Background texture: smoothed white noise of std ``255 * amplitude``."""
+    field = ndimage.gaussian_filter(rng.normal(size=shape), _TEXTURE_SIGMA)
+    return (255.0 * amplitude / field.std()) * field
+
+
+def _haze(shape, amplitude, rng):
+    """A bright haze: 1 to 3 broad Gaussian glows, peak ``255 * amplitude``."""
+    rows = np.arange(shape[0], dtype=float)[:, None]
+    cols = np.arange(shape[1], dtype=float)[None, :]
+    field = np.zeros(shape)
+    for _ in range(rng.randint(1, 4)):
+        cy, cx = rng.uniform(0, shape[0]), rng.uniform(0, shape[1])
+        sigma = rng.uniform(*_HAZE_SIZE) * min(shape)
+        weight = rng.uniform(0.5, 1.0)
+        field += weight * np.exp(
+            -((rows - cy) ** 2 + (cols - cx) ** 2) / (2.0 * sigma**2)
+        )
+    return (255.0 * amplitude / field.max()) * field
 
 
 def _axes(s, rng):
@@ -777,7 +1050,7 @@ def _place_dim(canvas, labels, occupied, background, placed, crackable, s, rng):
         return
 
 
-def _place_clump(canvas, labels, occupied, placed, crackable, size, s, rng):
+def _place_clump(canvas, labels, occupied, smooth, placed, crackable, size, s, rng):
     """Place one clump of ``size`` touching discs, if it fits.
 
     The discs form a chain: each new disc is centred 1.3 to 1.6 radii from
@@ -813,7 +1086,11 @@ def _place_clump(canvas, labels, occupied, placed, crackable, size, s, rng):
         boxes = [_ellipse(y, x, r, r, 0.0, s.shape) for y, x in centres]
         if not all(_is_free(box, occupied) for box in boxes):
             continue
-        levels = rng.uniform(*s.level, size=size)
+        if s.contrast is None:
+            levels = rng.uniform(*s.level, size=size)
+        else:
+            under = max(_window(smooth, box)[box[2]].max() for box in boxes)
+            levels = under + rng.uniform(*s.contrast, size=size)
         # the union of the discs in one window, each pixel to its nearest disc
         r0 = min(box[0] for box in boxes)
         c0 = min(box[1] for box in boxes)

@@ -1,0 +1,388 @@
+"""Tests of the learned segmentation steps: PixelFeatures and PixelClassifier."""
+
+import itertools
+
+import joblib
+import numpy as np
+import pytest
+from skimage.feature import multiscale_basic_features
+from sklearn.base import clone
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LinearRegression
+from sklearn.model_selection import GridSearchCV, cross_validate
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.svm import LinearSVC
+from sklearn.tree import DecisionTreeClassifier
+from sklearn.utils._param_validation import InvalidParameterError
+
+import sksegment as sks
+from sksegment.datasets import make_objects, make_strokes
+from sksegment.metrics import make_segmentation_scorer, object_matching
+
+# Hard images: textured background, a bright haze, objects of uneven contrast.
+HARD = dict(
+    shape=(96, 96),
+    n_objects=(4, 7),
+    radius=(6, 9),
+    touching=0.3,
+    border_objects=0,
+    crack_fraction=0.0,
+    gradient=0.1,
+    texture=0.06,
+    haze=0.45,
+    contrast=(25, 80),
+    noise=0.03,
+)
+
+
+@pytest.fixture(scope="module")
+def hard():
+    """Training and held-out images of the hard generator."""
+    return make_objects(4, random_state=0, **HARD), make_objects(
+        8, random_state=1, **HARD
+    )
+
+
+def _blobs(rng, n=2, shape=(40, 44)):
+    """Bright squares on a noisy background, and their masks."""
+    images = rng.integers(0, 80, size=(n, *shape)).astype(np.uint8)
+    masks = np.zeros(images.shape, dtype=bool)
+    for i in range(n):
+        for _ in range(3):
+            r, c = rng.integers(2, shape[0] - 12), rng.integers(2, shape[1] - 12)
+            masks[i, r : r + 9, c : c + 10] = True
+    images[masks] += 100
+    return images, masks
+
+
+def _small(**kwargs):
+    """A fast PixelClassifier for small images."""
+    params = dict(
+        estimator=RandomForestClassifier(10, max_depth=8, random_state=0),
+        features=sks.PixelFeatures(sigma_max=4),
+        random_state=0,
+    )
+    return sks.PixelClassifier(**{**params, **kwargs})
+
+
+def _downstream():
+    return [
+        sks.Thresholder(threshold=0.5),
+        sks.HoleFiller(),
+        sks.WatershedSplitter(min_distance=4),
+        sks.AreaFilter(min_area=40),
+    ]
+
+
+# --- PixelFeatures
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"sigma_min": 2, "sigma_max": 8, "num_sigma": 3}, {"texture": False}],
+)
+def test_features_equal_scikit_image_2d(params):
+    images, _ = _blobs(np.random.default_rng(0))
+    step = sks.PixelFeatures(**params).fit(images)
+    out = step.transform(images)
+    assert out.dtype == np.float32
+    for image, stack in zip(images, out):
+        # scikit-image's default sigma_min is 0.5, PixelFeatures' 1
+        expected = multiscale_basic_features(
+            image, **{"sigma_min": 1, "sigma_max": 16, **params}
+        )
+        assert stack.shape == expected.shape
+        np.testing.assert_allclose(stack, expected, rtol=1e-4, atol=1e-5)
+    assert len(step.get_feature_names_out()) == out.shape[-1]
+
+
+def test_features_equal_scikit_image_3d_and_names():
+    rng = np.random.default_rng(1)
+    volume = rng.integers(0, 255, size=(1, 10, 12, 14)).astype(np.uint8)
+    step = sks.PixelFeatures(sigma_max=2).fit(volume)
+    out = step.transform(volume)
+    expected = multiscale_basic_features(volume[0], sigma_min=1, sigma_max=2)
+    np.testing.assert_allclose(out[0], expected, rtol=1e-4, atol=1e-5)
+    names = step.get_feature_names_out().tolist()
+    assert names[:5] == [
+        "intensity_s1",
+        "edges_s1",
+        "texture_s1_0",
+        "texture_s1_1",
+        "texture_s1_2",
+    ]
+    assert len(names) == out.shape[-1] == 10
+
+
+def test_features_list_keeps_shapes_and_flat_mode():
+    rng = np.random.default_rng(2)
+    images = [rng.random((20, 24)), rng.random((17, 30))]
+    out = sks.PixelFeatures(sigma_max=2).transform(images)
+    assert [o.shape for o in out] == [(20, 24, 8), (17, 30, 8)]
+    flat = np.stack([images[0], images[0] / 2]).reshape(2, -1)
+    step = sks.PixelFeatures(sigma_max=2, image_shape=(20, -1)).fit(flat)
+    rows = step.transform(flat)
+    assert rows.shape == (2, 20 * 24 * 8)
+    np.testing.assert_array_equal(rows[0], out[0].ravel())
+    assert step.get_feature_names_out()[:2].tolist() == [
+        "p0_intensity_s1",
+        "p0_edges_s1",
+    ]
+
+
+def test_features_bad_parameters_and_unfitted_names():
+    images = np.zeros((1, 8, 8))
+    with pytest.raises(InvalidParameterError, match="sigma_max must be >= sigma_min"):
+        sks.PixelFeatures(sigma_min=4, sigma_max=2).transform(images)
+    with pytest.raises(InvalidParameterError, match="at least one of intensity"):
+        sks.PixelFeatures(intensity=False, edges=False, texture=False).fit(images)
+    with pytest.raises(NotFittedError):
+        sks.PixelFeatures().get_feature_names_out()
+
+
+def test_features_refuse_dask():
+    da = pytest.importorskip("dask.array")
+    images = da.zeros((2, 16, 16), chunks=(1, 16, 16))
+    with pytest.raises(NotImplementedError, match="PixelFeatures does not take dask"):
+        sks.PixelFeatures().transform(images)
+
+
+# --- PixelClassifier: fit, sampling, outputs
+
+
+def test_classifier_learns_masks_and_outputs_agree():
+    images, masks = _blobs(np.random.default_rng(3), n=3)
+    step = _small().fit(images[:2], masks[:2])
+    assert step.classes_.tolist() == [1, 2]
+    names = sks.PixelFeatures(sigma_max=4).fit(images).get_feature_names_out()
+    assert step.feature_names_.tolist() == names.tolist()
+    assert len(step.feature_names_) == step.estimator_.n_features_in_ == 12
+    assert not hasattr(step, "n_features_in_")  # set in flattened mode only
+    proba = step.transform(images[2:])
+    assert proba.dtype == np.float32 and proba.shape == images[2:].shape
+    assert ((proba >= 0) & (proba <= 1)).all()
+    mask = clone(step).set_params(output="mask").fit(images[:2], masks[:2])
+    classes = clone(step).set_params(output="classes").fit(images[:2], masks[:2])
+    m, c = mask.transform(images[2:]), classes.transform(images[2:])
+    assert m.dtype == bool and c.dtype == np.int32
+    np.testing.assert_array_equal(m, c == 2)
+    np.testing.assert_array_equal(m, proba > 0.5)
+    assert (m == masks[2:]).mean() > 0.97  # bright squares on noise
+
+
+def test_classifier_tiles_equal_untiled_2d_and_3d():
+    images, masks = _blobs(np.random.default_rng(4), n=2, shape=(45, 38))
+    whole = _small(tile_size=512).fit(images, masks)
+    tiled = clone(whole).set_params(tile_size=7).fit(images, masks)
+    np.testing.assert_array_equal(tiled.transform(images), whole.transform(images))
+    # the training pixels' features were gathered tile by tile: same forest
+    np.testing.assert_array_equal(
+        tiled.estimator_.predict_proba(np.eye(12, dtype=np.float32)),
+        whole.estimator_.predict_proba(np.eye(12, dtype=np.float32)),
+    )
+    volumes = np.stack([images[:, :20, :20]] * 6, axis=1)  # (2, 6, 20, 20)
+    labels = np.stack([masks[:, :20, :20]] * 6, axis=1)
+    whole = _small(features=sks.PixelFeatures(sigma_max=2)).fit(volumes, labels)
+    tiled = clone(whole).set_params(tile_size=4).fit(volumes, labels)
+    np.testing.assert_array_equal(tiled.transform(volumes), whole.transform(volumes))
+
+
+def test_sampling_is_stratified_reproducible_and_bounded():
+    images, masks = _blobs(np.random.default_rng(5), n=2)
+    step = _small(n_samples=500).fit(images, masks)
+    assert step.n_samples_fit_ == 500
+    again = clone(step).fit(images, masks)
+    np.testing.assert_array_equal(step.transform(images), again.transform(images))
+
+    class Recorder(DecisionTreeClassifier):
+        def fit(self, X, y, sample_weight=None):
+            self.seen_ = (y, sample_weight)
+            return super().fit(X, y, sample_weight=sample_weight)
+
+    recorded = _small(estimator=Recorder(), n_samples=500).fit(images, masks)
+    y, weight = recorded.estimator_.seen_
+    assert len(y) == 500
+    # in proportion to the annotation (largest remainders)
+    assert abs(np.count_nonzero(y == 2) - 500 * masks.mean()) <= 1
+    # balanced: each class weighs the same in total
+    assert np.isclose(weight[y == 1].sum(), weight[y == 2].sum())
+    assert np.isclose(weight.sum(), 500)
+    unweighted = _small(estimator=Recorder(), n_samples=500, class_weight=None)
+    assert unweighted.fit(images, masks).estimator_.seen_[1] is None
+
+
+def test_sparse_strokes_train_on_annotated_pixels_only():
+    images, masks = _blobs(np.random.default_rng(6), n=2)
+    strokes = np.zeros(images.shape, dtype=np.uint8)
+    strokes[:, ::5, ::5] = np.where(masks, 2, 1)[:, ::5, ::5]
+    step = _small(annotation="sparse", output="mask").fit(images, strokes)
+    assert step.n_samples_fit_ == np.count_nonzero(strokes)
+    assert step.classes_.tolist() == [1, 2]
+    assert (step.transform(images) == masks).mean() > 0.95
+
+
+def test_sparse_several_classes_and_positive_class():
+    rng = np.random.default_rng(7)
+    images, masks = _blobs(rng, n=2)
+    kinds = np.zeros(images.shape, dtype=np.int64)
+    kinds[masks] = 2
+    kinds[:, :, 22:][masks[:, :, 22:]] = 3  # objects on the right: class 3
+    images[kinds == 3] += 60
+    strokes = np.where(kinds > 0, kinds, 1)
+    step = _small(annotation="sparse", output="classes").fit(images, strokes)
+    assert step.classes_.tolist() == [1, 2, 3]
+    assert (step.transform(images) == strokes).mean() > 0.95
+    proba3 = clone(step).set_params(output="proba", positive_class=3)
+    p3 = proba3.fit(images, strokes).transform(images)
+    assert p3[kinds == 3].mean() > 0.8 and p3[kinds == 2].mean() < 0.2
+    any_object = clone(step).set_params(output="proba").fit(images, strokes)
+    assert any_object.transform(images)[kinds > 0].mean() > 0.8
+
+
+@pytest.mark.parametrize(
+    "params, y, error, match",
+    [
+        ({}, None, ValueError, "requires y"),
+        ({}, "short", ValueError, "one annotation per image"),
+        ({}, "bad shape", ValueError, "has shape"),
+        ({}, "all", ValueError, "at least 2 classes"),
+        ({}, "negative", ValueError, ">= 0"),
+        ({"annotation": "sparse"}, "fractional", TypeError, "integer images"),
+        ({"positive_class": 5}, "masks", ValueError, "positive_class=5"),
+        (
+            {"estimator": KNeighborsClassifier()},
+            "masks",
+            ValueError,
+            "no sample_weight",
+        ),
+        (
+            {"estimator": LinearSVC(), "class_weight": None},
+            "masks",
+            ValueError,
+            "predict_proba",
+        ),
+        ({"estimator": LinearRegression()}, "masks", InvalidParameterError, "a"),
+        ({"n_samples": 1}, "masks", InvalidParameterError, "n_samples"),
+    ],
+)
+def test_fit_errors_name_the_step(params, y, error, match):
+    images, masks = _blobs(np.random.default_rng(8), n=2)
+    ys = {
+        None: None,
+        "short": masks[:1],
+        "bad shape": masks[:, :10],
+        "all": np.ones_like(masks),
+        "negative": np.where(masks, 1, -1),
+        "fractional": masks * 1.5,
+        "masks": masks,
+    }[y]
+    with pytest.raises(error, match=match):
+        _small(**params).fit(images, ys)
+
+
+def test_transform_errors():
+    images, masks = _blobs(np.random.default_rng(9), n=2)
+    with pytest.raises(NotFittedError):
+        _small().transform(images)
+    step = _small().fit(images, masks)
+    with pytest.raises(ValueError, match="fitted on 2D images"):
+        step.transform(np.zeros((1, 4, 20, 20), dtype=np.uint8))
+    with pytest.raises(ValueError, match="requires y"):
+        _small().fit_transform(images)
+
+
+def test_dask_transform_and_fit_refusal():
+    da = pytest.importorskip("dask.array")
+    images, masks = _blobs(np.random.default_rng(10), n=3)
+    step = _small().fit(images, masks)
+    lazy = step.transform(da.from_array(images, chunks=(1, -1, -1)))
+    np.testing.assert_array_equal(lazy.compute(), step.transform(images))
+    with pytest.raises(NotImplementedError, match="PixelClassifier needs"):
+        clone(step).fit(da.from_array(images, chunks=(1, -1, -1)), masks)
+
+
+# --- in pipelines: model selection, persistence
+
+
+def test_grid_search_cross_validate_and_persistence(tmp_path):
+    images, masks = _blobs(np.random.default_rng(11), n=4)
+    labels = np.stack([sks.ComponentLabeler().transform(m[None])[0] for m in masks])
+    pipe = sks.make_pipeline(
+        _small(features=sks.PixelFeatures(sigma_max=2)), *_downstream()
+    )
+    grid = {
+        "pixelclassifier__features__sigma_max": [2, 4],
+        "pixelclassifier__estimator__max_depth": [3, 8],
+    }
+    search = GridSearchCV(pipe, grid, scoring=make_segmentation_scorer("f1"), cv=2).fit(
+        images, labels
+    )
+    assert search.best_estimator_[0].features_.sigma_max in (2, 4)
+    assert search.best_score_ > 0.5
+    scores = cross_validate(
+        pipe, images, labels, scoring=make_segmentation_scorer("f1"), cv=2
+    )
+    assert len(scores["test_score"]) == 2
+
+    fitted = search.best_estimator_
+    path = tmp_path / "model.joblib"
+    joblib.dump(fitted, path)
+    np.testing.assert_array_equal(
+        joblib.load(path).transform(images), fitted.transform(images)
+    )
+    cached = sks.Pipeline(
+        [(name, clone(step)) for name, step in pipe.steps], memory=str(tmp_path)
+    )
+    np.testing.assert_array_equal(
+        cached.fit(images, labels).transform(images),
+        clone(pipe).fit(images, labels).transform(images),
+    )
+
+
+# --- acceptance: hard images, classical recipe vs learned
+
+
+def _classical_best(train, test):
+    """The best F1 on the held-out images of a grid of classical pipelines.
+
+    Chosen on the held-out images themselves: an upper bound of what a grid
+    search on the training images can reach.
+    """
+    best = 0.0
+    for sigma in (0.5, 1.0, 2.0):
+        smoother = sks.Smoother(sigma=sigma)
+        smoothed = smoother.transform(test.images)
+        thresholders = [
+            sks.Thresholder(threshold=t).fit(smoothed) for t in range(40, 200, 8)
+        ] + [
+            sks.Thresholder(m).fit(smoother.transform(train.images))
+            for m in ("otsu", "li", "triangle", "mean", "yen")
+        ]
+        for thresholder in thresholders:
+            split = sks.WatershedSplitter(min_distance=4).transform(
+                sks.HoleFiller().transform(thresholder.transform(smoothed))
+            )
+            for low, high in itertools.product((20, 40, 80), (None, 600)):
+                out = sks.AreaFilter(min_area=low, max_area=high).transform(split)
+                best = max(best, object_matching(test.labels, out)["f1"])
+    return best
+
+
+def test_learned_beats_classical_and_strokes_match_dense(hard):
+    train, test = hard
+    classical = _classical_best(train, test)
+    scores = {}
+    strokes = make_strokes(train.labels, random_state=0)
+    assert 0 < np.count_nonzero(strokes) < 0.05 * strokes.size
+    for annotation, y in (("dense", train.labels), ("sparse", strokes)):
+        pipe = sks.make_pipeline(
+            sks.PixelClassifier(annotation=annotation, random_state=0),
+            *_downstream(),
+        ).fit(train.images, y)
+        scores[annotation] = object_matching(test.labels, pipe.transform(test.images))[
+            "f1"
+        ]
+    print(f"held-out F1: classical {classical:.3f}, {scores}")
+    assert scores["dense"] >= classical + 0.15
+    assert scores["sparse"] >= scores["dense"] - 0.05
