@@ -1,4 +1,4 @@
-"""The ``sksegment`` command line: count objects in image files, tune a recipe.
+"""The ``sksegment`` command line: count objects in image files, tune or train.
 
 ``sksegment count [PATH...]``
     Runs the counting recipe (threshold, closing with a square, border
@@ -10,6 +10,13 @@
     counts or true label images, prints the best parameters and their
     cross-validated score, and saves the fitted pipeline (a skops file) and a
     heatmap.
+``sksegment train PATH... --masks DIR | --strokes DIR --save FILE``
+    Trains a pixel classifier on annotated images (true label images or
+    ilastik-style strokes) followed by threshold, hole filling, watershed
+    splitting and area filter; searches the object sizes against the masks
+    (or ``--counts``) by cross-validation on held-out probabilities, prints
+    them and their score, and saves the pipeline (a skops file) for
+    ``count --pipeline``.
 
 User mistakes (a missing file, an empty folder, a counts file naming unknown
 images) end with a one-line message on stderr and a non-zero exit code, never
@@ -998,16 +1005,15 @@ def _check_train_options(args):
         )
     grid = _train_grid(args, search)
     if args.max_area is not None:
+        areas = grid["min_area"]
         if args.min_area is None:  # the defaults: those up to --max-area
-            grid["min_area"] = [a for a in grid["min_area"] if a <= args.max_area]
+            grid["min_area"] = [a for a in areas if a <= args.max_area]
         above = [a for a in grid["min_area"] if a > args.max_area]
         if above or not grid["min_area"]:
-            shown = (
-                f"{above[0]:g}" if above else f"defaults {_TRAIN_SEARCH['min_area']}"
-            )
+            shown = ",".join(f"{a:g}" for a in above or areas)
             raise UserError(
-                f"--max-area {args.max_area:g} is below the --min-area {shown}: "
-                "no object would be kept"
+                f"--max-area {args.max_area:g} is below --min-area {shown}"
+                f"{'' if above else ' (the default)'}: no object would be kept"
             )
     return search, grid
 
