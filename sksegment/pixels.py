@@ -316,7 +316,7 @@ class PixelClassifier(ImageTransformer):
         annotated, > 0 (True) is foreground.  ``"sparse"``: integer stroke
         images, 0 = not annotated, 1 = background, 2 to k = classes of
         objects (ilastik's convention); only annotated pixels train.
-    n_samples : int, default=20_000
+    n_samples : int, default=10_000
         Number of annotated pixels, >= 2, drawn to train the estimator,
         stratified by class (each class in proportion to its annotated
         pixels, at least one of each); all of them when there are fewer.
@@ -412,7 +412,7 @@ class PixelClassifier(ImageTransformer):
         *,
         features=None,
         annotation="dense",
-        n_samples=20_000,
+        n_samples=10_000,
         class_weight="balanced",
         output="proba",
         positive_class=None,

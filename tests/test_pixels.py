@@ -29,7 +29,7 @@ HARD = dict(
     border_objects=0,
     crack_fraction=0.0,
     gradient=0.1,
-    texture=0.06,
+    texture=0.05,
     haze=0.45,
     contrast=(25, 80),
     noise=0.03,
@@ -39,8 +39,8 @@ HARD = dict(
 @pytest.fixture(scope="module")
 def hard():
     """Training and held-out images of the hard generator."""
-    return make_objects(4, random_state=0, **HARD), make_objects(
-        8, random_state=1, **HARD
+    return make_objects(6, random_state=0, **HARD), make_objects(
+        6, random_state=1, **HARD
     )
 
 
@@ -174,7 +174,7 @@ def test_classifier_learns_masks_and_outputs_agree():
 def test_classifier_tiles_equal_untiled_2d_and_3d():
     images, masks = _blobs(np.random.default_rng(4), n=2, shape=(45, 38))
     whole = _small(tile_size=512).fit(images, masks)
-    tiled = clone(whole).set_params(tile_size=7).fit(images, masks)
+    tiled = clone(whole).set_params(tile_size=16).fit(images, masks)
     np.testing.assert_array_equal(tiled.transform(images), whole.transform(images))
     # the training pixels' features were gathered tile by tile: same forest
     np.testing.assert_array_equal(
@@ -350,11 +350,11 @@ def _classical_best(train, test):
     search on the training images can reach.
     """
     best = 0.0
-    for sigma in (0.5, 1.0, 2.0):
+    for sigma in (1.0, 2.0):
         smoother = sks.Smoother(sigma=sigma)
         smoothed = smoother.transform(test.images)
         thresholders = [
-            sks.Thresholder(threshold=t).fit(smoothed) for t in range(40, 200, 8)
+            sks.Thresholder(threshold=t).fit(smoothed) for t in range(48, 181, 12)
         ] + [
             sks.Thresholder(m).fit(smoother.transform(train.images))
             for m in ("otsu", "li", "triangle", "mean", "yen")
@@ -373,7 +373,7 @@ def test_learned_beats_classical_and_strokes_match_dense(hard):
     train, test = hard
     classical = _classical_best(train, test)
     scores = {}
-    strokes = make_strokes(train.labels, random_state=0)
+    strokes = make_strokes(train.labels, train.images, random_state=0)
     assert 0 < np.count_nonzero(strokes) < 0.05 * strokes.size
     for annotation, y in (("dense", train.labels), ("sparse", strokes)):
         pipe = sks.make_pipeline(
