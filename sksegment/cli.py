@@ -304,32 +304,37 @@ def _parser():
         required=True,
         help="write the trained pipeline here (skops format, for count --pipeline)",
     )
+    from sksegment.pixels import _FOREST, PixelClassifier, PixelFeatures
+
     forest = train.add_argument_group("pixel classifier")
     forest.add_argument(
         "--sigma-max",
         type=float,
-        default=16.0,
+        default=float(PixelFeatures().sigma_max),
         metavar="PIXELS",
         help="largest scale of the pixel features, about the radius of the "
-        "largest object (default: 16)",
+        f"largest object (default: {PixelFeatures().sigma_max:g})",
     )
     forest.add_argument(
-        "--trees", type=int, default=None, help="trees of the forest (default: 20)"
+        "--trees",
+        type=int,
+        default=None,
+        help=f"trees of the forest (default: {_FOREST['n_estimators']})",
     )
     forest.add_argument(
         "--max-depth",
         type=int,
         default=None,
         metavar="N",
-        help="depth limit of the trees (default: 10)",
+        help=f"depth limit of the trees (default: {_FOREST['max_depth']})",
     )
     forest.add_argument(
         "--n-samples",
         type=int,
-        default=20_000,
+        default=PixelClassifier().n_samples,
         metavar="N",
         help="annotated pixels sampled to train the forest, stratified by class "
-        "(default: 20000)",
+        f"(default: {PixelClassifier().n_samples})",
     )
     forest.add_argument(
         "--seed",
@@ -338,8 +343,9 @@ def _parser():
         help="seed of the pixel sampling and the forest (default: 0)",
     )
     search = train.add_argument_group(
-        "objects (searched with --masks, or --strokes and --counts: lists "
-        "a,b,c or ranges start:stop:step, stop included)"
+        "objects",
+        "Searched with --masks, or with --strokes and --counts: give lists "
+        "a,b,c or ranges start:stop:step (stop included).",
     )
     search.add_argument(
         "--threshold",
@@ -365,7 +371,7 @@ def _parser():
         default=None,
         metavar="AREAS",
         help="smallest object area kept, in pixels, inclusive (default: "
-        f"{_TRAIN_SEARCH['min_area']} searched, {_TRAIN_SINGLE['min_area']} "
+        f"{_TRAIN_SEARCH['min_area']} searched, {_TRAIN_SINGLE['min_area']:g} "
         "when there is no search)",
     )
     search.add_argument(

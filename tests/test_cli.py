@@ -692,7 +692,7 @@ FAST = [
 def _annotated_set(root, n, seed):
     """Hard images with their label images, strokes and counts, as files."""
     data = make_objects(n, random_state=seed, **HARD)
-    strokes = make_strokes(data.labels, random_state=seed)
+    strokes = make_strokes(data.labels, data.images, random_state=seed)
     for sub in ("images", "masks", "strokes"):
         (root / sub).mkdir(parents=True)
     for i in range(n):
