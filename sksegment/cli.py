@@ -1155,6 +1155,7 @@ def _train(args):
         bar.update(1)
 
     objects = _objects(grid, args.max_area, args.jobs)
+    notes = []
     params = {_TRAIN_PARAMS[name]: values for name, values in grid.items()}
     if search:
         if args.masks:
@@ -1162,6 +1163,13 @@ def _train(args):
 
             scoring, truth = make_segmentation_scorer("f1"), annotations
             what = "object F1 at IoU 0.5"
+            if all(_one_value(a) for a in annotations):
+                # binary masks (0/1, 0/255): their components are the objects
+                truth = [a > 0 for a in annotations]
+                notes.append(
+                    "the --masks images hold one value each (binary masks): "
+                    "their connected components are scored as the true objects"
+                )
         else:
             scoring, truth = "neg_mean_absolute_error", counts
             what = "mean absolute count error"
@@ -1193,6 +1201,8 @@ def _train(args):
         score = found.best_score_
         shown = f"{abs(score):.3f}" if args.counts else f"{score:.3f}"
         print(f"cross-validated {what}: {shown} ({cv} folds)")
+        for note in notes:
+            print(f"note: {note}")
     else:
         print(
             "not searched: --strokes without --counts gives no truth to score "
@@ -1204,11 +1214,17 @@ def _train(args):
     print(f"saved {args.save} (sksegment count IMAGES --pipeline {args.save})")
 
 
+def _one_value(labels):
+    """Whether a label image holds at most one nonzero value (a binary mask)."""
+    foreground = labels[labels > 0]
+    return foreground.size == 0 or foreground.min() == foreground.max()
+
+
 def _steps_bar(total, args, desc):
     from tqdm import tqdm
 
     quiet = args.quiet or not sys.stderr.isatty()
-    return tqdm(total=total, desc=desc, unit="fit", disable=quiet, file=sys.stderr)
+    return tqdm(total=total, desc=desc, unit="forest", disable=quiet, file=sys.stderr)
 
 
 def main(argv=None):

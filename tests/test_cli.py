@@ -991,3 +991,17 @@ def test_train_save_is_checked_before_reading(annotated, tmp_path, run):
     assert code == 1 and "is an input of this run" in err
     assert mask.read_bytes() == before
     _one_line(err)
+
+
+def test_train_scores_binary_masks_by_their_components(annotated, tmp_path, run):
+    """0/255 masks: their connected components are the true objects."""
+    root, (train, _), _ = annotated
+    binary = _masks_where(tmp_path, annotated, lambda i, m: (m > 0).astype(np.uint8))
+    args = ["--min-distance", 4, "--min-area", 40, "--save", tmp_path / "m.skops"]
+    code, out, err = _train(run, root, *binary, *args)
+    assert code == 0, err
+    assert "connected components are scored as the true objects" in out
+    _, score = _printed(out)
+    # the touching objects of a clump are one true object, so they are not
+    # all matched, but most objects are (one id per image would score ~0)
+    assert 0.5 <= score <= 1
