@@ -6,9 +6,20 @@ features, order and values of ``skimage.feature.multiscale_basic_features``
 :func:`sigmas`, in order: the gaussian-smoothed image (``intensity``), its
 Sobel magnitude (``edges``) and the eigenvalues of its finite-difference
 Hessian, largest first (``texture``).
+
+2D images go through OpenCV (float32 separable filters), 3D ones through
+scipy.ndimage as in scikit-image; both paths differ from scikit-image by at
+most a few float32 epsilons of the image's largest value (the gaussian's
+summation order), and a pixel's features do not depend on the tile it is
+computed in (see :func:`halo`).  Each calling thread keeps its last 2D
+workspace (up to 128 MiB) for the next call.  ``docs/performance.rst`` says
+how and what was measured.
 """
 
+import functools
 import os
+import queue
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from itertools import combinations_with_replacement
 
@@ -120,7 +131,8 @@ def halo(sigma_max):
     with ``radius + 2`` pixels of real image around it, every pixel of a tile
     sees the same inputs as in the whole image, whatever the tile's own
     border handling adds outside; on sides where the tile touches the image's
-    border, the image's border handling is the tile's too.
+    border, the image's border handling is the tile's too.  The arithmetic
+    is the same too (see ``_LANES``), so tiles give equal values bit for bit.
 
     Examples
     --------
@@ -129,7 +141,9 @@ def halo(sigma_max):
     >>> halo(1)
     6
     """
-    return int(TRUNCATE * float(sigma_max) + 0.5) + 2
+    # the largest sigma is numpy's 2 ** log2(sigma_max), which may round up
+    largest = max(float(sigma_max), float(2.0 ** np.log2(sigma_max)))
+    return int(TRUNCATE * largest + 0.5) + 2
 
 
 def multiscale_features(
@@ -148,8 +162,9 @@ def multiscale_features(
 
     The image is converted like scikit-image does (``img_as_float32``: uint8
     to [0, 1]).  Returns a float32 array ``(*image.shape, n_features)``,
-    written into ``out`` when given.  ``workers`` threads (default: one per
-    core) share the sigmas; every kernel releases the GIL.
+    written into ``out`` when given (a view, such as a tile's slot, is fine).
+    ``workers`` threads (default: one per core) share the sigmas; OpenCV
+    and numpy release the GIL, so callers may run tiles in threads too.
 
     Examples
     --------
@@ -187,72 +202,202 @@ def multiscale_features(
         workers = os.cpu_count() or 1
     workers = max(1, min(int(workers), len(scales)))
 
-    def one(sigma):
-        return _single_scale(img, sigma, intensity, edges, texture)
-
+    flags = (intensity, edges, texture)
     # the largest sigmas cost most: start them first
-    order = np.argsort(scales)[::-1]
-    if workers == 1:
-        results = {i: one(scales[i]) for i in order}
+    order = [int(i) for i in np.argsort(scales)[::-1]]
+    if _use_cv2(img):
+        planes = _features_2d(img, scales, order, flags, per_sigma, workers)
     else:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            futures = {i: pool.submit(one, scales[i]) for i in order}
-            results = {i: f.result() for i, f in futures.items()}
-    planes = [plane for i in range(len(scales)) for plane in results[i]]
+        results = _map(lambda i: _single_scale(img, scales[i], *flags), order, workers)
+        planes = [plane for i in range(len(scales)) for plane in results[i]]
     _interleave(planes, out, workers)
     return out
+
+
+_POOL = None
+_POOL_LOCK = threading.Lock()
+
+
+def _pool():
+    """Threads that live across calls: starting them costs more than a tile's
+    small sigmas.  Only ``_map``'s runners run there, and they never wait for
+    other tasks, so callers in many threads cannot deadlock it."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(
+                os.cpu_count() or 1, thread_name_prefix="sksegment-pixels"
+            )
+        return _POOL
+
+
+def _map(func, items, workers):
+    """``{item: func(item)}``, items taken in order by ``workers`` threads."""
+    items = list(items)
+    workers = min(workers, len(items), _pool()._max_workers)
+    if workers <= 1:
+        return {item: func(item) for item in items}
+    todo = queue.SimpleQueue()
+    for item in items:
+        todo.put(item)
+    results = {}
+
+    def runner():
+        while True:
+            try:
+                item = todo.get_nowait()
+            except queue.Empty:
+                return
+            results[item] = func(item)
+
+    futures = [_pool().submit(runner) for _ in range(workers)]
+    for future in futures:
+        future.result()  # re-raises a runner's error
+    return results
 
 
 # --- the kernels ------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=64)
 def _gaussian_kernel(sigma):
-    """scipy.ndimage's gaussian weights (truncate=4), float64."""
+    """scipy.ndimage's gaussian weights (truncate=4), as float32."""
     radius = int(TRUNCATE * float(sigma) + 0.5)
     x = np.arange(-radius, radius + 1, dtype=np.float64)
     phi = np.exp(-0.5 / (float(sigma) * float(sigma)) * x * x)
-    return phi / phi.sum()
+    kernel = (phi / phi.sum()).astype(np.float32)
+    kernel.flags.writeable = False
+    return kernel
 
 
 def _gaussian(img, sigma):
     """``skimage.filters.gaussian(img, sigma)``: scipy, mode 'nearest'."""
     if _use_cv2(img):
-        k = _gaussian_kernel(sigma).astype(np.float32)
-        return cv2.sepFilter2D(img, cv2.CV_32F, k, k, borderType=cv2.BORDER_REPLICATE)
+        k = _gaussian_kernel(float(sigma))
+        return cv2.sepFilter2D(img, cv2.CV_32F, k, k, borderType=_NEAREST)
     return ndi.gaussian_filter(
         img, sigma, mode="nearest", truncate=TRUNCATE, output=np.float32
     )
 
 
+_NEAREST = cv2.BORDER_REPLICATE if cv2 is not None else None  # scipy 'nearest'
+_REFLECT = cv2.BORDER_REFLECT if cv2 is not None else None  # scipy 'reflect'
+# cv2's 3x3 Sobel is [-1, 0, 1] x [1, 2, 1]; skimage's is a quarter of it and
+# divides the magnitude by sqrt(ndim): 1 / sqrt(4 * 4 * 2)
+_SOBEL_SCALE = 1.0 / np.sqrt(32.0)
+
+
+def _magnitude(sx, sy):
+    """sqrt(sx**2 + sy**2) into sx: numpy, not cv2.magnitude, whose last bit
+    depends on the memory alignment."""
+    np.square(sx, out=sx)
+    np.square(sy, out=sy)
+    sx += sy
+    return np.sqrt(sx, out=sx)
+
+
 def _sobel(g):
     """``skimage.filters.sobel(g)``: magnitude, mode 'reflect'."""
     if _use_cv2(g):
-        # cv2's 3x3 Sobel is [-1, 0, 1] x [1, 2, 1]; skimage's is a quarter of
-        # it and divides the magnitude by sqrt(ndim): sqrt(4 * 4 * 2) = sqrt(32)
-        scale = 1.0 / np.sqrt(32.0)
-        sx = cv2.Sobel(
-            g, cv2.CV_32F, 1, 0, ksize=3, scale=scale, borderType=cv2.BORDER_REFLECT
+        sx, sy = (
+            cv2.Sobel(
+                g,
+                cv2.CV_32F,
+                dx,
+                1 - dx,
+                ksize=3,
+                scale=_SOBEL_SCALE,
+                borderType=_REFLECT,
+            )
+            for dx in (1, 0)
         )
-        sy = cv2.Sobel(
-            g, cv2.CV_32F, 0, 1, ksize=3, scale=scale, borderType=cv2.BORDER_REFLECT
-        )
-        # numpy, not cv2.magnitude, whose last bit depends on the alignment
-        np.square(sx, out=sx)
-        np.square(sy, out=sy)
-        sx += sy
-        return np.sqrt(sx, out=sx)
+        return _magnitude(sx, sy)
     return filters.sobel(g).astype(np.float32, copy=False)
 
 
-def _gradient(f, axis):
-    """``np.gradient(f, axis=axis)`` (spacing 1, edge_order 1), float32."""
-    f = np.moveaxis(f, axis, 0)
-    out = np.empty_like(f)
-    np.subtract(f[2:], f[:-2], out=out[1:-1])
-    out[1:-1] *= 0.5  # x / 2 and x * 0.5 round alike
-    np.subtract(f[1], f[0], out=out[0])
-    np.subtract(f[-1], f[-2], out=out[-1])
-    return np.moveaxis(out, 0, axis)
+_ONE = np.ones(1, dtype=np.float32)
+_HALF_DIFF = np.array([-0.5, 0.0, 0.5], dtype=np.float32)
+
+
+def _gradient(f, axis, out=None, width=None):
+    """``np.gradient(f, axis=axis)`` (spacing 1, edge_order 1), float32.
+
+    Inside, ``(f[i + 1] - f[i - 1]) * 0.5``: the halves are exact, so cv2's
+    3-tap filter rounds once, like numpy's ``(f[i + 1] - f[i - 1]) / 2``,
+    wherever the pixel lies; the first and last values are numpy's one-sided
+    differences.  ``width``: of a 2D image padded on the right, whose columns
+    from ``width`` on are ignored.
+    """
+    if out is None:
+        out = np.empty_like(f)
+    if _use_cv2(f) and out.flags.c_contiguous:
+        kx, ky = (_ONE, _HALF_DIFF) if axis == 0 else (_HALF_DIFF, _ONE)
+        _into(out, cv2.sepFilter2D(f, cv2.CV_32F, kx, ky, dst=out, borderType=_NEAREST))
+        inside = False
+    else:
+        inside = True
+    if width is not None:
+        f, out_view = f[:, :width], out[:, :width]
+    else:
+        out_view = out
+    moved, f_moved = np.moveaxis(out_view, axis, 0), np.moveaxis(f, axis, 0)
+    if inside:
+        np.subtract(f_moved[2:], f_moved[:-2], out=moved[1:-1])
+        moved[1:-1] *= 0.5
+    np.subtract(f_moved[1], f_moved[0], out=moved[0])
+    np.subtract(f_moved[-1], f_moved[-2], out=moved[-1])
+    return out
+
+
+def _eigenvalues_2d(h00, h01, h11, big, small):
+    """skimage's closed form for 2D, the same float32 operations, in place."""
+    np.add(h00, h11, out=big)
+    big *= 0.5
+    root = np.subtract(h00, h11, out=h00)
+    root *= 0.5
+    np.square(root, out=root)
+    np.square(h01, out=h01)
+    root += h01
+    np.sqrt(root, out=root)
+    np.subtract(big, root, out=small)
+    big += root
+    return big, small
+
+
+def _eigenvalues_3d(elems, chunk=1 << 16):
+    """Eigenvalues of symmetric 3x3 matrices, largest first, float32.
+
+    ``elems``: the upper triangle ``h00, h01, h02, h11, h12, h22``.  The
+    closed form (trigonometric, Smith 1961) in float64: its error is at most
+    about 1e-8 of the largest entry, where scikit-image's float32
+    ``eigvalsh`` errs by float32 epsilons, and it is vectorized instead of
+    one LAPACK call per voxel.
+    """
+    shape = elems[0].shape
+    flat = [e.reshape(-1) for e in elems]
+    out = [np.empty(shape, dtype=np.float32) for _ in range(3)]
+    flat_out = [o.reshape(-1) for o in out]
+    for start in range(0, flat[0].size, chunk):
+        part = slice(start, start + chunk)
+        h00, h01, h02, h11, h12, h22 = (e[part].astype(np.float64) for e in flat)
+        q = (h00 + h11 + h22) / 3
+        a, b, c = h00 - q, h11 - q, h22 - q
+        off = h01 * h01 + h02 * h02 + h12 * h12
+        p = np.sqrt((a * a + b * b + c * c + 2 * off) / 6)
+        det = (
+            a * (b * c - h12 * h12)
+            - h01 * (h01 * c - h12 * h02)
+            + h02 * (h01 * h12 - b * h02)
+        )
+        flat_p = p == 0
+        r = det / np.where(flat_p, 1.0, 2 * p**3)
+        phi = np.arccos(np.clip(r, -1.0, 1.0)) / 3
+        big = q + 2 * p * np.cos(phi)
+        small = q + 2 * p * np.cos(phi + 2 * np.pi / 3)
+        middle = 3 * q - big - small
+        for o, value in zip(flat_out, (big, middle, small)):
+            o[part] = value
+    return out
 
 
 def _hessian_eigenvalues(g):
@@ -262,19 +407,12 @@ def _hessian_eigenvalues(g):
         _gradient(first[a0], a1)
         for a0, a1 in combinations_with_replacement(range(g.ndim), 2)
     ]
-    if g.ndim != 2:
+    if g.ndim == 3:
+        return _eigenvalues_3d(elems)
+    if g.ndim != 2:  # pragma: no cover - only 2D and 3D images get here
         return list(feature.hessian_matrix_eigvals(elems))
-    # skimage's closed form for 2D, the same float32 operations in place
-    h00, h01, h11 = elems
-    half_trace = np.add(h00, h11)
-    half_trace *= 0.5
-    root = np.subtract(h00, h11, out=h00)
-    root *= 0.5
-    np.square(root, out=root)
-    np.square(h01, out=h01)
-    root += h01
-    np.sqrt(root, out=root)
-    return [np.add(half_trace, root), np.subtract(half_trace, root, out=h11)]
+    big, small = np.empty_like(g), np.empty_like(g)
+    return list(_eigenvalues_2d(*elems, big, small))
 
 
 def _single_scale(img, sigma, intensity, edges, texture):
@@ -289,6 +427,100 @@ def _single_scale(img, sigma, intensity, edges, texture):
     return planes
 
 
+# Buffers of the 2D path: the feature planes, then per thread a gaussian, a
+# Sobel and four Hessian scratch planes.  Each calling thread keeps its last
+# workspace up to _CACHE_BYTES, so tiles of one size reuse the same pages
+# instead of faulting fresh ones in for every tile.
+_SCRATCH = 6
+_CACHE_BYTES = 128 * 2**20
+_local = threading.local()
+
+
+def _workspace(n_planes, shape):
+    size = n_planes * int(np.prod(shape))
+    buffer = getattr(_local, "buffer", None)
+    if buffer is None or buffer.size < size:
+        buffer = np.empty(size, dtype=np.float32)
+        if buffer.nbytes <= _CACHE_BYTES:
+            _local.buffer = buffer
+    return buffer[:size].reshape(n_planes, *shape)
+
+
+def _into(dst, result):
+    """cv2 writes into ``dst`` when it can; make sure of it."""
+    if result is not dst and not np.shares_memory(result, dst):
+        dst[...] = result  # pragma: no cover - cv2 allocated instead
+
+
+# OpenCV computes the last (width % vector size) columns of a row with scalar
+# code that rounds differently from its vector code: so that a column gets
+# the same value whatever the width of the tile it is in, rows are padded to
+# a multiple of _LANES columns (a replicated image, as 'nearest' extends it)
+# and every real column goes through the vector code.
+_LANES = 32
+
+
+def _features_2d(img, scales, order, flags, per_sigma, workers):
+    height, width = img.shape
+    padded = -(-(width + 1) // _LANES) * _LANES
+    if padded > width:
+        img = cv2.copyMakeBorder(img, 0, 0, 0, padded - width, _NEAREST)
+    n = per_sigma * len(scales)
+    space = _workspace(n + _SCRATCH * workers, img.shape)
+    scratch = queue.SimpleQueue()
+    for w in range(workers):
+        scratch.put(space[n + _SCRATCH * w : n + _SCRATCH * (w + 1)])
+
+    def one(i):
+        buffers = scratch.get()
+        try:
+            planes = space[per_sigma * i : per_sigma * (i + 1)]
+            _single_scale_2d(img, width, scales[i], flags, planes, buffers)
+        finally:
+            scratch.put(buffers)
+
+    _map(one, order, workers)
+    return [plane[:, :width] for plane in space[:n]]
+
+
+def _single_scale_2d(img, width, sigma, flags, planes, scratch):
+    """``_single_scale`` of a 2D float32 image with cv2, into ``planes``.
+
+    ``img`` is padded on the right from column ``width`` on (see _LANES).
+    """
+    intensity, edges, texture = flags
+    planes = iter(planes)
+    g = next(planes) if intensity else scratch[0]
+    k = _gaussian_kernel(float(sigma))
+    _into(g, cv2.sepFilter2D(img, cv2.CV_32F, k, k, dst=g, borderType=_NEAREST))
+    # what scipy's 'reflect' puts right of the last column, for the Sobel
+    g[:, width] = g[:, width - 1]
+    if edges:
+        sx, sy = next(planes), scratch[1]
+        for dx, dst in ((1, sx), (0, sy)):
+            result = cv2.Sobel(
+                g,
+                cv2.CV_32F,
+                dx,
+                1 - dx,
+                dst=dst,
+                ksize=3,
+                scale=_SOBEL_SCALE,
+                borderType=_REFLECT,
+            )
+            _into(dst, result)
+        _magnitude(sx, sy)
+    if texture:
+        big, small = next(planes), next(planes)
+        d0, d1, h00, h01 = scratch[2:]
+        _gradient(g, 0, out=d0, width=width)
+        _gradient(g, 1, out=d1, width=width)
+        _gradient(d0, 0, out=h00, width=width)
+        _gradient(d0, 1, out=h01, width=width)
+        h11 = _gradient(d1, 1, out=d0, width=width)
+        _eigenvalues_2d(h00, h01, h11, big, small)
+
+
 def _interleave(planes, out, workers):
     """``out[..., k] = planes[k]`` for every k: cv2.merge by blocks of rows."""
     if cv2 is None or len(planes) > _CV_CN_MAX:
@@ -296,7 +528,10 @@ def _interleave(planes, out, workers):
             out[..., k] = plane
         return
     width, n = out.shape[-2], out.shape[-1]
-    flat = [np.ascontiguousarray(p).reshape(-1, width) for p in planes]
+    # rows of planes: 2D planes as they are (views of padded rows included)
+    flat = [
+        p if p.ndim == 2 else np.ascontiguousarray(p).reshape(-1, width) for p in planes
+    ]
     target = out.reshape(-1, width, n) if out.flags.c_contiguous else None
     if target is None:
         target = np.empty((len(flat[0]), width, n), dtype=np.float32)
@@ -311,11 +546,7 @@ def _interleave(planes, out, workers):
         if not np.shares_memory(got, dst):  # pragma: no cover - cv2 copied
             dst[...] = got
 
-    if len(blocks) == 1:
-        merge(blocks[0])
-    else:
-        with ThreadPoolExecutor(max_workers=len(blocks)) as pool:
-            list(pool.map(merge, blocks))
+    _map(merge, blocks, len(blocks))
     if not np.shares_memory(target, out):
         out[...] = target.reshape(out.shape)
 

@@ -506,6 +506,7 @@ def make_objects(
         texture=texture,
         haze=haze,
         contrast=contrast,
+        pending=[],  # hard images waiting for texture and haze
     )
     if specs is None:
         for i in range(n_images):
@@ -530,6 +531,7 @@ def make_objects(
         bg_high=_BACKGROUND_LEVEL + 255 * gradient,
         noise_std=255 * noise,
     )
+    _add_texture_and_haze(settings.pending, texture, haze, rng)
     if texture or haze or contrast is not None:
         descr += _HARD_DESCR
     if specs is None:
@@ -574,12 +576,12 @@ def make_strokes(
 
     Sparse annotations for :class:`~sksegment.PixelClassifier` with
     ``annotation="sparse"``, in ilastik's convention: 0 = not annotated,
-    1 = background, 2 = object.  Strokes mark the core of every object, the
-    gaps between objects that are close to each other, and a few lines across
-    the background and, given the images, short strokes on the brightest
-    background spots (where a threshold goes wrong and an annotator corrects
-    the classifier), so a small fraction of the pixels (a few percent)
-    trains a classifier nearly as well as the full masks.
+    1 = background, 2 = object.  Strokes cross every object, run along
+    both sides of parts of its edge, fill the gaps between objects close to
+    each other, cross the background and, given the images, mark the
+    brightest background spots (where a threshold goes wrong and an
+    annotator corrects the classifier): 3% to 5% of the pixels, which train
+    a classifier nearly as well as the full masks.
 
     Parameters
     ----------
@@ -601,7 +603,8 @@ def make_strokes(
         than ``2 * gap`` pixels, >= 1: the line midway between them (where
         objects grown by ``gap`` pixels meet), 1 to 2 pixels wide.
     random_state : int, RandomState instance or None, default=None
-        Seed or generator of the background lines.
+        Seed or generator of the directions of the strokes and of the
+        choice of edge arcs.
 
     Returns
     -------
@@ -614,11 +617,16 @@ def make_strokes(
 
     Notes
     -----
-    The core of an object is the pixels whose distance to the object's edge
-    (to the background or to another object) is within 1.5 pixels of the
-    object's largest such distance: a small disc at its centre, about 7 to
-    20 pixels.  Touching objects each get their own core; the line between
-    them is not annotated.
+    Object strokes (2): a line through the point of each object farthest
+    from its edge (the background or another object), in a random
+    direction, across the object but not on its outline; and arcs of the
+    outline, about a quarter of it.  Background strokes (1): the same arcs
+    on the first pixels outside the objects, so that both sides of those
+    edges are annotated; the lines midway between objects closer than
+    ``2 * gap``; ``n_lines`` lines across the image and ``n_bright`` short
+    strokes on bright spots, both at least 3 pixels from every object.
+    Touching objects each get their own line; the edge between them is not
+    annotated as background.
 
     Examples
     --------
@@ -686,16 +694,14 @@ def _strokes_of(labels, image, n_lines, n_bright, gap, rng):
         labels = label_components(labels)
     strokes = np.zeros(labels.shape, dtype=np.uint8)
     objects = labels > 0
-    # objects: a core at the deepest point of each object (edges between
-    # objects cut), and a line across it through that point, in a random
-    # direction, up to its outline (not included)
+    # objects: a line across each object through its deepest point (edges
+    # between objects cut), in a random direction, up to its outline
     inner = objects & ~find_boundaries(labels, mode="inner")
     depth = ndimage.distance_transform_edt(inner)
     ids = np.unique(labels[objects])
     if len(ids):
         deepest = np.zeros(labels.max() + 1)
         deepest[ids] = ndimage.maximum(depth, labels, ids)
-        strokes[objects & (depth >= deepest[labels] - 1.5) & (depth > 0)] = 2
         centres = ndimage.maximum_position(depth, labels, ids)
         height, width = labels.shape
         for k, (r, c) in zip(ids, centres):
@@ -716,6 +722,8 @@ def _strokes_of(labels, image, n_lines, n_bright, gap, rng):
     arcs = field > 0.67 * field.std()  # about a quarter of the ring
     ring = (distance >= _STROKE_DEPTH) & (distance < _STROKE_DEPTH + 1)
     strokes[ring & arcs] = 1
+    # and along the same arcs on their outlines: both sides of their edges
+    strokes[objects & ~inner & arcs] = 2
     # gaps: where objects grown by ``gap`` meet, on the background
     grown = expand_labels(labels, distance=gap)
     meet = find_boundaries(grown, mode="inner") & (grown > 0)
@@ -982,19 +990,36 @@ def _make_one(image, labels, s, rng):
                 _occupy(occupied, box, s.min_gap)
                 break
 
-    # texture and haze are drawn last: the objects are those of the same
-    # call without them
-    if s.texture > 0:
-        bare = canvas == background  # nothing painted there (cracks included)
-        canvas[bare] += _texture(s.shape, s.texture, rng)[bare]
-    if s.haze > 0:
-        canvas += _haze(s.shape, s.haze, rng)
+    # where nothing is painted (cracks included): the texture goes there
+    bare = canvas == background if s.texture > 0 else None
     if s.noise > 0:
         canvas += rng.normal(0.0, 255.0 * s.noise, size=s.shape)
+    if s.texture > 0 or s.haze > 0:
+        # finished by _add_texture_and_haze once every image is drawn
+        s.pending.append((image, canvas, bare))
+        return len(placed)
+    _store(image, canvas)
+    return len(placed)
+
+
+def _store(image, canvas):
     np.rint(canvas, out=canvas)
     np.clip(canvas, 0, 255, out=canvas)
     image[...] = canvas
-    return len(placed)
+
+
+def _add_texture_and_haze(pending, texture, haze, rng):
+    """Add texture and haze to the drawn images, then store them as uint8.
+
+    They are drawn after every image's objects and noise, so that the
+    objects, labels and noise are those of the same call without them.
+    """
+    for image, canvas, bare in pending:
+        if texture > 0:
+            canvas[bare] += _texture(canvas.shape, texture, rng)[bare]
+        if haze > 0:
+            canvas += _haze(canvas.shape, haze, rng)
+        _store(image, canvas)
 
 
 def _level(s, rng, lighting, box, levels):

@@ -6,7 +6,7 @@ from skimage.measure import label
 from skimage.morphology import closing, footprint_rectangle
 from skimage.segmentation import clear_border
 
-from sksegment.datasets import load_coins, make_objects
+from sksegment.datasets import load_coins, make_objects, make_strokes
 
 SMALL = dict(n_images=4, shape=(96, 128), n_objects=(2, 5), radius=(5, 9))
 
@@ -684,3 +684,112 @@ def test_make_objects_elongation_with_touching_and_dim_objects():
 def test_make_objects_rejects_bad_classes(classes, error, match):
     with pytest.raises(error, match=match):
         make_objects(n_images=2, shape=(64, 64), radius=(5, 8), classes=classes)
+
+
+# hard images: texture, haze, contrast
+
+HARD = dict(texture=0.05, haze=0.45, contrast=(25, 80), gradient=0.1)
+
+
+def test_hard_options_default_to_the_unchanged_images():
+    plain = make_objects(**SMALL, touching=0.3, random_state=3)
+    explicit = make_objects(
+        **SMALL, touching=0.3, texture=0.0, haze=0.0, contrast=None, random_state=3
+    )
+    for key in ("images", "labels", "counts"):
+        np.testing.assert_array_equal(plain[key], explicit[key])
+    assert plain.DESCR == explicit.DESCR
+
+
+def test_hard_images_keep_the_objects_and_defeat_a_global_threshold():
+    easy = make_objects(**SMALL, touching=0.3, gradient=0.1, noise=0, random_state=4)
+    hard = make_objects(**SMALL, touching=0.3, noise=0, random_state=4, **HARD)
+    np.testing.assert_array_equal(hard.labels, easy.labels)
+    np.testing.assert_array_equal(hard.counts, easy.counts)
+    assert "haze=0.45" in hard.DESCR and "Hard images" in hard.DESCR
+    for image, labels in zip(hard.images, hard.labels):
+        # some background (under the haze) is brighter than some object
+        assert image[labels == 0].max() > image[labels > 0].min()
+
+
+def test_contrast_is_above_the_lighting_under_each_object():
+    data = make_objects(
+        **SMALL,
+        border_objects=0,
+        debris=0,
+        crack_fraction=0.0,
+        noise=0,
+        gradient=0.2,
+        contrast=(30, 60),
+        random_state=5,
+    )
+    rows, cols = np.indices(data.images.shape[1:])
+    design = np.column_stack([np.ones(rows.size), rows.ravel(), cols.ravel()])
+    for image, labels in zip(data.images, data.labels):
+        background = labels.ravel() == 0
+        # the lighting is a plane: fitted on the background pixels
+        coef, *_ = np.linalg.lstsq(
+            design[background], image.ravel()[background].astype(float), rcond=None
+        )
+        lighting = (design @ coef).reshape(image.shape)
+        for k in range(1, labels.max() + 1):
+            inside = labels == k
+            level = image[inside].astype(float)
+            assert level.max() - level.min() <= 1  # flat, up to rounding
+            above = level.mean() - lighting[inside].max()
+            assert 30 - 1.5 <= above <= 60 + 1.5
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"haze": 0.3}, r"haze=0.3 would saturate.*220"),
+        ({"haze": 0.5, "contrast": (20, 100)}, r"contrast_high = 201.5"),
+        ({"texture": 0.6}, r"texture must be in \[0, 0.5\]"),
+        ({"haze": -0.1}, r"haze must be in \[0, 0.8\]"),
+        ({"contrast": (0, 10)}, r"contrast must satisfy 1 <= low"),
+        ({"contrast": 30, "classes": [{"level": 200}, {}]}, r"cannot be combined"),
+    ],
+)
+def test_hard_options_are_validated(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        make_objects(n_images=2, shape=(64, 64), radius=(5, 8), **kwargs)
+
+
+# make_strokes
+
+
+def test_strokes_annotate_every_object_and_little_else():
+    data = make_objects(**SMALL, touching=0.3, random_state=6, **HARD)
+    strokes = make_strokes(data.labels, data.images, random_state=0)
+    assert strokes.shape == data.labels.shape and strokes.dtype == np.uint8
+    assert set(np.unique(strokes)) == {0, 1, 2}
+    assert np.all(data.labels[strokes == 2] > 0)
+    assert np.all(data.labels[strokes == 1] == 0)
+    for labels, marks in zip(data.labels, strokes):
+        annotated = np.unique(labels[marks == 2])
+        np.testing.assert_array_equal(annotated, np.arange(1, labels.max() + 1))
+    assert np.count_nonzero(strokes) < 0.05 * strokes.size
+    # the images add short strokes on the brightest background
+    without = make_strokes(data.labels, random_state=0)
+    extra = (strokes == 1) & (without == 0)
+    background = data.labels == 0
+    assert extra.any()
+    assert data.images[extra].mean() > data.images[background].mean()
+
+
+def test_strokes_of_lists_masks_and_bad_input():
+    data = make_objects(n_images=2, shape=(64, 64), radius=(5, 8), random_state=7)
+    as_list = make_strokes(list(data.labels > 0), random_state=1)
+    assert isinstance(as_list, list)
+    np.testing.assert_array_equal(
+        np.stack(as_list), make_strokes(data.labels > 0, random_state=1)
+    )
+    with pytest.raises(ValueError, match="batch of 2D label images"):
+        make_strokes(data.labels[0])
+    with pytest.raises(ValueError, match="one image per label image"):
+        make_strokes(data.labels, data.images[:1])
+    with pytest.raises(ValueError, match="must match"):
+        make_strokes(data.labels, data.images[:, :10])
+    with pytest.raises(TypeError, match="n_lines must be an int"):
+        make_strokes(data.labels, n_lines=1.5)

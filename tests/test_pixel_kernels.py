@@ -10,6 +10,16 @@ from skimage.util import img_as_float32
 from sksegment import _pixel_kernels as pk
 
 
+@pytest.fixture(params=["opencv", "pure"])
+def backend(request, monkeypatch):
+    """Both paths: OpenCV's (2D) and the scipy one (3D, or OpenCV missing)."""
+    if request.param == "opencv":
+        pytest.importorskip("cv2")
+    else:
+        monkeypatch.setattr(pk, "cv2", None)
+    return request.param
+
+
 def _reference(image, **kwargs):
     return feature.multiscale_basic_features(image, channel_axis=None, **kwargs)
 
@@ -46,13 +56,13 @@ def _image(shape, dtype, seed=0):
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.float32, np.float64, np.uint16])
-def test_2d_equals_skimage(dtype):
+def test_2d_equals_skimage(dtype, backend):
     image = _image((37, 45), dtype)
     actual = pk.multiscale_features(image, sigma_min=1, sigma_max=8)
     assert_features_close(actual, _reference(image, sigma_min=1, sigma_max=8), image)
 
 
-def test_2d_real_image_default_sigmas():
+def test_2d_real_image_default_sigmas(backend):
     image = data.coins()[100:164, 150:250]
     actual = pk.multiscale_features(image)
     assert actual.shape == (64, 100, 20)
@@ -68,7 +78,7 @@ def test_2d_real_image_default_sigmas():
         dict(intensity=True, edges=False, texture=True),
     ],
 )
-def test_feature_subsets(options):
+def test_feature_subsets(backend, options):
     image = _image((30, 33), np.uint8, seed=1)
     kwargs = dict(sigma_min=0.5, sigma_max=3, num_sigma=4, **options)
     actual = pk.multiscale_features(image, **kwargs)
@@ -84,7 +94,17 @@ def test_3d_equals_skimage(dtype):
     assert_features_close(actual, _reference(image, sigma_min=1, sigma_max=4), image)
 
 
-def test_input_not_modified_and_out():
+def test_3d_flat_regions_and_ties():
+    # constant parts (all eigenvalues 0) and a ramp (two of them equal)
+    image = np.zeros((8, 12, 14), dtype=np.float32)
+    image[:, :, 7:] = np.linspace(0, 1, 7, dtype=np.float32) ** 2
+    image[4:, 6:, :] = 1
+    kwargs = dict(sigma_min=0.5, sigma_max=2)
+    actual = pk.multiscale_features(image, **kwargs)
+    assert_features_close(actual, _reference(image, **kwargs), image)
+
+
+def test_input_not_modified_and_out(backend):
     image = _image((21, 24), np.float32)
     before = image.copy()
     n = len(pk.feature_names(2, sigma_max=4))
@@ -93,6 +113,12 @@ def test_input_not_modified_and_out():
     assert result is out
     np.testing.assert_array_equal(image, before)
     np.testing.assert_array_equal(out, pk.multiscale_features(image, sigma_max=4))
+    # a view into a bigger array, as a tile's slot
+    big = np.full((25, 30, n), np.nan, dtype=np.float32)
+    view = big[2:23, 3:27]
+    assert pk.multiscale_features(image, sigma_max=4, out=view) is view
+    np.testing.assert_array_equal(view, out)
+    assert np.isnan(big[:2]).all() and np.isnan(big[:, 27:]).all()
     with pytest.raises(ValueError, match="float32 array of shape"):
         pk.multiscale_features(image, sigma_max=4, out=out[..., :-1])
     with pytest.raises(ValueError, match="float32 array of shape"):
@@ -133,6 +159,13 @@ def test_sigmas_and_names_follow_skimage(sigma_min, sigma_max, num_sigma):
     assert len(set(names)) == len(names)
 
 
+@pytest.mark.parametrize("sigma_max", [1, 1.375, 3.1, 7.875, 16, 11.125, 0.625])
+@pytest.mark.parametrize("num_sigma", [None, 3, 7])
+def test_halo_covers_every_sigma(sigma_max, num_sigma):
+    for sigma in pk.sigmas(0.5, sigma_max, num_sigma):
+        assert pk.halo(sigma_max) >= int(4 * sigma + 0.5) + 2
+
+
 def test_names():
     names = pk.feature_names(3, sigma_min=1, sigma_max=4, num_sigma=5)
     assert names[:5] == [
@@ -155,7 +188,7 @@ def test_names():
 
 
 @pytest.mark.parametrize("ndim", [2, 3])
-def test_tiles_with_halo_equal_whole(ndim):
+def test_tiles_with_halo_equal_whole(ndim, backend):
     sigma_max = 1.5
     h = pk.halo(sigma_max)
     assert h == int(4 * sigma_max + 0.5) + 2
@@ -175,7 +208,8 @@ def test_tiles_with_halo_equal_whole(ndim):
             slice(s.start - g.start, s.stop - g.start) for s, g in zip(core, grown)
         )
         tiled[core] = feats[inner]
-    np.testing.assert_allclose(tiled, whole, rtol=0, atol=1e-6)
+    # bit for bit: a pixel's value does not depend on the tile it is in
+    np.testing.assert_array_equal(tiled, whole)
     # and one pixel less of halo is not enough: the argument is tight
     h_short = h - 1
     core = tuple(slice(n // 2 - 2, n // 2 + 2) for n in shape)
@@ -195,7 +229,7 @@ def test_uint8_scaled_like_skimage():
     )
 
 
-def test_same_output_whatever_the_alignment_and_threads():
+def test_same_output_whatever_the_alignment_and_threads(backend):
     # OpenCV picks code paths by memory alignment: the result must not change
     image = _image((21, 26), np.float32, seed=4)
     expected = pk.multiscale_features(image, sigma_max=4)
@@ -205,3 +239,51 @@ def test_same_output_whatever_the_alignment_and_threads():
         shifted[...] = image
         actual = pk.multiscale_features(shifted, sigma_max=4, workers=offset % 3 + 1)
         np.testing.assert_array_equal(actual, expected)
+
+
+@pytest.mark.parametrize("shape", [(40, 33), (2, 5), (6, 2), (4, 5, 6)])
+def test_gradient_is_numpys_bit_for_bit(shape, backend):
+    rng = np.random.default_rng(5)
+    f = (rng.standard_normal(shape) * 100).astype(np.float32)
+    for axis in range(len(shape)):
+        np.testing.assert_array_equal(
+            pk._gradient(f, axis), np.gradient(f, axis=axis), strict=True
+        )
+
+
+def test_eigenvalues_3d_closed_form():
+    rng = np.random.default_rng(6)
+    m = rng.standard_normal((500, 3, 3))
+    m = m + m.transpose(0, 2, 1)
+    m[:50] = np.eye(3) * rng.standard_normal((50, 1, 1))  # triple eigenvalue
+    v = rng.standard_normal((50, 3, 1))
+    m[50:100] = v @ v.transpose(0, 2, 1)  # rank one: a double eigenvalue 0
+    m[100:110] = 0
+    m = m.astype(np.float32)
+    upper = [
+        m[:, i, j] for i, j in itertools.combinations_with_replacement(range(3), 2)
+    ]
+    actual = np.stack(pk._eigenvalues_3d(upper, chunk=64), axis=-1)
+    expected = np.linalg.eigvalsh(m.astype(np.float64))[:, ::-1]
+    scale = np.abs(m).max(axis=(1, 2))[:, None]
+    assert (np.abs(actual - expected) <= 4 * np.finfo(np.float32).eps * scale).all()
+
+
+@pytest.mark.parametrize(
+    "shape, texture",
+    [
+        ((1, 5), False),
+        ((5, 1), False),
+        ((1, 1), False),
+        ((2, 2), True),
+        ((40, 3), True),
+    ],
+)
+def test_tiny_images(backend, shape, texture):
+    image = np.random.default_rng(7).random(shape).astype(np.float32)
+    kwargs = dict(sigma_min=1, sigma_max=4, texture=texture)
+    actual = pk.multiscale_features(image, **kwargs)
+    assert_features_close(actual, _reference(image, **kwargs), image)
+    if not texture:
+        with pytest.raises(ValueError, match="at least 2 pixels"):
+            pk.multiscale_features(image, sigma_max=4)

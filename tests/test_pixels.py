@@ -39,8 +39,8 @@ HARD = dict(
 @pytest.fixture(scope="module")
 def hard():
     """Training and held-out images of the hard generator."""
-    return make_objects(6, random_state=0, **HARD), make_objects(
-        6, random_state=1, **HARD
+    return make_objects(10, random_state=0, **HARD), make_objects(
+        12, random_state=1, **HARD
     )
 
 
@@ -337,6 +337,15 @@ def test_grid_search_cross_validate_and_persistence(tmp_path):
     np.testing.assert_array_equal(
         cached.fit(images, labels).transform(images),
         clone(pipe).fit(images, labels).transform(images),
+    )
+
+    pytest.importorskip("skops")
+    from sksegment.io import load_pipeline, save_pipeline
+
+    save_pipeline(fitted, tmp_path / "model.skops")
+    np.testing.assert_array_equal(
+        load_pipeline(tmp_path / "model.skops").transform(images),
+        fitted.transform(images),
     )
 
 
