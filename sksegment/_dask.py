@@ -245,8 +245,9 @@ def _checked_dask_images(name, step, X, finite):
 def _probe(batch, func):
     """The result dtype and per-image shape (None for a scalar) of ``func``.
 
-    Asked of the step (``_dask_dtype(dtype)``) or found by running ``func`` on
-    a tiny synthetic image of the batch's dtype.
+    The shape is the image's, followed by the result's trailing axes when it
+    has more (a feature axis: ``PixelFeatures``).  Found by running ``func``
+    on a tiny synthetic image of the batch's dtype.
     """
     array = batch.array
     spatial = array.shape[1:]
@@ -262,12 +263,12 @@ def _probe(batch, func):
         result = func(image, None)
     if np.ndim(result) == 0:
         return np.asarray(result).dtype, None
-    if result.shape != image.shape:
+    if result.shape[: image.ndim] != image.shape:
         raise NotImplementedError(
             f"{batch.name} changes the image shape, which dask input does not "
             "support yet."
         )
-    return result.dtype, spatial
+    return result.dtype, spatial + result.shape[image.ndim :]
 
 
 def _run_block(block, check, func):
@@ -284,14 +285,26 @@ def map_images(batch, func):
     array = batch.array
     dtype, shape = _probe(batch, func)
     scalar = shape is None  # a scalar per image: the spatial axes are dropped
+    if scalar:
+        return da.map_blocks(
+            _run_block,
+            array,
+            batch.check,
+            func,
+            dtype=dtype,
+            drop_axis=list(range(1, array.ndim)),
+            meta=np.empty((0,), dtype),
+        )
+    trailing = shape[array.ndim - 1 :]  # axes the results add (features)
     return da.map_blocks(
         _run_block,
         array,
         batch.check,
         func,
         dtype=dtype,
-        drop_axis=list(range(1, array.ndim)) if scalar else [],
-        meta=np.empty((0,) * (1 if scalar else array.ndim), dtype),
+        new_axis=list(range(array.ndim, array.ndim + len(trailing))) or None,
+        chunks=array.chunks + tuple((n,) for n in trailing),
+        meta=np.empty((0,) * (array.ndim + len(trailing)), dtype),
     )
 
 

@@ -463,7 +463,9 @@ def make_objects(
     texture = _check_real(texture, "texture", name, 0.0, _MAX_TEXTURE)
     haze = _check_real(haze, "haze", name, 0.0, _MAX_HAZE)
     if contrast is not None:
-        contrast = _check_real_range(contrast, "contrast", name, low=1.0)
+        contrast = _check_real_range(
+            contrast, "contrast", name, low=1.0, unit=" (in grey levels)"
+        )
         if specs is not None and any("level" in spec for spec in specs):
             raise ValueError(
                 f"{name}: contrast sets the grey levels of the objects; it "
@@ -1344,7 +1346,7 @@ def _as_pair(value, param, func, kind):
     return value, value
 
 
-def _check_range(value, param, func, *, low, integer):
+def _check_range(value, param, func, *, low, integer, unit=" (in pixels)"):
     """A (low, high) pair of ints (``integer``) or finite numbers, >= ``low``."""
     kind, kinds, cast = (
         ("an int", "ints", int) if integer else ("a number", "numbers", float)
@@ -1359,7 +1361,7 @@ def _check_range(value, param, func, *, low, integer):
             )
     lo, hi = cast(pair[0]), cast(pair[1])
     if not (low <= lo <= hi and math.isfinite(hi)):
-        unit = "" if integer else " (in pixels)"
+        unit = "" if integer else unit
         raise ValueError(
             f"{func}: {param} must satisfy {low:g} <= low <= high{unit}, got {value!r}."
         )
@@ -1370,8 +1372,8 @@ def _check_int_range(value, param, func, *, low):
     return _check_range(value, param, func, low=low, integer=True)
 
 
-def _check_real_range(value, param, func, *, low):
-    return _check_range(value, param, func, low=low, integer=False)
+def _check_real_range(value, param, func, *, low, unit=" (in pixels)"):
+    return _check_range(value, param, func, low=low, integer=False, unit=unit)
 
 
 def _check_shape(shape, func):

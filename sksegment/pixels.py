@@ -92,8 +92,10 @@ class PixelFeatures(ImageTransformer):
     output is an image's stack flattened (pixels first, features last).
     The stack is ``n_features`` float32 values per pixel (20 in 2D with the
     defaults), 80 times the bytes of a uint8 image: :class:`PixelClassifier`
-    computes it tile by tile instead.  A dask array raises
-    ``NotImplementedError``.  An axis of length 1 (flattened rows read as
+    computes it tile by tile instead.  A dask array chunked along images
+    gives a lazy dask array ``(n_images, *spatial, n_features)`` with the
+    same chunks along images (images split into chunks raise
+    ``NotImplementedError``).  An axis of length 1 (flattened rows read as
     ``(1, -1)`` images) is treated as a constant extension of the image
     along it: derivatives along it are 0.
 
@@ -156,16 +158,9 @@ class PixelFeatures(ImageTransformer):
 
     def _fit(self, batch):
         if batch.kind == "dask":
-            raise self._no_dask()
-        self.ndim_ = batch.images[0].ndim
-
-    def _no_dask(self):
-        return NotImplementedError(
-            f"{type(self).__name__} does not take dask arrays: a feature stack "
-            "is tens of times the image's bytes. Use PixelClassifier, which "
-            "applies to dask arrays chunked along images, or compute the "
-            "features of a few images in memory (X[:k].compute())."
-        )
+            self.ndim_ = batch.array.ndim - 1
+        else:
+            self.ndim_ = batch.images[0].ndim
 
     def transform(self, X):
         """Compute the feature stack of every image of ``X``.
@@ -177,13 +172,11 @@ class PixelFeatures(ImageTransformer):
 
         Returns
         -------
-        Xt : ndarray of shape (n_images, *spatial, n_features) or list
+        Xt : ndarray of shape (n_images, ..., n_features) or list
             The float32 feature stacks (flattened rows with ``image_shape``).
         """
         self._check_ready()
         batch = self._validate_batch(X, reset=False)
-        if batch.kind == "dask":
-            raise self._no_dask()
         return batch.map(self._transform_image, n_jobs=self.n_jobs)
 
     def fit_transform(self, X, y=None):
@@ -198,7 +191,7 @@ class PixelFeatures(ImageTransformer):
 
         Returns
         -------
-        Xt : ndarray of shape (n_images, *spatial, n_features) or list
+        Xt : ndarray of shape (n_images, ..., n_features) or list
             The float32 feature stacks.
         """
         return self.fit(X).transform(X)
@@ -356,6 +349,9 @@ class PixelClassifier(ImageTransformer):
         Names of the pixel features the estimator was trained on.
     n_samples_fit_ : int
         Number of pixels the estimator was trained on.
+    ndim_ : int
+        Number of dimensions of the training images; ``transform`` takes
+        images of as many.
     %(n_features_in_)s
 
     See Also
@@ -690,7 +686,6 @@ class PixelClassifier(ImageTransformer):
             One image per image of ``X``, of its shape: float32
             probabilities, int32 classes or bool masks (``output``).
         """
-        check_is_fitted(self)
         self._check_ready()
         batch = self._validate_batch(X, reset=False)
         if batch.kind != "dask":

@@ -11,6 +11,7 @@ import pickle
 import numpy as np
 import pytest
 from sklearn.base import clone, is_regressor
+from sklearn.ensemble import RandomForestClassifier
 from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import (
@@ -40,9 +41,13 @@ CONSTRUCTORS = {
         properties=("area", "intensity_mean"),
         **kwargs,
     ),
-    # seeded, so that two fits give one forest; small scales for tiny images
+    # seeded, so that two fits give one forest; a small forest (given, so
+    # that its parameters are nested ones) and small scales for tiny images
     "PixelClassifier": lambda cls, **kwargs: cls(
-        features=sks.PixelFeatures(sigma_max=4), random_state=0, **kwargs
+        RandomForestClassifier(n_estimators=5, random_state=0),
+        features=sks.PixelFeatures(sigma_max=4),
+        random_state=0,
+        **kwargs,
     ),
 }
 

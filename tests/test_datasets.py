@@ -747,7 +747,7 @@ def test_contrast_is_above_the_lighting_under_each_object():
         ({"haze": 0.5, "contrast": (20, 100)}, r"contrast_high = 201.5"),
         ({"texture": 0.6}, r"texture must be in \[0, 0.5\]"),
         ({"haze": -0.1}, r"haze must be in \[0, 0.8\]"),
-        ({"contrast": (0, 10)}, r"contrast must satisfy 1 <= low"),
+        ({"contrast": (0, 10)}, r"contrast must satisfy 1 <= low <= high \(in grey"),
         ({"contrast": 30, "classes": [{"level": 200}, {}]}, r"cannot be combined"),
     ],
 )

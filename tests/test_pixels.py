@@ -141,11 +141,18 @@ def test_features_bad_parameters_and_unfitted_names():
         sks.PixelFeatures().get_feature_names_out()
 
 
-def test_features_refuse_dask():
+def test_features_of_dask_images_are_lazy_and_equal():
     da = pytest.importorskip("dask.array")
-    images = da.zeros((2, 16, 16), chunks=(1, 16, 16))
-    with pytest.raises(NotImplementedError, match="PixelFeatures does not take dask"):
-        sks.PixelFeatures().transform(images)
+    images, _ = _blobs(np.random.default_rng(12), n=3)
+    step = sks.PixelFeatures(sigma_max=2)
+    lazy = step.fit(da.from_array(images, chunks=(2, -1, -1))).transform(
+        da.from_array(images, chunks=(2, -1, -1))
+    )
+    assert isinstance(lazy, da.Array) and lazy.shape == (3, 40, 44, 8)
+    np.testing.assert_array_equal(lazy.compute(), step.transform(images))
+    assert step.get_feature_names_out().tolist()[:1] == ["intensity_s1"]
+    with pytest.raises(NotImplementedError, match="PixelFeatures"):
+        step.transform(da.from_array(images, chunks=(1, 20, 44)))
 
 
 # --- PixelClassifier: fit, sampling, outputs
@@ -262,7 +269,12 @@ def test_sparse_several_classes_and_positive_class():
             ValueError,
             "predict_proba",
         ),
-        ({"estimator": LinearRegression()}, "masks", InvalidParameterError, "a"),
+        (
+            {"estimator": LinearRegression()},
+            "masks",
+            InvalidParameterError,
+            "must be a classifier",
+        ),
         ({"n_samples": 1}, "masks", InvalidParameterError, "n_samples"),
     ],
 )
