@@ -1,4 +1,4 @@
-"""The ``sksegment`` command line: count objects in image files, tune a recipe.
+"""The ``sksegment`` command line: count objects in image files, tune or train.
 
 ``sksegment count [PATH...]``
     Runs the counting recipe (threshold, closing with a square, border
@@ -10,6 +10,13 @@
     counts or true label images, prints the best parameters and their
     cross-validated score, and saves the fitted pipeline (a skops file) and a
     heatmap.
+``sksegment train PATH... --masks DIR | --strokes DIR --save FILE``
+    Trains a pixel classifier on annotated images (true label images or
+    ilastik-style strokes) followed by threshold, hole filling, watershed
+    splitting and area filter; searches the object sizes against the masks
+    (or ``--counts``) by cross-validation on held-out probabilities, prints
+    them and their score, and saves the pipeline (a skops file) for
+    ``count --pipeline``.
 
 User mistakes (a missing file, an empty folder, a counts file naming unknown
 images) end with a one-line message on stderr and a non-zero exit code, never
@@ -249,6 +256,134 @@ def _parser():
         help="save the fitted best pipeline (skops format, for count --pipeline)",
     )
     tune.add_argument("--plot", metavar="FILE", help="save the score heatmap as PNG")
+
+    train = commands.add_parser(
+        "train",
+        help="train a pixel classifier pipeline on annotated images",
+        description=(
+            "Train a learned counting pipeline: a pixel classifier (a random "
+            "forest on multiscale pixel features) gives each pixel its "
+            "probability of being foreground, then threshold, hole filling, "
+            "watershed splitting of touching objects, area filter and count. "
+            "With --masks (true label images) the threshold, marker distance "
+            "and smallest area are searched for the F1 of the objects at IoU "
+            "0.5; with --strokes (ilastik-style annotations) they are searched "
+            "against --counts if given, else the single values given are used. "
+            "The search costs one forest per fold, not one per candidate: "
+            "the forest of each fold is trained on the other folds' images and "
+            "gives the probabilities of its held-out images, on which every "
+            "candidate is scored (no image is scored by a forest that saw it); "
+            "the saved pipeline's forest is then trained on all images. Count "
+            "with: sksegment count IMAGES --pipeline MODEL."
+        ),
+    )
+    _add_input_options(train)
+    annotations = train.add_mutually_exclusive_group(required=True)
+    annotations.add_argument(
+        "--masks",
+        metavar="DIR",
+        help="folder of true label images named as the images (> 0 is "
+        "foreground, one id per object): every pixel trains",
+    )
+    annotations.add_argument(
+        "--strokes",
+        metavar="DIR",
+        help="folder of stroke images named as the images: 0 = not annotated, "
+        "1 = background, 2 and above = objects (ilastik's convention); only "
+        "annotated pixels train",
+    )
+    train.add_argument(
+        "--counts",
+        metavar="FILE",
+        help="with --strokes: CSV with columns path,count (true counts) to "
+        "search the object sizes against; without it no search is made",
+    )
+    train.add_argument(
+        "--save",
+        metavar="FILE",
+        required=True,
+        help="write the trained pipeline here (skops format, for count --pipeline)",
+    )
+    from sksegment.pixels import _FOREST, PixelClassifier, PixelFeatures
+
+    forest = train.add_argument_group("pixel classifier")
+    forest.add_argument(
+        "--sigma-max",
+        type=float,
+        default=float(PixelFeatures().sigma_max),
+        metavar="PIXELS",
+        help="largest scale of the pixel features, about the radius of the "
+        f"largest object (default: {PixelFeatures().sigma_max:g})",
+    )
+    forest.add_argument(
+        "--trees",
+        type=int,
+        default=None,
+        help=f"trees of the forest (default: {_FOREST['n_estimators']})",
+    )
+    forest.add_argument(
+        "--max-depth",
+        type=int,
+        default=None,
+        metavar="N",
+        help=f"depth limit of the trees (default: {_FOREST['max_depth']})",
+    )
+    forest.add_argument(
+        "--n-samples",
+        type=int,
+        default=PixelClassifier().n_samples,
+        metavar="N",
+        help="annotated pixels sampled to train the forest, stratified by class "
+        f"(default: {PixelClassifier().n_samples})",
+    )
+    forest.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of the pixel sampling and the forest (default: 0)",
+    )
+    search = train.add_argument_group(
+        "objects",
+        "Searched with --masks, or with --strokes and --counts: give lists "
+        "a,b,c or ranges start:stop:step (stop included).",
+    )
+    search.add_argument(
+        "--threshold",
+        type=_values(float),
+        default=None,
+        metavar="PROBS",
+        help="foreground probabilities above which a pixel is foreground, "
+        "between 0 and 1 (default: 0.5)",
+    )
+    search.add_argument(
+        "--min-distance",
+        type=_values(int),
+        default=None,
+        metavar="PIXELS",
+        help="smallest distance between the centres of touching objects split "
+        "by the watershed, about the smallest objects' radius (default: "
+        f"{_TRAIN_SEARCH['min_distance']} searched, "
+        f"{_TRAIN_SINGLE['min_distance']} when there is no search)",
+    )
+    search.add_argument(
+        "--min-area",
+        type=_values(float),
+        default=None,
+        metavar="AREAS",
+        help="smallest object area kept, in pixels, inclusive (default: "
+        f"{_TRAIN_SEARCH['min_area']} searched, {_TRAIN_SINGLE['min_area']:g} "
+        "when there is no search)",
+    )
+    search.add_argument(
+        "--max-area",
+        type=_area,
+        default=None,
+        help="largest object area kept, in pixels, inclusive; not searched "
+        "(default: none)",
+    )
+    search.add_argument(
+        "--cv", type=int, default=None, help="folds of the search (default: 3)"
+    )
     return parser
 
 
@@ -703,6 +838,395 @@ def _tune(args):
             plt.close(ax.figure)
 
 
+# --- train -------------------------------------------------------------------
+
+# The object sizes of ``train``: searched by default (as _values parses them),
+# and used alone when there is no truth to search against.
+_TRAIN_SEARCH = {"threshold": "0.5", "min_distance": "3:9:2", "min_area": "25,50,100"}
+_TRAIN_SINGLE = {"threshold": 0.5, "min_distance": 5, "min_area": 50.0}
+_TRAIN_FLAGS = {
+    "threshold": "--threshold",
+    "min_distance": "--min-distance",
+    "min_area": "--min-area",
+}
+
+
+def _annotation_files(option, folder, names):
+    """The annotation file of each image: same stem, in ``folder``."""
+    from sksegment.io import _find_files
+
+    if not os.path.isdir(folder):
+        raise UserError(f"{option} {folder}: the folder does not exist")
+    try:
+        files = [os.fspath(f) for f in _find_files(folder)]
+    except (OSError, ValueError) as exc:
+        raise UserError(f"{option} {folder}: {exc}") from None
+
+    def stem(name):
+        return os.path.splitext(os.path.basename(name))[0]
+
+    images = {_key(name): name for name in names}
+    by_stem, seen = {}, {}
+    for name in files:
+        by_stem.setdefault(stem(name), []).append(name)
+    for name in names:
+        if stem(name) in seen:
+            raise UserError(
+                f"{seen[stem(name)]} and {name} have the same name, so {option} "
+                "cannot tell their annotations apart; train on them in "
+                "separate folders or rename one"
+            )
+        seen[stem(name)] = name
+    chosen, missing = [], []
+    for name in names:
+        candidates = by_stem.get(stem(name), [])
+        if not candidates:
+            missing.append(name)
+        elif len(candidates) > 1:
+            raise UserError(
+                f"{option} {folder} has {len(candidates)} files for {name}: "
+                f"{' and '.join(candidates)}; keep one"
+            )
+        elif _key(candidates[0]) in images:
+            raise UserError(
+                f"{option} {folder}: {candidates[0]} is an input image, not its "
+                "annotation; keep annotations in another folder"
+            )
+        else:
+            chosen.append(candidates[0])
+    if missing:
+        raise UserError(f"{option} {folder} has no file for: {', '.join(missing)}")
+    return chosen
+
+
+def _read_annotations(option, files, images, names):
+    """The annotation images, checked against their images; integer arrays."""
+    from sksegment.io import load_images
+
+    try:
+        found, _ = load_images(files)
+    except (OSError, ValueError) as exc:
+        raise UserError(f"{option}: {exc}") from None
+    for name, file, image, ann in zip(names, files, images, found):
+        if ann.dtype.kind not in "biu":
+            raise UserError(
+                f"{option}: {file} (for {name}) is of type {ann.dtype}; "
+                "annotations are integer images"
+            )
+        if ann.shape != image.shape:
+            raise UserError(
+                f"{option}: {file} has shape {ann.shape}, its image {name} "
+                f"{image.shape}; they must match"
+            )
+        if ann.dtype.kind == "i" and ann.size and ann.min() < 0:
+            raise UserError(
+                f"{option}: {file} has the negative value {ann.min()}; "
+                "annotations are >= 0"
+            )
+    return found
+
+
+def _classes_present(option, annotations):
+    """Per image: (has background, has foreground) in the annotation's terms."""
+    if option == "--masks":
+        return [(bool((a == 0).any()), bool((a > 0).any())) for a in annotations]
+    return [(bool((a == 1).any()), bool((a >= 2).any())) for a in annotations]
+
+
+def _check_classes(option, folder, present, where="the annotations"):
+    """Refuse annotations from which no classifier can learn."""
+    if option == "--masks":
+        background, foreground = "background (0)", "foreground (> 0)"
+    else:
+        background, foreground = "background (1)", "object (2 or more)"
+    if not any(b for b, _ in present):
+        return f"{option} {folder}: {where} have no {background} pixel"
+    if not any(f for _, f in present):
+        return f"{option} {folder}: {where} have no {foreground} pixel"
+    return None
+
+
+def _train_grid(args, search):
+    """The values of each searched parameter; one each when there is no search."""
+    grid = {}
+    for name, flag in _TRAIN_FLAGS.items():
+        given = getattr(args, name)
+        if given is None:
+            kind = int if name == "min_distance" else float
+            given = (
+                _values(kind)(_TRAIN_SEARCH[name]) if search else [_TRAIN_SINGLE[name]]
+            )
+        elif not search and len(set(given)) > 1:
+            raise UserError(
+                f"{flag} gives {len(set(given))} values, but with --strokes and no "
+                "--counts there is no truth to choose among them: give one value, "
+                "or --counts FILE"
+            )
+        given = list(dict.fromkeys(given))  # drop repeats, keep the order
+        if name == "threshold" and not all(v is not None and 0 < v < 1 for v in given):
+            raise UserError(
+                f"{flag} takes probabilities between 0 and 1 (exclusive); got "
+                + ",".join("otsu" if v is None else f"{v:g}" for v in given)
+            )
+        if name == "min_distance" and min(given) < 1:
+            raise UserError(f"{flag} must be at least 1; got {min(given)}")
+        if name == "min_area" and min(given) < 0:
+            raise UserError(f"{flag} must be at least 0; got {min(given):g}")
+        grid[name] = given
+    return grid
+
+
+def _check_train_options(args):
+    """Refuse bad option values before any file is read."""
+    if args.counts and args.masks:
+        raise UserError(
+            "--counts applies with --strokes: --masks already gives the true objects"
+        )
+    search = bool(args.masks or args.counts)
+    checks = [
+        ("--sigma-max", args.sigma_max, args.sigma_max >= 1 and args.sigma_max < 1e4),
+        ("--n-samples", args.n_samples, args.n_samples >= 2),
+        ("--trees", args.trees, args.trees is None or args.trees >= 1),
+        ("--max-depth", args.max_depth, args.max_depth is None or args.max_depth >= 1),
+        ("--cv", args.cv, args.cv is None or args.cv >= 2),
+        ("--jobs", args.jobs, args.jobs is None or args.jobs != 0),
+    ]
+    limits = {
+        "--sigma-max": "between 1 and 10000 pixels",
+        "--n-samples": "at least 2",
+        "--trees": "at least 1",
+        "--max-depth": "at least 1",
+        "--cv": "at least 2",
+        "--jobs": "a number of threads, or -1 for all cores",
+    }
+    for flag, value, good in checks:
+        if not good:
+            raise UserError(f"{flag} must be {limits[flag]}; got {value:g}")
+    if args.max_area is not None and not args.max_area >= 0:
+        raise UserError(f"--max-area must be at least 0; got {args.max_area:g}")
+    if not search and args.cv is not None:
+        raise UserError(
+            "--cv sets the folds of the search, and with --strokes and no --counts "
+            "there is none"
+        )
+    grid = _train_grid(args, search)
+    if args.max_area is not None:
+        areas = grid["min_area"]
+        if args.min_area is None:  # the defaults: those up to --max-area
+            grid["min_area"] = [a for a in areas if a <= args.max_area]
+        above = [a for a in grid["min_area"] if a > args.max_area]
+        if above or not grid["min_area"]:
+            shown = ",".join(f"{a:g}" for a in above or areas)
+            raise UserError(
+                f"--max-area {args.max_area:g} is below --min-area {shown}"
+                f"{'' if above else ' (the default)'}: no object would be kept"
+            )
+    return search, grid
+
+
+def _classifier(args):
+    """The PixelClassifier of ``train``, from the forest and feature flags."""
+    import sksegment as sks
+    from sksegment.pixels import _FOREST
+
+    estimator = None
+    if args.trees is not None or args.max_depth is not None:
+        from sklearn.ensemble import RandomForestClassifier
+
+        settings = dict(_FOREST)
+        if args.trees is not None:
+            settings["n_estimators"] = args.trees
+        if args.max_depth is not None:
+            settings["max_depth"] = args.max_depth
+        estimator = RandomForestClassifier(
+            **settings, max_features="sqrt", n_jobs=args.jobs, random_state=args.seed
+        )
+    return sks.PixelClassifier(
+        estimator,
+        features=sks.PixelFeatures(sigma_max=args.sigma_max),
+        annotation="dense" if args.masks else "sparse",
+        n_samples=args.n_samples,
+        random_state=args.seed,
+        n_jobs=args.jobs,
+    )
+
+
+def _objects(grid, max_area, jobs):
+    """The steps after the classifier, with the first value of each parameter."""
+    import sksegment as sks
+
+    return sks.make_pipeline(
+        sks.Thresholder(threshold=grid["threshold"][0], n_jobs=jobs),
+        sks.HoleFiller(n_jobs=jobs),
+        sks.WatershedSplitter(min_distance=grid["min_distance"][0], n_jobs=jobs),
+        sks.AreaFilter(min_area=grid["min_area"][0], max_area=max_area, n_jobs=jobs),
+        sks.ObjectCounter(n_jobs=jobs),
+    )
+
+
+_TRAIN_PARAMS = {
+    "threshold": "thresholder__threshold",
+    "min_distance": "watershedsplitter__min_distance",
+    "min_area": "areafilter__min_area",
+}
+
+
+def _train(args):
+    """``sksegment train``: fit a PixelClassifier pipeline, search its sizes.
+
+    With a search, the forest is fitted once per fold of images on the other
+    folds and predicts the probabilities of its fold's images; every
+    candidate of the object steps (which learn nothing) is scored on these
+    held-out probabilities, fold by fold, so no image is scored by a forest
+    that saw its annotations and the forest is fitted ``cv + 1`` times
+    whatever the number of candidates.  The saved forest is fitted on all
+    images.
+    """
+    from sklearn.base import clone
+    from sklearn.model_selection import GridSearchCV, KFold
+
+    import sksegment as sks
+
+    if not args.paths:
+        raise UserError("train needs image paths")
+    search, grid = _check_train_options(args)
+    option = "--masks" if args.masks else "--strokes"
+    folder = args.masks or args.strokes
+    files = _input_files(args.paths)
+    annotation_files = _annotation_files(option, folder, files)
+    inputs = files + annotation_files + ([args.counts] if args.counts else [])
+    _check_folder("--save", args.save)
+    _check_outputs([("--save", args.save)], inputs, args.force)
+
+    if args.counts:
+        counts = _read_counts(args.counts, files)
+    images, names = _load(args, files)
+    for name, image in zip(names, images):
+        if image.ndim != 2:
+            raise UserError(
+                f"{name}: train works on 2D images; got shape {image.shape}"
+            )
+    kinds = {}
+    for name, image in zip(names, images):
+        kinds.setdefault(image.dtype.name, name)
+    if len(kinds) > 1:
+        listed = " and ".join(f"{name} is {kind}" for kind, name in kinds.items())
+        raise UserError(
+            f"the images mix pixel types ({listed}); a classifier learns the "
+            "pixel values of one type: train on each type separately"
+        )
+    annotations = _read_annotations(option, annotation_files, images, names)
+    present = _classes_present(option, annotations)
+    problem = _check_classes(option, folder, present)
+    if problem:
+        raise UserError(problem)
+
+    classifier = _classifier(args)
+    cv = 3 if args.cv is None else args.cv
+    n_fits = cv + 1 if search else 1
+    if search:
+        if len(images) < cv:
+            raise UserError(f"--cv {cv} needs at least {cv} images; got {len(images)}")
+        folds = list(KFold(cv).split(np.arange(len(images))))
+        for k, (fit_on, _) in enumerate(folds, start=1):
+            problem = _check_classes(
+                option,
+                folder,
+                [present[i] for i in fit_on],
+                where=f"the training images of fold {k} of --cv {cv}",
+            )
+            if problem:
+                raise UserError(problem + "; annotate more images or lower --cv")
+
+    bar = _steps_bar(n_fits, args, "training")
+    with bar:
+        if search:
+            held_out = [None] * len(images)
+            for fit_on, score_on in folds:
+                fold = clone(classifier).fit(
+                    [images[i] for i in fit_on], [annotations[i] for i in fit_on]
+                )
+                for i, proba in zip(
+                    score_on, fold.transform([images[i] for i in score_on])
+                ):
+                    held_out[i] = proba
+                bar.update(1)
+        classifier.fit(images, annotations)
+        bar.update(1)
+
+    objects = _objects(grid, args.max_area, args.jobs)
+    notes = []
+    params = {_TRAIN_PARAMS[name]: values for name, values in grid.items()}
+    if search:
+        if args.masks:
+            from sksegment.metrics import make_segmentation_scorer
+
+            scoring, truth = make_segmentation_scorer("f1"), annotations
+            what = "object F1 at IoU 0.5"
+            if all(_one_value(a) for a in annotations):
+                # binary masks (0/1, 0/255): their components are the objects
+                truth = [a > 0 for a in annotations]
+                notes.append(
+                    "the --masks images hold one value each (binary masks): "
+                    "their connected components are scored as the true objects"
+                )
+        else:
+            scoring, truth = "neg_mean_absolute_error", counts
+            what = "mean absolute count error"
+        n_candidates = int(np.prod([len(v) for v in grid.values()]))
+        if not args.quiet and sys.stderr.isatty():
+            print(f"scoring {n_candidates} candidates...", file=sys.stderr)
+        found = GridSearchCV(objects, params, scoring=scoring, cv=folds)
+        found.fit(held_out, truth)
+        objects = found.best_estimator_
+    else:
+        objects.fit(classifier.transform(images[:1]))
+    pipe = sks.make_pipeline(classifier, *(step for _, step in objects.steps))
+
+    forest = classifier.estimator_
+    print(
+        f"pixel classifier: {type(forest).__name__} of "
+        f"{getattr(forest, 'n_estimators', '?')} trees, depth at most "
+        f"{getattr(forest, 'max_depth', '?')}, features up to sigma "
+        f"{args.sigma_max:g}, trained on {classifier.n_samples_fit_} "
+        f"annotated pixels of {len(images)} images"
+    )
+    print("best parameters:" if search else "parameters:")
+    chosen = pipe.get_params()
+    for name, key in _TRAIN_PARAMS.items():
+        print(f"  {name:<12} {chosen[key]:g}")
+    if args.max_area is not None:
+        print(f"  {'max_area':<12} {args.max_area:g}")
+    if search:
+        score = found.best_score_
+        shown = f"{abs(score):.3f}" if args.counts else f"{score:.3f}"
+        print(f"cross-validated {what}: {shown} ({cv} folds)")
+        for note in notes:
+            print(f"note: {note}")
+    else:
+        print(
+            "not searched: --strokes without --counts gives no truth to score "
+            "against; give --counts FILE to search these values"
+        )
+    from sksegment.io import save_pipeline
+
+    save_pipeline(pipe, args.save, overwrite=args.force)
+    print(f"saved {args.save} (sksegment count IMAGES --pipeline {args.save})")
+
+
+def _one_value(labels):
+    """Whether a label image holds at most one nonzero value (a binary mask)."""
+    foreground = labels[labels > 0]
+    return foreground.size == 0 or foreground.min() == foreground.max()
+
+
+def _steps_bar(total, args, desc):
+    from tqdm import tqdm
+
+    quiet = args.quiet or not sys.stderr.isatty()
+    return tqdm(total=total, desc=desc, unit="forest", disable=quiet, file=sys.stderr)
+
+
 def main(argv=None):
     """Run the command line; returns the exit code.
 
@@ -718,7 +1242,7 @@ def main(argv=None):
         printed on one line on stderr), 2 for a usage error.
     """
     args = _parser().parse_args(argv)
-    command = {"count": _count, "tune": _tune}[args.command]
+    command = {"count": _count, "tune": _tune, "train": _train}[args.command]
     try:
         command(args)
     except (UserError, ValueError, TypeError, ImportError, OSError) as exc:

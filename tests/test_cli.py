@@ -10,12 +10,20 @@ import joblib
 import numpy as np
 import pytest
 import tifffile
+from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import GridSearchCV
 
 import sksegment as sks
 from sksegment.cli import main
-from sksegment.datasets import make_objects
-from sksegment.io import load_images, load_pipeline, save_labels, save_pipeline
+from sksegment.datasets import make_objects, make_strokes
+from sksegment.io import (
+    load_images,
+    load_pipeline,
+    save_image,
+    save_labels,
+    save_pipeline,
+)
+from sksegment.metrics import make_segmentation_scorer
 from sksegment.plot import overlay
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
@@ -667,3 +675,353 @@ def test_count_with_a_closing_far_larger_than_the_images(folder, run):
         areas = np.bincount(objects.ravel())[1:]
         expected.append(int(np.sum(areas >= 101)))
     assert counts == expected
+
+
+# --- train -------------------------------------------------------------------
+
+# Hard images (textured background, haze, uneven contrast): no global
+# threshold separates their objects, a pixel classifier does.
+HARD = dict(
+    shape=(64, 64),
+    n_objects=(3, 5),
+    radius=(5, 8),
+    touching=0.3,
+    border_objects=0,
+    crack_fraction=0.0,
+    gradient=0.1,
+    texture=0.06,
+    haze=0.45,
+    contrast=(25, 80),
+    noise=0.03,
+    min_gap=6,
+)
+# a small, fast forest and features for 64x64 images
+FAST = [
+    "--sigma-max",
+    4,
+    "--trees",
+    10,
+    "--max-depth",
+    8,
+    "--n-samples",
+    5000,
+    "--quiet",
+]
+
+
+def _annotated_set(root, n, seed):
+    """Hard images with their label images, strokes and counts, as files."""
+    data = make_objects(n, random_state=seed, **HARD)
+    strokes = make_strokes(data.labels, data.images, random_state=seed)
+    for sub in ("images", "masks", "strokes"):
+        (root / sub).mkdir(parents=True)
+    for i in range(n):
+        save_image(root / "images" / f"im{i}.png", data.images[i])
+        save_labels(root / "masks" / f"im{i}.tif", data.labels[i])
+        save_labels(root / "strokes" / f"im{i}.png", strokes[i])
+    with open(root / "counts.csv", "w", newline="") as f:
+        rows = csv.writer(f)
+        rows.writerow(["path", "count"])
+        rows.writerows([f"images/im{i}.png", c] for i, c in enumerate(data.counts))
+    return data, strokes
+
+
+@pytest.fixture(scope="module")
+def annotated(tmp_path_factory):
+    """Six training and six held-out hard images, as files."""
+    root = tmp_path_factory.mktemp("train")
+    train = _annotated_set(root / "train", 6, 0)
+    test = _annotated_set(root / "test", 6, 1)
+    return root, train, test
+
+
+def _train(run, root, *args):
+    return run("train", root / "train" / "images", *FAST, *args)
+
+
+def _printed(out):
+    """The parameters and the score printed by train."""
+    lines = out.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.endswith("parameters:"))
+    params = {}
+    for line in lines[start + 1 :]:
+        if not line.startswith("  "):
+            break
+        name, value = line.split()
+        params[name] = float(value)
+    scores = [line for line in lines if line.startswith("cross-validated")]
+    score = float(scores[0].split(": ")[1].split()[0]) if scores else None
+    return params, score
+
+
+def _count_rows(out):
+    return [int(line.split()[1]) for line in out.splitlines()[1:]]
+
+
+def test_train_on_masks_then_count_with_the_pipeline(annotated, tmp_path, run):
+    root, (train, _), (test, _) = annotated
+    model = tmp_path / "model.skops"
+    code, out, err = _train(
+        run,
+        root,
+        "--masks",
+        root / "train" / "masks",
+        "--min-distance",
+        "3:5:2",
+        "--min-area",
+        "25,50",
+        "--save",
+        model,
+    )
+    assert code == 0, err
+    params, score = _printed(out)
+    assert params["threshold"] == 0.5
+    assert params["min_distance"] in (3, 5) and params["min_area"] in (25, 50)
+    assert 0.6 <= score <= 1
+
+    pipe = load_pipeline(model)  # a skops file whose types load untrusted
+    assert model.read_bytes()[:2] == b"PK"  # skops is a zip archive
+    assert [type(step) for _, step in pipe.steps] == [
+        sks.PixelClassifier,
+        sks.Thresholder,
+        sks.HoleFiller,
+        sks.WatershedSplitter,
+        sks.AreaFilter,
+        sks.ObjectCounter,
+    ]
+    assert pipe[1].threshold == params["threshold"]
+    assert pipe[3].min_distance == params["min_distance"]
+    assert pipe[4].min_area == params["min_area"]
+    # the saved forest is trained on all the images with the flags' settings
+    forest = RandomForestClassifier(
+        10, max_depth=8, min_samples_leaf=5, max_features="sqrt", random_state=0
+    )
+    expected = sks.PixelClassifier(
+        forest, features=sks.PixelFeatures(sigma_max=4), n_samples=5000, random_state=0
+    ).fit(train.images, train.labels)
+    proba = pipe[0].transform(test.images)
+    np.testing.assert_array_equal(proba, expected.transform(test.images))
+
+    code, out, err = run(
+        "count",
+        root / "test" / "images",
+        "--pipeline",
+        model,
+        "--overlay",
+        tmp_path / "overlays",
+    )
+    assert code == 0, err
+    counts = np.array(_count_rows(out))
+    objects = pipe[1:]  # the steps after the classifier, on its probabilities
+    np.testing.assert_array_equal(counts, objects.predict(proba))
+    assert np.abs(counts - test.counts).mean() < 1  # held-out images
+    assert len(list((tmp_path / "overlays").iterdir())) == len(test.images)
+    assert make_segmentation_scorer("f1")(objects, proba, test.labels) >= 0.75
+
+
+def test_train_on_strokes_searches_against_counts(annotated, tmp_path, run):
+    root, (_, strokes), (test, _) = annotated
+    assert np.count_nonzero(strokes) / strokes.size < 0.1
+    model = tmp_path / "model.skops"
+    code, out, err = _train(
+        run,
+        root,
+        "--strokes",
+        root / "train" / "strokes",
+        "--counts",
+        root / "train" / "counts.csv",
+        "--min-distance",
+        "3:5:1",
+        "--save",
+        model,
+    )
+    assert code == 0, err
+    params, error = _printed(out)
+    assert params["min_distance"] in (3, 4, 5) and 0 <= error < 1
+    pipe = load_pipeline(model)
+    assert pipe[0].annotation == "sparse"
+    assert pipe[3].min_distance == params["min_distance"]
+    assert np.abs(pipe.predict(test.images) - test.counts).mean() < 1
+
+
+def test_train_on_strokes_without_counts_uses_the_values_given(
+    annotated, tmp_path, run
+):
+    root, _, (test, _) = annotated
+    model = tmp_path / "model.skops"
+    strokes = root / "train" / "strokes"
+    code, out, err = _train(
+        run, root, "--strokes", strokes, "--min-area", 40, "--save", model
+    )
+    assert code == 0, err
+    params, score = _printed(out)
+    assert params == {"threshold": 0.5, "min_distance": 5, "min_area": 40}
+    assert score is None and "not searched" in out
+    pipe = load_pipeline(model)
+    assert (pipe[1].threshold, pipe[3].min_distance, pipe[4].min_area) == (0.5, 5, 40)
+    assert np.abs(pipe.predict(test.images) - test.counts).mean() < 1.5
+
+
+def _one_stroke_class(tmp_path, annotated, value):
+    """A strokes folder where every stroke has ``value``."""
+    root, (_, strokes), _ = annotated
+    folder = _mkdir(tmp_path / "strokes")
+    for i, s in enumerate(strokes):
+        save_labels(folder / f"im{i}.png", np.where(s > 0, value, 0).astype(np.uint8))
+    return ["--strokes", folder]
+
+
+def _masks_where(tmp_path, annotated, change):
+    """A masks folder of the training masks, ``change(i, mask)`` applied."""
+    root, (train, _), _ = annotated
+    folder = _mkdir(tmp_path / "masks")
+    for i, labels in enumerate(train.labels):
+        labels = change(i, labels)
+        if labels is not None:
+            tifffile.imwrite(folder / f"im{i}.tif", labels)
+    return ["--masks", folder]
+
+
+@pytest.mark.parametrize(
+    "make_args, message",
+    [
+        (
+            lambda tmp, a: _masks_where(tmp, a, lambda i, m: None if i == 2 else m),
+            "has no file for: ",
+        ),
+        (
+            lambda tmp, a: _masks_where(tmp, a, lambda i, m: m[:, :-1]),
+            "has shape (64, 63), its image",
+        ),
+        (
+            lambda tmp, a: _masks_where(tmp, a, lambda i, m: m.astype(np.float32)),
+            "annotations are integer images",
+        ),
+        (
+            lambda tmp, a: _masks_where(tmp, a, lambda i, m: np.zeros_like(m)),
+            "have no foreground (> 0) pixel",
+        ),
+        (
+            lambda tmp, a: _masks_where(tmp, a, lambda i, m: m + 1),
+            "have no background (0) pixel",
+        ),
+        (lambda tmp, a: _one_stroke_class(tmp, a, 1), "no object (2 or more) pixel"),
+        (lambda tmp, a: _one_stroke_class(tmp, a, 2), "no background (1) pixel"),
+        (
+            lambda tmp, a: ["--masks", a[0] / "train" / "images"],
+            "is an input image, not its annotation",
+        ),
+        (lambda tmp, a: ["--masks", tmp / "none"], "the folder does not exist"),
+        (
+            lambda tmp, a: ["--masks", a[0] / "train" / "masks", "--counts", "c.csv"],
+            "--counts applies with --strokes",
+        ),
+        (
+            lambda tmp, a: [
+                "--strokes",
+                a[0] / "train" / "strokes",
+                "--min-area",
+                "1,2",
+            ],
+            "--min-area gives 2 values",
+        ),
+        (
+            lambda tmp, a: ["--strokes", a[0] / "train" / "strokes", "--cv", "2"],
+            "--cv sets the folds of the search",
+        ),
+        (
+            lambda tmp, a: ["--masks", a[0] / "train" / "masks", "--cv", "7"],
+            "--cv 7 needs at least 7 images",
+        ),
+        (
+            lambda tmp, a: ["--masks", a[0] / "train" / "masks", "--threshold", "1"],
+            "--threshold takes probabilities between 0 and 1",
+        ),
+        (
+            lambda tmp, a: ["--masks", a[0] / "train" / "masks", "--trees", "0"],
+            "--trees must be at least 1",
+        ),
+        (
+            lambda tmp, a: ["--masks", a[0] / "train" / "masks", "--max-area", "10"],
+            "--max-area 10 is below --min-area 25,50,100",
+        ),
+    ],
+    ids=[
+        "missing-mask",
+        "mask-shape",
+        "float-mask",
+        "no-foreground",
+        "no-background",
+        "strokes-no-object",
+        "strokes-no-background",
+        "masks-are-the-images",
+        "no-masks-folder",
+        "counts-with-masks",
+        "values-without-truth",
+        "cv-without-search",
+        "cv-above-images",
+        "threshold-not-a-probability",
+        "no-trees",
+        "max-area-below-min-area",
+    ],
+)
+def test_train_mistakes_give_one_line_naming_the_flag(
+    annotated, tmp_path, make_args, message, run
+):
+    root = annotated[0]
+    args = make_args(tmp_path, annotated)
+    code, out, err = _train(run, root, *args, "--save", tmp_path / "m.skops")
+    assert code == 1
+    assert message in err
+    _one_line(err)
+    assert not (tmp_path / "m.skops").exists() and out == ""
+
+
+def test_train_refuses_a_fold_without_both_classes(annotated, tmp_path, run):
+    """Only the first image has background strokes: fold 1 trains on none."""
+    root, (_, strokes), _ = annotated
+    folder = _mkdir(tmp_path / "strokes")
+    for i, s in enumerate(strokes):
+        save_labels(folder / f"im{i}.png", s if i < 2 else np.where(s == 1, 0, s))
+    code, _, err = _train(
+        run,
+        root,
+        "--strokes",
+        folder,
+        "--counts",
+        root / "train" / "counts.csv",
+        "--save",
+        tmp_path / "m.skops",
+    )
+    assert code == 1
+    assert "the training images of fold 1 of --cv 3 have no background (1)" in err
+    _one_line(err)
+
+
+def test_train_save_is_checked_before_reading(annotated, tmp_path, run):
+    root = annotated[0]
+    masks = root / "train" / "masks"
+    model = _write(tmp_path / "model.skops", "mine")
+    code, _, err = _train(run, root, "--masks", masks, "--save", model)
+    assert code == 1 and "--save" in err and "exists; pass --force" in err
+    assert model.read_text() == "mine"
+    mask = masks / "im0.tif"
+    before = mask.read_bytes()
+    code, _, err = _train(run, root, "--masks", masks, "--save", mask, "--force")
+    assert code == 1 and "is an input of this run" in err
+    assert mask.read_bytes() == before
+    _one_line(err)
+
+
+def test_train_scores_binary_masks_by_their_components(annotated, tmp_path, run):
+    """0/255 masks: their connected components are the true objects."""
+    root, (train, _), _ = annotated
+    binary = _masks_where(tmp_path, annotated, lambda i, m: (m > 0).astype(np.uint8))
+    args = ["--min-distance", 4, "--min-area", 40, "--save", tmp_path / "m.skops"]
+    code, out, err = _train(run, root, *binary, *args)
+    assert code == 0, err
+    assert "connected components are scored as the true objects" in out
+    _, score = _printed(out)
+    # the touching objects of a clump are one true object, so they are not
+    # all matched, but most objects are (one id per image would score ~0)
+    assert 0.5 <= score <= 1
