@@ -542,8 +542,18 @@ def _recipe(threshold, close, min_area, max_area, jobs):
 
 
 def _threshold_used(pipe):
-    value = getattr(pipe[0], "threshold_", None)
-    return "" if value is None else f"{value:g}"
+    """The learned or fixed threshold of the pipeline's first thresholder.
+
+    Not always its first step: a learned pipeline starts with its pixel
+    classifier, and a saved one may smooth first.  Empty when no step holds
+    one threshold (per-image thresholds, local thresholds).
+    """
+    steps = getattr(pipe, "steps", None)
+    for _, step in steps if steps is not None else [(None, pipe)]:
+        value = getattr(step, "threshold_", None)
+        if value is not None and np.ndim(value) == 0:
+            return f"{float(value):g}"
+    return ""
 
 
 def _chunks(n, size=16):

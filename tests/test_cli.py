@@ -812,6 +812,8 @@ def test_train_on_masks_then_count_with_the_pipeline(annotated, tmp_path, run):
     )
     assert code == 0, err
     counts = np.array(_count_rows(out))
+    # the threshold column shows the thresholder's, not the classifier's
+    assert {line.split()[-1] for line in out.splitlines()[1:]} == {"0.5"}
     objects = pipe[1:]  # the steps after the classifier, on its probabilities
     np.testing.assert_array_equal(counts, objects.predict(proba))
     assert np.abs(counts - test.counts).mean() < 1  # held-out images
