@@ -159,27 +159,27 @@ def _parser():
     count.add_argument(
         "--threshold",
         type=_threshold,
-        default=None,
+        default=argparse.SUPPRESS,
         help="threshold in the images' units, or 'otsu' to learn Otsu's over all "
         "images (default: otsu)",
     )
     count.add_argument(
         "--close",
         type=int,
-        default=5,
+        default=argparse.SUPPRESS,
         metavar="SIZE",
         help="side of the closing square (default: 5)",
     )
     count.add_argument(
         "--min-area",
         type=_area,
-        default=101,
+        default=argparse.SUPPRESS,
         help="smallest object area kept, in pixels, inclusive (default: 101)",
     )
     count.add_argument(
         "--max-area",
         type=_area,
-        default=None,
+        default=argparse.SUPPRESS,
         help="largest object area kept, in pixels, inclusive (default: none)",
     )
     count.add_argument(
@@ -563,10 +563,25 @@ def _chunks(n, size=16):
 # --- commands ----------------------------------------------------------------
 
 
+# count's recipe options and their defaults; they are left out of the parsed
+# arguments when not given, so that a saved pipeline never ignores one
+_RECIPE_OPTIONS = {"threshold": None, "close": 5, "min_area": 101, "max_area": None}
+
+
 def _count(args):
     if not args.pipeline and (args.trust or args.unsafe_pickle):
         flag = "--trust" if args.trust else "--unsafe-pickle"
         raise UserError(f"{flag} applies to the file of --pipeline; none was given")
+    given = [name for name in _RECIPE_OPTIONS if hasattr(args, name)]
+    if args.pipeline and given:
+        flags = ", ".join("--" + name.replace("_", "-") for name in given)
+        raise UserError(
+            f"{flags} set the recipe, which --pipeline replaces: the saved pipeline "
+            "runs with its own parameters; drop them, or drop --pipeline"
+        )
+    for name, default in _RECIPE_OPTIONS.items():
+        if not hasattr(args, name):
+            setattr(args, name, default)
     files = _input_files(args.paths) if args.paths else []
     inputs = files + ([args.pipeline] if args.pipeline else [])
     outputs = []

@@ -124,6 +124,27 @@ def test_count_with_a_saved_pipeline(folder, tmp_path, run):
     assert counts == pipe.predict(images).tolist()
 
 
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ["--threshold", "50"],
+        ["--threshold", "otsu"],
+        ["--close", "5"],
+        ["--min-area", "10", "--max-area", "99"],
+    ],
+)
+def test_recipe_options_with_a_saved_pipeline_are_refused(folder, tmp_path, run, flags):
+    # issue 15 item 5: --pipeline with --threshold 50 ignored the threshold
+    root, data, _ = folder
+    save_pipeline(_recipe(threshold=130).fit(data.images), tmp_path / "pipe.skops")
+    code, out, err = run(
+        "count", root / "images", "--pipeline", tmp_path / "pipe.skops", *flags
+    )
+    assert code == 1 and out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert all(flag in err for flag in flags if flag.startswith("--"))
+
+
 def test_tune_on_counts_finds_the_parameters_of_gridsearchcv(folder, tmp_path, run):
     root, data, _ = folder
     code, out, err = run(
