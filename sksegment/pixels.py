@@ -25,7 +25,7 @@ from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
 from sksegment import _pixel_kernels
 from sksegment._base import ImageStepMixin, ImageTransformer, _validate_cached
-from sksegment._batch import _run, resolve_image_shape
+from sksegment._batch import resolve_image_shape
 from sksegment._docstrings import fill_doc
 from sksegment._validation import StrictInterval
 
@@ -676,7 +676,10 @@ class PixelClassifier(ImageTransformer):
             return self._predict(rows)
         bounds = np.linspace(0, len(rows), n_threads + 1).astype(int)
         chunks = [rows[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
-        return np.concatenate(_run(self._predict, chunks, n_threads))
+        done = _pixel_kernels._map(
+            lambda k: self._predict(chunks[k]), range(n_threads), n_threads
+        )
+        return np.concatenate([done[k] for k in range(n_threads)])
 
     def _predict(self, rows):
         estimator, classes = self.estimator_, self.classes_
