@@ -108,6 +108,35 @@ def timings(funcs, repeats):
     return {name: np.median(t, axis=0) for name, t in times.items()}
 
 
+def thread_scaling(seconds=0.5):
+    """Work done by 2 threads over 1 in the same time, on a GIL-free loop.
+
+    2.0 on a machine whose second core is free; a shared or virtual machine
+    may give less, and then every threaded row below gains less too.
+    """
+    import threading
+
+    image = np.random.default_rng(0).random((256, 256), dtype=np.float32)
+    kernel = np.full(33, 1 / 33, dtype=np.float32)
+
+    def count(done, stop):
+        while time.perf_counter() < stop:
+            cv2.sepFilter2D(image, cv2.CV_32F, kernel, kernel)
+            done.append(1)
+
+    totals = []
+    for n in (1, 2):
+        counts = [[] for _ in range(n)]
+        stop = time.perf_counter() + seconds
+        threads = [threading.Thread(target=count, args=(c, stop)) for c in counts]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        totals.append(sum(map(len, counts)))
+    return totals[1] / totals[0]
+
+
 def report(title, rows, per, base="skimage"):
     print(f"\n{title}")
     print(
@@ -182,7 +211,10 @@ def run_classifier(repeats):
     differ = float((ours != reference).mean())
     assert differ < 1e-3, f"{differ:.2%} of the pixels differ from skimage's"
     features = [skimage_features(image) for image in test]
-    # a copy of the fitted step, images in 2 threads (the forest itself in 1)
+    rows_ours = [
+        our_features(image).reshape(-1, features[0].shape[-1]) for image in test
+    ]
+    # a copy of the fitted step, each image's pixels in 2 threads (the forest in 1)
     threaded = copy.deepcopy(step).set_params(n_jobs=2)
 
     def skimage_threaded():
@@ -202,6 +234,9 @@ def run_classifier(repeats):
                 predict_segmenter(f, forest) for f in features
             ],
             "sksegment PixelClassifier.transform": lambda: step.transform(test),
+            "  of which forest.predict_proba": lambda: [
+                forest.predict_proba(r) for r in rows_ours
+            ],
             "skimage path, forest n_jobs=2": skimage_threaded,
             "sksegment transform, n_jobs=2": lambda: threaded.transform(test),
         },
@@ -311,6 +346,11 @@ def main():
         f"Python {platform.python_version()}, OpenCV {opencv}, scikit-image "
         f"{skimage.__version__}, scikit-learn {sklearn.__version__}"
     )
+    if cv2 is not None:
+        print(
+            f"2 threads do {thread_scaling():.2f}x the work of 1 on this machine "
+            "now (a GIL-free OpenCV loop)"
+        )
     run_features("camera 512x512", data.camera()[None], 2 * repeats)
     run_features("4 hard synthetic images 512x512", hard_images(4).images, repeats)
     volume = np.stack(hard_images(24, shape=(128, 128), seed=4).images)

@@ -12,6 +12,7 @@ splitting, area filter) take from there.
 from numbers import Integral, Real
 
 import numpy as np
+from joblib import effective_n_jobs
 from sklearn.base import _fit_context, clone, is_classifier
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import (
@@ -334,7 +335,9 @@ class PixelClassifier(ImageTransformer):
     random_state : int, RandomState instance or None, default=None
         Seed of the pixel sampling and of the default forest.
     %(image_shape_n_jobs)s
-        Also the default forest's ``n_jobs``.
+        Images of at least 32768 pixels are classified one after the
+        other, each one's pixels in ``n_jobs`` threads.  Also the default
+        forest's ``n_jobs``.
 
     Attributes
     ----------
@@ -653,7 +656,7 @@ class PixelClassifier(ImageTransformer):
 
     # --- transform
 
-    def _transform_image(self, image, out=None):
+    def _transform_image(self, image, out=None, n_threads=1):
         dtype = {"proba": np.float32, "classes": np.int32, "mask": bool}[self.output]
         if out is None:
             out = np.empty(image.shape, dtype=dtype)
@@ -661,8 +664,22 @@ class PixelClassifier(ImageTransformer):
         for core, padded, inner in _tiles(image.shape, self.tile_size, halo):
             stack = _stack(image[padded], self.features_)[inner]
             rows = stack.reshape(-1, stack.shape[-1])
-            out[core] = self._predict(rows).reshape(out[core].shape)
+            out[core] = self._predict_rows(rows, n_threads).reshape(out[core].shape)
         return out
+
+    def _predict_rows(self, rows, n_threads):
+        """``_predict(rows)``, the rows cut into one contiguous chunk per
+        thread: a tree's traversal releases the GIL, and each row's result
+        does not depend on the rows predicted with it."""
+        n_threads = min(n_threads, len(rows) // _MIN_ROWS)
+        if n_threads <= 1:
+            return self._predict(rows)
+        bounds = np.linspace(0, len(rows), n_threads + 1).astype(int)
+        chunks = [rows[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+        done = _pixel_kernels._map(
+            lambda k: self._predict(chunks[k]), range(n_threads), n_threads
+        )
+        return np.concatenate([done[k] for k in range(n_threads)])
 
     def _predict(self, rows):
         estimator, classes = self.estimator_, self.classes_
@@ -701,7 +718,24 @@ class PixelClassifier(ImageTransformer):
                         f"{type(self).__name__} was fitted on {self.ndim_}D images; "
                         f"image {i} of X is {image.ndim}D."
                     )
+        n_threads = 1 if self.n_jobs is None else effective_n_jobs(self.n_jobs)
+        if n_threads > 1 and batch.kind != "dask" and _large(batch.images):
+            # images one after the other, each one's pixels in threads
+            def one(image, out):
+                return self._transform_image(image, out, n_threads)
+
+            return batch.map(one)
         return batch.map(self._transform_image, n_jobs=self.n_jobs)
+
+
+# Below this many pixels per thread, threads cost more than they save.
+_MIN_ROWS = 1 << 14
+
+
+def _large(images):
+    """Whether the images are large enough for their pixels to be predicted
+    in threads, rather than the images themselves."""
+    return max(image.size for image in images) >= 2 * _MIN_ROWS
 
 
 def _class_text(classes, annotation):

@@ -195,6 +195,21 @@ def test_classifier_tiles_equal_untiled_2d_and_3d():
     np.testing.assert_array_equal(tiled.transform(volumes), whole.transform(volumes))
 
 
+def test_pixels_predicted_in_threads_equal_one_thread():
+    # images of over 2 ** 15 pixels: n_jobs cuts each image's pixels into
+    # chunks predicted in threads, whose results are put back in order
+    images, masks = _blobs(np.random.default_rng(5), n=2, shape=(192, 180))
+    one = _small(tile_size=100).fit(images, masks)
+    for output in ("proba", "classes"):
+        one.set_params(output=output)
+        expected = one.transform(images)
+        threaded = clone(one).set_params(n_jobs=2).fit(images, masks)
+        np.testing.assert_array_equal(threaded.transform(images), expected)
+        got = threaded.transform([images[1], images[0][:150]])
+        np.testing.assert_array_equal(got[0], expected[1])
+        np.testing.assert_array_equal(got[1], one.transform(images[:1, :150])[0])
+
+
 def test_sampling_is_stratified_reproducible_and_bounded():
     images, masks = _blobs(np.random.default_rng(5), n=2)
     step = _small(n_samples=500).fit(images, masks)
