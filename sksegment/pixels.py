@@ -355,6 +355,11 @@ class PixelClassifier(ImageTransformer):
     ndim_ : int
         Number of dimensions of the training images; ``transform`` takes
         images of as many.
+    dtype_ : str
+        Name of the dtype of the training images.  The features scale pixel values by
+        their dtype's range (``skimage.util.img_as_float``), so ``transform``
+        refuses integer or bool images of another dtype (floats of any width
+        are one scale).
     %(n_features_in_)s
 
     See Also
@@ -467,6 +472,14 @@ class PixelClassifier(ImageTransformer):
                 f"{name} learns from images of one number of dimensions (their "
                 f"features differ); X mixes {ndims[0]}D and {ndims[1]}D images."
             )
+        scales = {_scale(image.dtype) for image in _dtypes_of(batch)}
+        if len(scales) > 1:
+            raise ValueError(
+                f"{name} learns from pixel features scaled by the images' dtype "
+                f"range (uint8 0-255 and uint16 0-65535 both to 0-1); X mixes "
+                f"{', '.join(sorted(scales))}. Convert the training images to one "
+                "dtype first."
+            )
         features = PixelFeatures() if self.features is None else clone(self.features)
         _validate_cached(features)
         rng = check_random_state(self.random_state)
@@ -505,6 +518,7 @@ class PixelClassifier(ImageTransformer):
         picks = _sample(counts, classes, annotations, self.n_samples, seed)
         self.features_ = features
         self.ndim_ = batch.images[0].ndim
+        self.dtype_ = str(next(iter(_dtypes_of(batch))).dtype)
         halo = _pixel_kernels.halo(features.sigma_max)
         rows, targets = [], []
         for image, ann, pick in zip(batch.images, annotations, picks):
@@ -711,6 +725,17 @@ class PixelClassifier(ImageTransformer):
         """
         self._check_ready()
         batch = self._validate_batch(X, reset=False)
+        for i, image in enumerate(_dtypes_of(batch)):
+            if _scale(image.dtype) != _scale(self.dtype_):
+                where = "X" if batch.kind == "dask" else f"image {i} of X"
+                raise ValueError(
+                    f"{type(self).__name__} was fitted on {self.dtype_} images; "
+                    f"{where} is {image.dtype}, whose pixel values the features "
+                    f"scale by another range ({_scale(image.dtype)} instead of "
+                    f"{_scale(self.dtype_)}): the classifier would see features "
+                    f"it never learned. Convert the images to {self.dtype_}, or "
+                    "train on images of their dtype."
+                )
         if batch.kind != "dask":
             for i, image in enumerate(batch.images):
                 if image.ndim != self.ndim_:
@@ -726,6 +751,17 @@ class PixelClassifier(ImageTransformer):
 
             return batch.map(one)
         return batch.map(self._transform_image, n_jobs=self.n_jobs)
+
+
+def _dtypes_of(batch):
+    """What carries the dtype of each image of a batch (the array for dask)."""
+    return [batch.array] if batch.kind == "dask" else batch.images
+
+
+def _scale(dtype):
+    """The range ``img_as_float`` maps to [0, 1]: the dtype for integers and
+    bools, one for every float (kept as they are)."""
+    return "float" if np.dtype(dtype).kind == "f" else str(np.dtype(dtype))
 
 
 # Below this many pixels per thread, threads cost more than they save.

@@ -322,6 +322,24 @@ def test_transform_errors():
         _small().fit(mixed, [m > 0 for m in mixed])
 
 
+def test_images_of_another_scale_than_the_training_ones_are_refused():
+    # features scale pixels by their dtype's range: a model trained on uint8
+    # would see 16-bit images as nearly black and classify them in silence
+    images, masks = _blobs(np.random.default_rng(3), n=2)
+    step = _small().fit(images, masks)
+    assert step.dtype_ == "uint8"
+    with pytest.raises(ValueError, match="fitted on uint8 images; image 1 of X"):
+        step.transform([images[0], images[1].astype(np.uint16)])
+    with pytest.raises(ValueError, match="X mixes uint16, uint8"):
+        _small().fit([images[0], images[1].astype(np.uint16)], list(masks))
+    # floats are one scale, whatever their width
+    floats = _small().fit(images.astype(np.float32) / 255, masks)
+    np.testing.assert_array_equal(
+        floats.transform(images.astype(np.float64) / 255),
+        floats.transform(images.astype(np.float32) / 255),
+    )
+
+
 def test_dask_transform_and_fit_refusal():
     da = pytest.importorskip("dask.array")
     images, masks = _blobs(np.random.default_rng(10), n=3)
