@@ -616,10 +616,15 @@ def _write(option, path, write, force):
     _writing(option, path, lambda: _write_atomic(path, write, overwrite=force))
 
 
+def _terminal():
+    """Whether stderr is a terminal: progress bars are drawn only there."""
+    return sys.stderr.isatty()
+
+
 def _progress(total, args, desc, unit="image"):
     from tqdm import tqdm
 
-    quiet = args.quiet or not sys.stderr.isatty()
+    quiet = args.quiet or not _terminal()
     return tqdm(total=total, desc=desc, unit=unit, disable=quiet, file=sys.stderr)
 
 
@@ -1485,7 +1490,7 @@ def _train(args):
             scoring, truth = "neg_mean_absolute_error", counts
             what = "mean absolute count error"
         n_candidates = int(np.prod([len(v) for v in grid.values()]))
-        if not args.quiet and sys.stderr.isatty():
+        if not args.quiet and _terminal():
             print(f"scoring {n_candidates} candidates...", file=sys.stderr)
         found = GridSearchCV(objects, params, scoring=scoring, cv=folds)
         found.fit(held_out, truth)
@@ -1534,7 +1539,7 @@ def _one_value(labels):
 def _steps_bar(total, args, desc):
     from tqdm import tqdm
 
-    quiet = args.quiet or not sys.stderr.isatty()
+    quiet = args.quiet or not _terminal()
     return tqdm(total=total, desc=desc, unit="forest", disable=quiet, file=sys.stderr)
 
 
@@ -1614,7 +1619,10 @@ def main(argv=None):
     prog = "sksegment"
     try:
         try:
-            args = parser.parse_args(_join_negative_values(argv))
+            args, unknown = parser.parse_known_args(_join_negative_values(argv))
+            if unknown:
+                prog = f"sksegment {args.command}"
+                raise _UsageError(prog, f"unrecognized arguments: {' '.join(unknown)}")
         except _UsageError as exc:
             print(f"{exc.prog}: error: {_in_flags(exc)}", file=sys.stderr)
             return 1
