@@ -145,7 +145,13 @@ def test_recipe_options_with_a_saved_pipeline_are_refused(folder, tmp_path, run,
     assert all(flag in err for flag in flags if flag.startswith("--"))
 
 
-def test_tune_on_counts_finds_the_parameters_of_gridsearchcv(folder, tmp_path, run):
+def test_tune_on_counts_finds_the_parameters_of_gridsearchcv(
+    folder, tmp_path, run, monkeypatch
+):
+    import matplotlib.pyplot as plt
+
+    closed, close = [], plt.close  # the heatmap's figure, kept when tune closes it
+    monkeypatch.setattr(plt, "close", closed.append)
     root, data, _ = folder
     code, out, err = run(
         "tune",
@@ -182,6 +188,22 @@ def test_tune_on_counts_finds_the_parameters_of_gridsearchcv(folder, tmp_path, r
     tuned = load_pipeline(tmp_path / "tuned.skops")  # a skops file, no pickle
     np.testing.assert_array_equal(tuned.predict(images), search.predict(images))
     assert iio.imread(tmp_path / "search.png").ndim == 3
+    # the heatmap speaks the flags and the metric's own sign (issue 15 item 12)
+    ax, bar = closed[0].axes
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("--threshold", "--close")
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["otsu", "110", "130", "150"]
+    assert bar.get_ylabel() == "mean absolute count error"
+    best_area = best["areafilter__min_area"]
+    errors = [
+        -score
+        for score, params in zip(
+            search.cv_results_["mean_test_score"], search.cv_results_["params"]
+        )
+        if params["areafilter__min_area"] == best_area
+    ]
+    shown = sorted(float(t.get_text()) for t in ax.texts)
+    np.testing.assert_allclose(shown, sorted(errors), rtol=5e-3)
+    close(closed[0])
 
 
 def test_tune_on_masks(folder, run):
@@ -1280,7 +1302,10 @@ def test_ctrl_c_is_one_line_and_exit_code_130(run, monkeypatch):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(sksegment.datasets, "load_coins", interrupt)
-    code, out, err = run("count")
+    try:
+        code, out, err = run("count")
+    except KeyboardInterrupt:
+        pytest.fail("the KeyboardInterrupt escaped main")
     assert code == 130 and out == "" and err == "sksegment count: interrupted\n"
 
 
@@ -1363,7 +1388,7 @@ def terminal(monkeypatch):
     """stderr is a terminal: progress bars are drawn."""
     import sksegment.cli
 
-    monkeypatch.setattr(sksegment.cli, "_terminal", lambda: True)
+    monkeypatch.setattr(sksegment.cli, "_terminal", lambda: True, raising=False)
 
 
 def test_count_bar_moves_from_the_first_file(folder, run, terminal):
@@ -1383,3 +1408,35 @@ def test_tune_bar_counts_candidates_times_folds(folder, run, terminal):
     )  # fmt: skip
     assert code == 0
     assert "tuning: 100%" in err and "12/12" in err  # 2 x 2 x 1 candidates x 3 folds
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["count", "--csv", "{t}/no/x.csv"],
+        ["count", "{r}/images", "--overlay", "{t}/afile/sub"],
+        ["tune", "{r}/images", "--counts", "{r}/counts.csv", "--save",
+         "{t}/no/m.skops"],
+        ["tune", "{r}/images", "--counts", "{r}/counts.csv", "--plot", "{t}/no/p.png"],
+        ["train", "{r}/images", "--masks", "{r}/masks", "--save", "{t}/no/m.skops"],
+    ],
+    ids=["count-csv", "count-overlay", "tune-save", "tune-plot", "train-save"],
+)  # fmt: skip
+def test_every_output_is_checked_before_the_first_image_is_read(
+    folder, tmp_path, run, monkeypatch, args
+):
+    # issue 15 item 6: --csv nodir/x.csv printed the whole table, then failed
+    import sksegment.datasets
+    import sksegment.io
+
+    def read(*a, **k):
+        raise AssertionError("an image was read before the outputs were checked")
+
+    monkeypatch.setattr(sksegment.io, "load_images", read)
+    monkeypatch.setattr(sksegment.datasets, "load_coins", read)
+    _write(tmp_path / "afile", "")
+    root, _, _ = folder
+    code, out, err = run(*(a.format(r=root, t=tmp_path) for a in args))
+    assert code == 1 and out == ""
+    assert f"cannot write {args[-2]} " in err
+    _one_line(err)
