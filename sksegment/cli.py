@@ -1121,7 +1121,8 @@ class _SearchShown:
                 {_TUNE_FLAGS[k]: _value_text(v) for k, v in params.items()}
                 for params in results["params"]
             ],
-            f"mean_test_{what}": sign * results["mean_test_score"],
+            # + 0.0: a perfect score is 0, not -0
+            f"mean_test_{what}": sign * results["mean_test_score"] + 0.0,
             f"std_test_{what}": results["std_test_score"],
             f"rank_test_{what}": results["rank_test_score"],
         }

@@ -201,6 +201,7 @@ def test_tune_on_counts_finds_the_parameters_of_gridsearchcv(
         )
         if params["areafilter__min_area"] == best_area
     ]
+    assert not any(t.get_text().startswith("-") for t in ax.texts)
     shown = sorted(float(t.get_text()) for t in ax.texts)
     np.testing.assert_allclose(shown, sorted(errors), rtol=5e-3)
     close(closed[0])
