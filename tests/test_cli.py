@@ -1441,3 +1441,24 @@ def test_every_output_is_checked_before_the_first_image_is_read(
     assert code == 1 and out == ""
     assert f"cannot write {args[-2]} " in err
     _one_line(err)
+
+
+def test_readme_first_steps_say_to_tune_with_true_numbers():
+    # issue 15 item 13: the defaults fail on the project's own images; the
+    # README's first steps say so, with its numbers, and show tune
+    readme = (REPO / "README.md").read_text()
+    first_steps = readme[: readme.index("## The recipe, learned")]
+    assert "sksegment tune images/ --counts truth.csv --save tuned.skops" in first_steps
+    data = make_objects(shape=(512, 512), random_state=0)
+    pipe = _recipe().fit(data.images)
+    found = pipe.predict(data.images)
+    said = (
+        f"Otsu's\nthreshold ({pipe[0].threshold_:g}) is too low and `sksegment "
+        f"count` finds {found.mean():.1f} objects per image\nwhere there are "
+        f"{data.counts.mean():.1f} (a mean absolute error of "
+        f"{np.abs(found - data.counts).mean():.1f})"
+    )
+    assert said in first_steps
+    tuned = _recipe(threshold=120, size=3, min_area=50).fit(data.images)
+    assert "picks `--threshold 120 --close 3 --min-area 50`" in first_steps
+    np.testing.assert_array_equal(tuned.predict(data.images), data.counts)
