@@ -98,8 +98,7 @@ def _jobs(text):
         value = 0
     if value == 0:
         raise argparse.ArgumentTypeError(
-            "expected a number of threads >= 1, or -1 for all cores (-2 all but "
-            f"one); got {text!r}"
+            f"expected a number of threads >= 1, or -1 for all cores; got {text!r}"
         )
     return value
 
@@ -185,12 +184,6 @@ def _add_input_options(parser):
         help="use channel K of colour images (0 is red, -1 the last)",
     )
     parser.add_argument(
-        "--pages-as-images",
-        action="store_true",
-        help="read each page of a multi-page TIFF as its own 2D image, named "
-        "FILE[PAGE] (pages from 0), instead of one 3D volume",
-    )
-    parser.add_argument(
         "--jobs",
         type=_jobs,
         default=None,
@@ -244,6 +237,12 @@ def _parser():
         ),
     )
     _add_input_options(count)
+    count.add_argument(
+        "--pages-as-images",
+        action="store_true",
+        help="read each page of a multi-page TIFF as its own 2D image, named "
+        "FILE[PAGE] (pages from 0), instead of one 3D volume",
+    )
     count.add_argument(
         "--threshold",
         type=_threshold,
@@ -649,7 +648,7 @@ def _load(args, files, bar=None):
                 [file],
                 as_gray=args.gray,
                 channel=args.channel,
-                pages_as_images=args.pages_as_images,
+                pages_as_images=getattr(args, "pages_as_images", False),
             )
         except (OSError, ValueError) as exc:
             raise UserError(str(exc)) from None
@@ -786,8 +785,10 @@ def _count(args):
                 args.threshold, args.close, args.min_area, args.max_area, args.jobs
             )
             pipe.fit(images)
-        if len(targets) != len(images):  # a page count that changed under us
-            targets = _overlay_names(files, args.overlay, names) if targets else []
+        if targets and len(targets) != len(images):
+            raise UserError(
+                "the pages of the TIFF files changed while they were read; run again"
+            )
         bar.reset(total=len(images))
         bar.unit = "image"
         bar.set_description("counting")
@@ -1057,6 +1058,7 @@ def _tune(args):
             grid,
             scoring=_counting(get_scorer(scoring), bar),
             cv=args.cv,
+            error_score="raise",  # the reason of a failed fit, in one line
         )
         search.fit(images, y)
     score = search.best_score_
