@@ -1590,6 +1590,7 @@ def _join_negative_values(argv):
             token.startswith("-")
             and _number(token)
             and previous.startswith("--")
+            and previous != "--"
             and "=" not in previous
         ):
             joined[-1] = f"{previous}={token}"
