@@ -18,9 +18,10 @@
     them and their score, and saves the pipeline (a skops file) for
     ``count --pipeline``.
 
-User mistakes (a missing file, an empty folder, a counts file naming unknown
-images) end with a one-line message on stderr and a non-zero exit code, never
-a traceback.  Output files are written whole or not at all, never replace an
+Every failure (a malformed option, a missing file, an empty folder, a counts
+file naming unknown images, a folder that cannot be written) ends with one
+line on stderr naming the flag at fault, and exit code 1, never a traceback;
+Ctrl-C ends with one line and exit code 130.  Output files are written whole or not at all, never replace an
 input or another output of the run, and replace an existing file only with
 ``--force``; these checks run before any image is read.  ``--pipeline``
 loads skops files only (``--trust`` for more types), pickles only with
