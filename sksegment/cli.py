@@ -21,9 +21,10 @@
 Every failure (a malformed option, a missing file, an empty folder, a counts
 file naming unknown images, a folder that cannot be written) ends with one
 line on stderr naming the flag at fault, and exit code 1, never a traceback;
-Ctrl-C ends with one line and exit code 130.  Output files are written whole or not at all, never replace an
-input or another output of the run, and replace an existing file only with
-``--force``; these checks run before any image is read.  ``--pipeline``
+Ctrl-C ends with one line and exit code 130.  Output files are written whole
+or not at all, never replace an input or another output of the run, and
+replace an existing file only with ``--force``; these checks run before any
+image is read.  ``--pipeline``
 loads skops files only (``--trust`` for more types), pickles only with
 ``--unsafe-pickle``.
 """
@@ -1574,8 +1575,11 @@ def _in_flags(message):
 
 
 def _number(text):
+    """Whether ``text`` is a number, or a list or range of them (``-5,10``)."""
     try:
-        float(text)
+        for part in re.split("[,:]", text):
+            if part != "otsu":
+                float(part)
     except ValueError:
         return False
     return True
@@ -1639,6 +1643,13 @@ def main(argv=None):
             command(args)
         except (UserError, ValueError, TypeError, ImportError, OSError) as exc:
             print(f"{prog}: error: {_in_flags(exc)}", file=sys.stderr)
+            return 1
+        except MemoryError:
+            print(
+                f"{prog}: error: out of memory: fewer or smaller images at a time, "
+                "or a smaller --close",
+                file=sys.stderr,
+            )
             return 1
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)

@@ -1152,20 +1152,27 @@ ERRORS = {
         lambda r, t: ["count", _rgb(t / "c.png"), "--channel", "7"],
         "--channel 7",
     ),
-    "close-0": (lambda r, t: ["count", "--close", "0"], "argument --close"),
+    "close-0": (
+        lambda r, t: ["count", "--close", "0"],
+        "argument --close: expected a closing size in pixels, a whole number >= 1; "
+        "got '0'",
+    ),
     "close-not-whole": (lambda r, t: ["count", "--close", "2.5"], "argument --close"),
     "min-area-negative": (
         lambda r, t: ["count", "--min-area", "-5"],
-        "argument --min-area",
+        "argument --min-area: expected an area in pixels, a finite number >= 0",
     ),
     "max-area-negative": (
         lambda r, t: ["count", "--max-area", "-1"],
-        "argument --max-area",
+        "argument --max-area: expected an area in pixels, a finite number >= 0",
     ),
-    "jobs-0": (lambda r, t: ["count", "--jobs", "0"], "argument --jobs"),
+    "jobs-0": (
+        lambda r, t: ["count", "--jobs", "0"],
+        "argument --jobs: expected a number of threads >= 1, or -1 for all cores",
+    ),
     "threshold-minus-inf": (
         lambda r, t: ["count", "--threshold", "-inf"],
-        "argument --threshold",
+        "argument --threshold: expected a finite number or 'otsu', got '-inf'",
     ),
     "unknown-flag": (lambda r, t: ["count", "--colour"], "--colour"),
     "unknown-command": (lambda r, t: ["counts"], "'counts'"),
@@ -1189,7 +1196,7 @@ ERRORS = {
             "--min-area",
             "-5,10",
         ],
-        "argument --min-area",
+        "argument --min-area: expected values >= 0; got -5,10",
     ),  # fmt: skip
     "tune-cv-1": (
         lambda r, t: ["tune", r / "images", "--counts", r / "counts.csv", "--cv", "1"],
