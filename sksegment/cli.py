@@ -791,9 +791,9 @@ def _count(args):
             raise UserError(
                 "the pages of the TIFF files changed while they were read; run again"
             )
-        bar.reset(total=len(images))
         bar.unit = "image"
-        bar.set_description("counting")
+        bar.set_description("counting", refresh=False)
+        bar.reset(total=len(images))
         counts = np.zeros(len(images), dtype=np.int64)
         # one image at a time: the bar moves by one; batches keep --jobs busy
         size = 1 if args.jobs in (None, 1) else 16
