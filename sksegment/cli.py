@@ -173,12 +173,13 @@ def _add_input_options(parser):
     parser.add_argument(
         "paths", nargs="*", metavar="PATH", help="image files, folders or globs"
     )
-    parser.add_argument(
+    colour = parser.add_mutually_exclusive_group()
+    colour.add_argument(
         "--gray",
         action="store_true",
         help="convert colour images to gray with the luminance weights",
     )
-    parser.add_argument(
+    colour.add_argument(
         "--channel",
         type=_channel,
         default=None,

@@ -1152,6 +1152,10 @@ ERRORS = {
         lambda r, t: ["count", _rgb(t / "c.png"), "--channel", "7"],
         "--channel 7",
     ),
+    "gray-and-channel": (
+        lambda r, t: ["count", "--gray", "--channel", "1"],
+        "argument --channel: not allowed with argument --gray",
+    ),
     "close-0": (
         lambda r, t: ["count", "--close", "0"],
         "argument --close: expected a closing size in pixels, a whole number >= 1; "
