@@ -18,11 +18,13 @@
     them and their score, and saves the pipeline (a skops file) for
     ``count --pipeline``.
 
-User mistakes (a missing file, an empty folder, a counts file naming unknown
-images) end with a one-line message on stderr and a non-zero exit code, never
-a traceback.  Output files are written whole or not at all, never replace an
-input or another output of the run, and replace an existing file only with
-``--force``; these checks run before any image is read.  ``--pipeline``
+Every failure (a malformed option, a missing file, an empty folder, a counts
+file naming unknown images, a folder that cannot be written) ends with one
+line on stderr naming the flag at fault, and exit code 1, never a traceback;
+Ctrl-C ends with one line and exit code 130.  Output files are written whole
+or not at all, never replace an input or another output of the run, and
+replace an existing file only with ``--force``; these checks run before any
+image is read.  ``--pipeline``
 loads skops files only (``--trust`` for more types), pickles only with
 ``--unsafe-pickle``.
 """
@@ -66,16 +68,67 @@ def _area(text):
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if np.isnan(value):
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}")
+        value = np.nan
+    if not (np.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(
+            f"expected an area in pixels, a finite number >= 0; got {text!r}"
+        )
     return value
 
 
-def _values(kind):
-    """A parser of ``a:b:step`` ranges (end inclusive) or ``a,b,c`` lists."""
+def _whole(low, what):
+    """A parser of whole numbers of at least ``low``."""
 
     def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < low:
+            raise argparse.ArgumentTypeError(
+                f"expected {what}, a whole number >= {low}; got {text!r}"
+            )
+        return value
+
+    return parse
+
+
+def _jobs(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value == 0:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of threads >= 1, or -1 for all cores; got {text!r}"
+        )
+    return value
+
+
+def _channel(text):
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a channel index, a whole number (0 is red, -1 the last); "
+            f"got {text!r}"
+        ) from None
+
+
+def _values(kind, low=None):
+    """A parser of ``a:b:step`` ranges (end inclusive) or ``a,b,c`` lists.
+
+    With ``low``, every value must be at least ``low``.
+    """
+
+    def parse(text):
+        values = _parse_values(text)
+        if low is not None and any(v is not None and v < low for v in values):
+            shown = ",".join("otsu" if v is None else f"{v:g}" for v in values)
+            raise argparse.ArgumentTypeError(f"expected values >= {low:g}; got {shown}")
+        return values
+
+    def _parse_values(text):
         values = []
         for part in text.split(","):
             if part == "otsu" and kind is float:
@@ -120,16 +173,25 @@ def _add_input_options(parser):
     parser.add_argument(
         "paths", nargs="*", metavar="PATH", help="image files, folders or globs"
     )
-    parser.add_argument(
+    colour = parser.add_mutually_exclusive_group()
+    colour.add_argument(
         "--gray",
         action="store_true",
         help="convert colour images to gray with the luminance weights",
     )
-    parser.add_argument(
-        "--channel", type=int, default=None, help="use this channel of colour images"
+    colour.add_argument(
+        "--channel",
+        type=_channel,
+        default=None,
+        metavar="K",
+        help="use channel K of colour images (0 is red, -1 the last)",
     )
     parser.add_argument(
-        "--jobs", type=int, default=None, metavar="N", help="threads over the images"
+        "--jobs",
+        type=_jobs,
+        default=None,
+        metavar="N",
+        help="threads over the images (-1: all cores)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument(
@@ -139,12 +201,34 @@ def _add_input_options(parser):
     )
 
 
+class _UsageError(Exception):
+    """A command line argparse cannot parse: one line, exit code 1."""
+
+    def __init__(self, prog, message):
+        super().__init__(message)
+        self.prog = prog
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, whose usage errors are one line (no usage block) and exit 1."""
+
+    def error(self, message):
+        raise _UsageError(self.prog, message)
+
+
 def _parser():
-    parser = argparse.ArgumentParser(
+    from sksegment import __version__
+
+    parser = _Parser(
         prog="sksegment",
         description="Classical image segmentation as scikit-learn estimators.",
     )
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument(
+        "--version", action="version", version=f"sksegment {__version__}"
+    )
+    commands = parser.add_subparsers(
+        dest="command", required=True, parser_class=_Parser
+    )
 
     count = commands.add_parser(
         "count",
@@ -157,6 +241,12 @@ def _parser():
     )
     _add_input_options(count)
     count.add_argument(
+        "--pages-as-images",
+        action="store_true",
+        help="read each page of a multi-page TIFF as its own 2D image, named "
+        "FILE[PAGE] (pages from 0), instead of one 3D volume",
+    )
+    count.add_argument(
         "--threshold",
         type=_threshold,
         default=argparse.SUPPRESS,
@@ -165,7 +255,7 @@ def _parser():
     )
     count.add_argument(
         "--close",
-        type=int,
+        type=_whole(1, "a closing size in pixels"),
         default=argparse.SUPPRESS,
         metavar="SIZE",
         help="side of the closing square (default: 5)",
@@ -237,19 +327,24 @@ def _parser():
     )
     tune.add_argument(
         "--close",
-        type=_values(int),
+        type=_values(int, low=1),
         default=[1, 3, 5, 7],
         metavar="SIZES",
         help="closing sizes to try (default: 1:7:2)",
     )
     tune.add_argument(
         "--min-area",
-        type=_values(float),
+        type=_values(float, low=0),
         default=[50.0, 100.0],
         metavar="AREAS",
         help="smallest areas to try (default: 50,100)",
     )
-    tune.add_argument("--cv", type=int, default=3, help="folds (default: 3)")
+    tune.add_argument(
+        "--cv",
+        type=_whole(2, "a number of folds"),
+        default=3,
+        help="folds (default: 3)",
+    )
     tune.add_argument(
         "--save",
         metavar="FILE",
@@ -431,8 +526,11 @@ def _below(path, folder):
     return os.path.commonpath([parent, inside]) == parent
 
 
-def _overlay_names(files, folder):
-    """One overlay file per image: its path below the common folder, + .png."""
+def _overlay_names(files, folder, names=None):
+    """One overlay file per image: its path below the common folder, + .png.
+
+    ``names`` are the images' names when pages are images (``FILE[PAGE]``).
+    """
     if not files:
         return [os.path.join(folder, "coins.png")]
     parents = [os.path.dirname(os.path.abspath(f)) for f in files]
@@ -440,12 +538,17 @@ def _overlay_names(files, folder):
         root = os.path.commonpath(parents)
     except ValueError:  # different drives
         root = ""
-    names = []
+    relative_of = {}
     for name in files:
         relative = os.path.relpath(os.path.abspath(name), root) if root else name
-        relative = relative.lstrip(os.sep + (os.altsep or ""))
-        names.append(os.path.join(folder, relative + ".png"))
-    return names
+        relative_of[name] = relative.lstrip(os.sep + (os.altsep or ""))
+    targets = []
+    for name in files if names is None else names:
+        file, page = name, ""
+        if name not in relative_of:  # FILE[PAGE]
+            file, page = name[: name.rindex("[")], name[name.rindex("[") :]
+        targets.append(os.path.join(folder, relative_of[file] + page + ".png"))
+    return targets
 
 
 def _check_outputs(outputs, inputs, force):
@@ -475,39 +578,109 @@ def _check_outputs(outputs, inputs, force):
             raise UserError(f"{option} {path} exists; pass --force to replace it")
 
 
-def _check_folder(option, path):
+def _check_folder(option, path, create=False):
+    """Refuse an output whose folder cannot hold it, before anything is read.
+
+    With ``create``, missing folders are made later (overlays): the nearest
+    folder that exists must be writable and nothing on the way a file.
+    """
     folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise UserError(f"cannot write {option} {path}: folder {folder} does not exist")
+    existing = folder
+    while not os.path.exists(existing):
+        if not create:
+            raise UserError(
+                f"cannot write {option} {path}: folder {folder} does not exist"
+            )
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise UserError(
+            f"cannot write {option} {path}: {existing} is a file, not a folder"
+        )
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UserError(
+            f"cannot write {option} {path}: no permission to write in {existing}"
+        )
 
 
-def _write(path, write, force):
+def _writing(option, path, write):
+    """Run ``write()``, naming the flag and the file if the system refuses."""
+    try:
+        return write()
+    except OSError as exc:
+        reason = exc.strerror or " ".join(str(exc).split())
+        raise UserError(f"cannot write {option} {path}: {reason}") from None
+
+
+def _write(option, path, write, force):
     """Write ``path`` whole or not at all with ``write(binary_file)``."""
     from sksegment.io import _write_atomic
 
-    _write_atomic(path, write, overwrite=force)
+    _writing(option, path, lambda: _write_atomic(path, write, overwrite=force))
 
 
-def _progress(total, args, desc):
+def _terminal():
+    """Whether stderr is a terminal: progress bars are drawn only there."""
+    return sys.stderr.isatty()
+
+
+def _progress(total, args, desc, unit="image"):
     from tqdm import tqdm
 
-    quiet = args.quiet or not sys.stderr.isatty()
-    return tqdm(total=total, desc=desc, unit="image", disable=quiet, file=sys.stderr)
+    quiet = args.quiet or not _terminal()
+    return tqdm(total=total, desc=desc, unit=unit, disable=quiet, file=sys.stderr)
 
 
-def _load(args, files):
-    """The images and their names: the files given, or the bundled coins."""
+def _load(args, files, bar=None):
+    """The images and their names: the files given, or the bundled coins.
+
+    One file at a time, so that ``bar`` moves from the first one.
+    """
     if not files:
         from sksegment.datasets import load_coins
 
-        return list(load_coins().images), ["coins (bundled)"]
+        images, names = list(load_coins().images), ["coins (bundled)"]
+        if bar is not None:
+            bar.update(1)
+        return images, names
     from sksegment.io import load_images
 
-    try:
-        images, _ = load_images(files, as_gray=args.gray, channel=args.channel)
-    except (OSError, ValueError) as exc:
-        raise UserError(str(exc)) from None
-    return images, list(files)
+    images, names = [], []
+    for file in files:
+        try:
+            found, found_names = load_images(
+                [file],
+                as_gray=args.gray,
+                channel=args.channel,
+                pages_as_images=getattr(args, "pages_as_images", False),
+            )
+        except (OSError, ValueError) as exc:
+            raise UserError(str(exc)) from None
+        images.extend(found)
+        names.extend(found_names)
+        if bar is not None:
+            bar.update(1)
+    return images, names
+
+
+def _image_names(args, files):
+    """The names the images of ``files`` will have, read from the headers only."""
+    if not args.pages_as_images:
+        return list(files)
+    from sksegment.io import _page_count
+
+    names = []
+    for file in files:
+        try:
+            n = _page_count(file)
+        except Exception:  # unreadable: reported when the pixels are read
+            n = 1
+        names.extend([file] if n == 1 else [f"{file}[{i}]" for i in range(n)])
+    return names
+
+
+def _shown(name):
+    """A name for the printed table: one line, control characters escaped."""
+    return name if name.isprintable() else repr(name)
 
 
 def _check_one_dtype(images, names):
@@ -598,62 +771,113 @@ def _count(args):
                 f"--overlay {args.overlay} holds input images ({below[0]}); overlays "
                 "there would be read as images by the next run: choose another folder"
             )
-        targets = _overlay_names(files, args.overlay)
+        targets = _overlay_names(files, args.overlay, _image_names(args, files))
+        for target in targets:
+            _check_folder("--overlay", target, create=True)
         outputs.extend(("--overlay", target) for target in targets)
     _check_outputs(outputs, inputs, args.force)
 
-    if args.pipeline:
-        from sksegment.io import load_pipeline
-
-        try:
-            pipe = load_pipeline(
-                args.pipeline, trusted=args.trust, unsafe_pickle=args.unsafe_pickle
+    pipe = _load_pipeline(args) if args.pipeline else None
+    with _progress(len(files) or 1, args, "reading", unit="file") as bar:
+        images, names = _load(args, files, bar)
+        if pipe is None:
+            bar.set_description("learning the threshold")
+            if args.threshold is None:
+                _check_one_dtype(images, names)
+            pipe = _recipe(
+                args.threshold, args.close, args.min_area, args.max_area, args.jobs
             )
-        except OSError as exc:
+            pipe.fit(images)
+        if targets and len(targets) != len(images):
             raise UserError(
-                f"cannot load the pipeline {args.pipeline}: {exc}"
-            ) from None
-        if not hasattr(pipe, "predict"):
-            raise UserError(f"{args.pipeline} holds no pipeline with predict")
-    images, names = _load(args, files)
-    if not args.pipeline:
-        if args.threshold is None:
-            _check_one_dtype(images, names)
-        pipe = _recipe(
-            args.threshold, args.close, args.min_area, args.max_area, args.jobs
-        )
-        pipe.fit(images)
-
-    counts = np.zeros(len(images), dtype=np.int64)
-    with _progress(len(images), args, "counting") as bar:
-        for start, stop in _chunks(len(images)):
+                "the pages of the TIFF files changed while they were read; run again"
+            )
+        bar.unit = "image"
+        bar.set_description("counting", refresh=False)
+        bar.reset(total=len(images))
+        counts = np.zeros(len(images), dtype=np.int64)
+        # one image at a time: the bar moves by one; batches keep --jobs busy
+        size = 1 if args.jobs in (None, 1) else 16
+        for start, stop in _chunks(len(images), size):
             batch = images[start:stop]
             if args.overlay:
-                from sksegment.io import save_image
                 from sksegment.plot import overlay
 
                 labels = pipe[:-1].transform(batch)
                 counts[start:stop] = pipe[-1].predict(labels)
                 for target, image, objects in zip(targets[start:stop], batch, labels):
-                    os.makedirs(os.path.dirname(target), exist_ok=True)
                     picture = overlay(image, objects, numbers=True)
-                    save_image(target, picture, overwrite=args.force)
+                    _writing(
+                        "--overlay",
+                        target,
+                        lambda: _save_overlay(target, picture, args.force),
+                    )
             else:
                 counts[start:stop] = pipe.predict(batch)
             bar.update(stop - start)
 
     threshold = _threshold_used(pipe)
-    width = max(len("path"), *(len(n) for n in names))
+    shown = [_shown(name) for name in names]
+    width = max(len("path"), *(len(n) for n in shown))
     print(f"{'path':<{width}}  count  threshold")
-    for name, n in zip(names, counts):
+    for name, n in zip(shown, counts):
         print(f"{name:<{width}}  {n:>5}  {threshold:>9}")
+    empty = [
+        name
+        for name, image, n in zip(shown, images, counts)
+        if image.ndim == 3 and n == 0
+    ]
+    if empty:
+        more = f" and {len(empty) - 1} more" if empty[1:] else ""
+        print(
+            f"sksegment count: note: {empty[0]}{more}: 0 objects in a 3D volume "
+            "(a 3D object touching any face is cleared); if the pages are "
+            "separate 2D images, pass --pages-as-images",
+            file=sys.stderr,
+        )
     if args.csv:
         text = _io.StringIO(newline="")
         rows = csv.writer(text)
         rows.writerow(["path", "count", "threshold"])
         rows.writerows([name, int(n), threshold] for name, n in zip(names, counts))
         data = text.getvalue().encode("utf-8")
-        _write(args.csv, lambda handle: handle.write(data), args.force)
+        _write("--csv", args.csv, lambda handle: handle.write(data), args.force)
+
+
+def _save_overlay(target, picture, force):
+    from sksegment.io import save_image
+
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    save_image(target, picture, overwrite=force)
+
+
+def _load_pipeline(args):
+    """The pipeline of --pipeline, or a one-line error naming the flag."""
+    from sksegment.io import load_pipeline
+
+    path = args.pipeline
+    if os.path.isdir(path):
+        raise UserError(f"--pipeline {path} is a folder, not a pipeline file")
+    if os.path.isfile(path) and os.path.getsize(path) == 0:
+        raise UserError(f"--pipeline {path} is an empty file, not a saved pipeline")
+    try:
+        pipe = load_pipeline(path, trusted=args.trust, unsafe_pickle=args.unsafe_pickle)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise UserError(f"--pipeline {path}: {reason}") from None
+    except ValueError as exc:
+        message = str(exc)
+        if "is not a skops file;" in message:
+            raise UserError(
+                f"--pipeline {path} is not a skops file (one saved by 'sksegment "
+                "tune --save', 'sksegment train --save' or "
+                "sksegment.io.save_pipeline); a pickle or joblib file is loaded "
+                "only with --unsafe-pickle, as loading it can run any code it holds"
+            ) from None
+        raise UserError(f"--pipeline {path}: {message}") from None
+    if not hasattr(pipe, "predict"):
+        raise UserError(f"--pipeline {path} holds no pipeline with predict")
+    return pipe
 
 
 # the largest true count accepted: more objects than pixels of a gigapixel image
@@ -663,14 +887,15 @@ _MAX_COUNT = 10**9
 def _read_counts(path, names):
     """True counts for ``names`` from a CSV with columns path,count."""
     try:
-        with open(path, newline="") as f:
+        # utf-8-sig: a CSV saved by Excel starts with a byte order mark
+        with open(path, newline="", encoding="utf-8-sig") as f:
             rows = list(csv.DictReader(f))
     except OSError as exc:
-        raise UserError(f"cannot read the counts file {path}: {exc.strerror}") from None
+        raise UserError(f"cannot read --counts {path}: {exc.strerror}") from None
     except (UnicodeDecodeError, csv.Error) as exc:
-        raise UserError(f"cannot read the counts file {path}: {exc}") from None
+        raise UserError(f"cannot read --counts {path}: {exc}") from None
     if not rows or not {"path", "count"} <= set(rows[0]):
-        raise UserError(f"{path} needs a header with columns path,count")
+        raise UserError(f"--counts {path} needs a header with columns path,count")
     base = os.path.dirname(os.path.abspath(path))
 
     def key(name):
@@ -681,7 +906,7 @@ def _read_counts(path, names):
     unknown = []
     for line, row in enumerate(rows, start=2):
         if row["path"] is None or row["count"] is None:
-            raise UserError(f"{path} line {line}: needs a path and a count")
+            raise UserError(f"--counts {path} line {line}: needs a path and a count")
         target = key(row["path"])
         if target not in wanted:
             unknown.append(f"{row['path']} (line {line})")
@@ -693,29 +918,29 @@ def _read_counts(path, names):
             value = int(text)
         except ValueError:
             raise UserError(
-                f"{path} line {line}: the count {row['count']!r} of {row['path']} "
-                "is not a whole number"
+                f"--counts {path} line {line}: the count {row['count']!r} of "
+                f"{row['path']} is not a whole number"
             ) from None
         if not 0 <= value <= _MAX_COUNT:
             raise UserError(
-                f"{path} line {line}: the count {row['count']!r} of {row['path']} "
-                f"is not between 0 and {_MAX_COUNT}"
+                f"--counts {path} line {line}: the count {row['count']!r} of "
+                f"{row['path']} is not between 0 and {_MAX_COUNT}"
             )
         name = wanted[target]
         if name in by_name and by_name[name] != value:
             raise UserError(
-                f"{path} lines {line_of[name]} and {line}: two different counts "
-                f"for {row['path']} ({by_name[name]} and {value})"
+                f"--counts {path} lines {line_of[name]} and {line}: two different "
+                f"counts for {row['path']} ({by_name[name]} and {value})"
             )
         by_name[name] = value
         line_of.setdefault(name, line)
     if unknown:
         raise UserError(
-            f"{path} names images that were not given: {', '.join(unknown)}"
+            f"--counts {path} names images that were not given: {', '.join(unknown)}"
         )
     missing = [n for n in names if n not in by_name]
     if missing:
-        raise UserError(f"{path} has no count for: {', '.join(missing)}")
+        raise UserError(f"--counts {path} has no count for: {', '.join(missing)}")
     return np.array([by_name[n] for n in names], dtype=np.int64)
 
 
@@ -724,7 +949,7 @@ def _mask_files(folder, names):
     from sksegment.io import _find_files
 
     if not os.path.isdir(folder):
-        raise UserError(f"the masks folder {folder} does not exist")
+        raise UserError(f"--masks {folder}: the folder does not exist")
     try:
         files = [os.fspath(f) for f in _find_files(folder)]
     except (OSError, ValueError) as exc:
@@ -752,13 +977,15 @@ def _mask_files(folder, names):
             missing.append(name)
         elif len(candidates) > 1:
             raise UserError(
-                f"{folder} has {len(candidates)} label images for {name}: "
+                f"--masks {folder} has {len(candidates)} label images for {name}: "
                 f"{' and '.join(candidates)}; keep one"
             )
         else:
             chosen.append(candidates[0])
     if missing:
-        raise UserError(f"{folder} has no label image for: {', '.join(missing)}")
+        raise UserError(
+            f"--masks {folder} has no label image for: {', '.join(missing)}"
+        )
     return chosen
 
 
@@ -777,6 +1004,7 @@ def _read_masks(files, names):
 
 
 def _tune(args):
+    from sklearn.metrics import get_scorer
     from sklearn.model_selection import GridSearchCV
 
     if not args.paths:
@@ -826,41 +1054,110 @@ def _tune(args):
         "morphcloser__size": args.close,
         "areafilter__min_area": args.min_area,
     }
-    search = GridSearchCV(
-        _recipe(None, 5, 101, None, args.jobs), grid, scoring=scoring, cv=args.cv
-    )
     n_fits = args.cv * len(args.threshold) * len(args.close) * len(args.min_area)
-    if not args.quiet and sys.stderr.isatty():
-        print(f"fitting {n_fits} pipelines...", file=sys.stderr)
-    search.fit(images, y)
+    with _progress(n_fits, args, "tuning", unit="fit") as bar:
+        search = GridSearchCV(
+            _recipe(None, 5, 101, None, args.jobs),
+            grid,
+            scoring=_counting(get_scorer(scoring), bar),
+            cv=args.cv,
+            error_score="raise",  # the reason of a failed fit, in one line
+        )
+        search.fit(images, y)
     score = search.best_score_
     score_text = f"{abs(score):.3f}" if args.counts else f"{score:.3f}"
     print("best parameters:")
-    for name in grid:  # in the pipeline's order
-        value = search.best_params_[name]
-        shown = "otsu" if value is None else f"{value:g}"
-        print(f"  {name.split('__')[1]:<10} {shown}")
+    for name, flag in _TUNE_FLAGS.items():  # in the pipeline's order
+        print(f"  {flag:<12} {_value_text(search.best_params_[name])}")
     print(f"cross-validated {what}: {score_text} ({args.cv} folds)")
     if args.save:
         from sksegment.io import save_pipeline
 
-        save_pipeline(search.best_estimator_, args.save, overwrite=args.force)
+        _writing(
+            "--save",
+            args.save,
+            lambda: save_pipeline(
+                search.best_estimator_, args.save, overwrite=args.force
+            ),
+        )
     if args.plot:
-        from sksegment._optional import import_optional
-        from sksegment.inspection import plot_search
+        _plot(args, search, what, sign=-1 if args.counts else 1)
 
-        plt = import_optional("matplotlib.pyplot", "sksegment tune --plot")
-        ax = plot_search(search, x="threshold", y="size")
+
+# tune's searched parameters and their flags, in the pipeline's order
+_TUNE_FLAGS = {
+    "otsuthresholder__threshold": "--threshold",
+    "morphcloser__size": "--close",
+    "areafilter__min_area": "--min-area",
+}
+
+
+def _value_text(value):
+    return "otsu" if value is None else f"{value:g}"
+
+
+def _counting(scorer, bar):
+    """``scorer``, moving ``bar`` by one for each candidate and fold scored."""
+
+    def score(estimator, X, y):
         try:
-            _write(
-                args.plot,
-                lambda handle: ax.figure.savefig(
-                    handle, format="png", dpi=100, bbox_inches="tight"
-                ),
-                args.force,
-            )
+            return scorer(estimator, X, y)
         finally:
-            plt.close(ax.figure)
+            bar.update(1)
+
+    return score
+
+
+class _SearchShown:
+    """A search's results in the command's words, for ``plot_search``.
+
+    The parameters are named by their flags, their values as printed (otsu
+    for a learned threshold), and the score is the metric's own (a mean
+    absolute error is positive, lower is better).
+    """
+
+    def __init__(self, search, what, sign):
+        results = search.cv_results_
+        self.estimator = None
+        self.refit = what
+        self.best_index_ = search.best_index_
+        self.cv_results_ = {
+            "params": [
+                {_TUNE_FLAGS[k]: _value_text(v) for k, v in params.items()}
+                for params in results["params"]
+            ],
+            # + 0.0: a perfect score is 0, not -0
+            f"mean_test_{what}": sign * results["mean_test_score"] + 0.0,
+            f"std_test_{what}": results["std_test_score"],
+            f"rank_test_{what}": results["rank_test_score"],
+        }
+
+
+def _plot(args, search, what, sign):
+    """Save tune's heatmap: --threshold across, --close up, --min-area fixed."""
+    from sksegment._optional import import_optional
+    from sksegment.inspection import plot_search
+
+    plt = import_optional("matplotlib.pyplot", "sksegment tune --plot")
+    shown = _SearchShown(search, what, sign)
+    ax = plot_search(shown, x="--threshold", y="--close")
+    ax.images[0].colorbar.set_label(what)
+    best = shown.cv_results_["params"][search.best_index_]
+    ax.set_title(
+        f"cross-validated {what} ({args.cv} folds)\n"
+        f"(--min-area {best['--min-area']}; best outlined in red)"
+    )
+    try:
+        _write(
+            "--plot",
+            args.plot,
+            lambda handle: ax.figure.savefig(
+                handle, format="png", dpi=100, bbox_inches="tight"
+            ),
+            args.force,
+        )
+    finally:
+        plt.close(ax.figure)
 
 
 # --- train -------------------------------------------------------------------
@@ -1199,7 +1496,7 @@ def _train(args):
             scoring, truth = "neg_mean_absolute_error", counts
             what = "mean absolute count error"
         n_candidates = int(np.prod([len(v) for v in grid.values()]))
-        if not args.quiet and sys.stderr.isatty():
+        if not args.quiet and _terminal():
             print(f"scoring {n_candidates} candidates...", file=sys.stderr)
         found = GridSearchCV(objects, params, scoring=scoring, cv=folds)
         found.fit(held_out, truth)
@@ -1248,8 +1545,64 @@ def _one_value(labels):
 def _steps_bar(total, args, desc):
     from tqdm import tqdm
 
-    quiet = args.quiet or not sys.stderr.isatty()
+    quiet = args.quiet or not _terminal()
     return tqdm(total=total, desc=desc, unit="forest", disable=quiet, file=sys.stderr)
+
+
+# The library's words for what the command line calls by its flags: every
+# message goes through this table before it is printed.
+_FLAG_WORDS = [
+    (r"unsafe_pickle=True \(--unsafe-pickle\)", "--unsafe-pickle"),
+    (r"trusted=\[\.\.\.\] \(--trust TYPE\)", "--trust TYPE"),
+    (r"\bas_gray=True", "--gray"),
+    (r"\bchannel=k\b", "--channel K"),
+    (r"\bchannel=(-?\d+)", r"--channel \1"),
+    (r"The 'threshold' parameter of \w+", "--threshold"),
+    (r"The 'size' parameter of MorphCloser", "--close"),
+    (r"The 'min_area' parameter of AreaFilter", "--min-area"),
+    (r"The 'max_area' parameter of AreaFilter", "--max-area"),
+    (r"The 'min_distance' parameter of \w+", "--min-distance"),
+    (r"The 'n_jobs' parameter of \w+", "--jobs"),
+    (r"n_jobs == 0 in Parallel has no meaning", "--jobs 0 means no thread"),
+]
+
+
+def _in_flags(message):
+    """The message on one line, in the command line's words."""
+    message = " ".join(str(message).split())
+    for pattern, flag in _FLAG_WORDS:
+        message = re.sub(pattern, flag, message)
+    return message
+
+
+def _number(text):
+    """Whether ``text`` is a number, or a list or range of them (``-5,10``)."""
+    try:
+        for part in re.split("[,:]", text):
+            if part != "otsu":
+                float(part)
+    except ValueError:
+        return False
+    return True
+
+
+def _join_negative_values(argv):
+    """``--opt -inf`` as ``--opt=-inf``: argparse reads only ``-5`` or ``-.5``
+    as a negative number, and ``-inf``, ``-1e3`` as an unknown option."""
+    joined = []
+    for token in argv:
+        previous = joined[-1] if joined else ""
+        if (
+            token.startswith("-")
+            and _number(token)
+            and previous.startswith("--")
+            and previous != "--"
+            and "=" not in previous
+        ):
+            joined[-1] = f"{previous}={token}"
+        else:
+            joined.append(token)
+    return joined
 
 
 def main(argv=None):
@@ -1263,15 +1616,43 @@ def main(argv=None):
     Returns
     -------
     status : int
-        0 on success, 1 when the input cannot be processed (the message is
-        printed on one line on stderr), 2 for a usage error.
+        0 on success (and for ``--help``, ``--version`` and the help printed
+        when no command is given); 1 for every failure, the message printed
+        on one line on stderr naming the flag at fault; 130 when interrupted
+        (Ctrl-C).
     """
-    args = _parser().parse_args(argv)
-    command = {"count": _count, "tune": _tune, "train": _train}[args.command]
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = _parser()
+    if not argv:
+        parser.print_help()
+        return 0
+    prog = "sksegment"
     try:
-        command(args)
-    except (UserError, ValueError, TypeError, ImportError, OSError) as exc:
-        message = " ".join(str(exc).split())
-        print(f"sksegment {args.command}: error: {message}", file=sys.stderr)
-        return 1
+        try:
+            args, unknown = parser.parse_known_args(_join_negative_values(argv))
+            if unknown:
+                prog = f"sksegment {args.command}"
+                raise _UsageError(prog, f"unrecognized arguments: {' '.join(unknown)}")
+        except _UsageError as exc:
+            print(f"{exc.prog}: error: {_in_flags(exc)}", file=sys.stderr)
+            return 1
+        except SystemExit as exc:  # --help, --version
+            return 0 if exc.code is None else exc.code
+        prog = f"sksegment {args.command}"
+        command = {"count": _count, "tune": _tune, "train": _train}[args.command]
+        try:
+            command(args)
+        except (UserError, ValueError, TypeError, ImportError, OSError) as exc:
+            print(f"{prog}: error: {_in_flags(exc)}", file=sys.stderr)
+            return 1
+        except MemoryError:
+            print(
+                f"{prog}: error: out of memory: fewer or smaller images at a time, "
+                "or a smaller --close",
+                file=sys.stderr,
+            )
+            return 1
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130
     return 0

@@ -98,11 +98,15 @@ def _resolve(entry, recursive):
 def _reason(exc):
     """A one-line reason from a reader's exception."""
     text = str(exc).strip().splitlines()
+    if exc.__cause__ is not None and text and "error occurred while init" in text[0]:
+        # imageio hides Pillow's reason (a decompression bomb, a truncated
+        # header) behind "An unknown error occurred while initializing plugin"
+        return _reason(exc.__cause__)
     first = text[0] if text else type(exc).__name__
     generic = ("Could not find a backend", "cannot identify image", "can not handle")
     if any(text in first for text in generic):
         return "not an image file, or a format imageio cannot decode"
-    return first
+    return first.rstrip(".")
 
 
 def _read(path):
@@ -138,7 +142,16 @@ def _to_gray(image):
     return gray.astype(image.dtype, copy=False)
 
 
-def _load_one(path, as_gray, channel):
+def _pages(image, colour):
+    """The 2D pages of a stack: every axis before the last two (or three)."""
+    spatial = image.ndim - colour
+    if spatial <= 2:
+        return [image]
+    return list(image.reshape((-1,) + image.shape[spatial - 2 :]))
+
+
+def _load_file(path, as_gray, channel, pages_as_images):
+    """The images of one file with their names (``FILE[PAGE]`` for pages)."""
     name = os.fspath(path)
     try:
         image, colour = _read(path)
@@ -147,6 +160,19 @@ def _load_one(path, as_gray, channel):
     except Exception as exc:  # any reader failure is an unreadable file
         raise ValueError(f"cannot read {name}: {_reason(exc)}.") from None
     image = np.asarray(image)
+    if not pages_as_images:
+        return [(_colour(image, colour, name, as_gray, channel), name)]
+    pages = _pages(image, colour)
+    if len(pages) == 1:
+        return [(_colour(pages[0], colour, name, as_gray, channel), name)]
+    return [
+        (_colour(page, colour, f"{name}[{i}]", as_gray, channel), f"{name}[{i}]")
+        for i, page in enumerate(pages)
+    ]
+
+
+def _colour(image, colour, name, as_gray, channel):
+    """The gray image of a file's pixels, as ``as_gray`` or ``channel`` say."""
     if not colour:
         return image
     n = image.shape[-1]
@@ -167,7 +193,9 @@ def _load_one(path, as_gray, channel):
     )
 
 
-def load_images(paths, *, as_gray=False, channel=None, recursive=False):
+def load_images(
+    paths, *, as_gray=False, channel=None, recursive=False, pages_as_images=False
+):
     """Read image files into a list of arrays, with their file names.
 
     Parameters
@@ -190,14 +218,18 @@ def load_images(paths, *, as_gray=False, channel=None, recursive=False):
     recursive : bool, default=False
         Also read the files of subfolders of a folder (sorted by their path
         relative to it), and let ``**`` in a glob pattern match subfolders.
+    pages_as_images : bool, default=False
+        Read each page of a multi-page TIFF as its own 2D image, named
+        ``FILE[PAGE]`` (pages numbered from 0, as tifffile's ``key``), instead
+        of one 3D volume.
 
     Returns
     -------
     images : list of ndarray
         The images, in the file's dtype and units: 2D, or 3D ``(pages,
-        height, width)`` for a multi-page TIFF.
+        height, width)`` for a multi-page TIFF unless ``pages_as_images``.
     names : list of str
-        The path of each image, as found.
+        The path of each image, as found (``FILE[PAGE]`` for pages).
 
     Raises
     ------
@@ -247,9 +279,27 @@ def load_images(paths, *, as_gray=False, channel=None, recursive=False):
             raise ValueError(
                 f"pass as_gray=True or channel, not both (got channel={channel})."
             )
+    if not isinstance(pages_as_images, bool):
+        raise TypeError(
+            f"pages_as_images must be True or False; got {pages_as_images!r}."
+        )
     files = _find_files(paths, recursive)
-    images = [_load_one(f, as_gray, channel) for f in files]
-    return images, [os.fspath(f) for f in files]
+    found = [
+        pair for f in files for pair in _load_file(f, as_gray, channel, pages_as_images)
+    ]
+    return [image for image, _ in found], [name for _, name in found]
+
+
+def _page_count(path):
+    """How many images ``pages_as_images`` reads from a file, from its header."""
+    if Path(path).suffix.lower() not in _TIFF:
+        return 1
+    import tifffile
+
+    with tifffile.TiffFile(path) as tif:
+        series = tif.series[0]
+        spatial = len(series.shape) - series.axes.endswith("S")
+        return int(np.prod(series.shape[: spatial - 2])) if spatial > 2 else 1
 
 
 def _find_files(paths, recursive=False):

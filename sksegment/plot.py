@@ -339,7 +339,7 @@ def show_labels(
     numbers=True,
     outlines=True,
     alpha=0.3,
-    start=0,
+    start=1,
     fontsize=None,
     row_tolerance=None,
     ax=None,
@@ -366,9 +366,10 @@ def show_labels(
     alpha : float, default=0.3
         Opacity of the colours over the objects, in [0, 1] (inclusive); 0
         leaves the image as it is under the objects.
-    start : int, default=0
-        Number of the first object: 0 numbers the objects as indices of
-        :func:`reading_order` and of Python lists, 1 counts from one.
+    start : int, default=1
+        Number of the first object: 1 counts from one, as label ids and
+        CellProfiler's ObjectNumber do; 0 numbers the objects as indices of
+        :func:`reading_order` and of Python lists.
     fontsize : float or None, default=None
         Size of the numbers in points; None means 9.
     row_tolerance : float or None, default=None
@@ -396,7 +397,7 @@ def show_labels(
     >>> image[3:8, 3:8] = image[3:8, 20:26] = image[12:17, 10:16] = 200
     >>> ax = show_labels(image, image > 100, ax=Figure().subplots())
     >>> [(t.get_text(), t.get_position()) for t in ax.texts]
-    [('0', (5.0, 5.0)), ('1', (22.5, 5.0)), ('2', (12.5, 14.0))]
+    [('1', (5.0, 5.0)), ('2', (22.5, 5.0)), ('3', (12.5, 14.0))]
     """
     plt = import_optional("matplotlib.pyplot", "show_labels")
     labels = _check_labels(labels, "show_labels", masks=True)
@@ -424,7 +425,7 @@ def overlay(
     numbers=True,
     outlines=True,
     alpha=0.3,
-    start=0,
+    start=1,
     fontsize=None,
     row_tolerance=None,
 ):
@@ -447,8 +448,8 @@ def overlay(
         Outline each object in its colour.
     alpha : float, default=0.3
         Opacity of the colours over the objects, in [0, 1] (inclusive).
-    start : int, default=0
-        Number of the first object.
+    start : int, default=1
+        Number of the first object (1 counts from one, as label ids do).
     fontsize : float or None, default=None
         Height of the numbers in pixels; None means a third of the median
         object height, from 9 to 36 pixels (inclusive).

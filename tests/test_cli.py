@@ -145,7 +145,13 @@ def test_recipe_options_with_a_saved_pipeline_are_refused(folder, tmp_path, run,
     assert all(flag in err for flag in flags if flag.startswith("--"))
 
 
-def test_tune_on_counts_finds_the_parameters_of_gridsearchcv(folder, tmp_path, run):
+def test_tune_on_counts_finds_the_parameters_of_gridsearchcv(
+    folder, tmp_path, run, monkeypatch
+):
+    import matplotlib.pyplot as plt
+
+    closed, close = [], plt.close  # the heatmap's figure, kept when tune closes it
+    monkeypatch.setattr(plt, "close", closed.append)
     root, data, _ = folder
     code, out, err = run(
         "tune",
@@ -175,12 +181,30 @@ def test_tune_on_counts_finds_the_parameters_of_gridsearchcv(folder, tmp_path, r
     search.fit(images, data.counts)
     best = search.best_params_
     threshold = best["otsuthresholder__threshold"]
-    assert printed["threshold"] == ("otsu" if threshold is None else f"{threshold:g}")
-    assert printed["size"] == f"{best['morphcloser__size']}"
-    assert printed["min_area"] == f"{best['areafilter__min_area']:g}"
+    # named by their flags (issue 15 item 12)
+    assert printed["--threshold"] == ("otsu" if threshold is None else f"{threshold:g}")
+    assert printed["--close"] == f"{best['morphcloser__size']}"
+    assert printed["--min-area"] == f"{best['areafilter__min_area']:g}"
     tuned = load_pipeline(tmp_path / "tuned.skops")  # a skops file, no pickle
     np.testing.assert_array_equal(tuned.predict(images), search.predict(images))
     assert iio.imread(tmp_path / "search.png").ndim == 3
+    # the heatmap speaks the flags and the metric's own sign (issue 15 item 12)
+    ax, bar = closed[0].axes
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("--threshold", "--close")
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["otsu", "110", "130", "150"]
+    assert bar.get_ylabel() == "mean absolute count error"
+    best_area = best["areafilter__min_area"]
+    errors = [
+        -score
+        for score, params in zip(
+            search.cv_results_["mean_test_score"], search.cv_results_["params"]
+        )
+        if params["areafilter__min_area"] == best_area
+    ]
+    assert not any(t.get_text().startswith("-") for t in ax.texts)
+    shown = sorted(float(t.get_text()) for t in ax.texts)
+    np.testing.assert_allclose(shown, sorted(errors), rtol=5e-3)
+    close(closed[0])
 
 
 def test_tune_on_masks(folder, run):
@@ -243,7 +267,7 @@ def test_user_mistakes_give_one_line_and_a_failure_code(
 
 def _one_line(err):
     assert err.count("\n") == 1 and "Traceback" not in err
-    assert err.startswith("sksegment ")
+    assert err.startswith("sksegment")
 
 
 def _write(path, text):
@@ -265,13 +289,14 @@ def test_colour_images_need_a_choice(tmp_path, capsys):
     assert main(["count", str(tmp_path / "rgb.png"), "--gray", "--min-area", "1"]) == 0
 
 
-def test_bad_option_is_a_usage_error():
-    with pytest.raises(SystemExit) as exc:
-        main(["count", "--threshold", "high"])
-    assert exc.value.code == 2
-    with pytest.raises(SystemExit) as exc:
-        main(["tune", "x", "--counts", "c.csv", "--close", "7:1:2"])
-    assert exc.value.code == 2
+def test_bad_option_is_a_usage_error(run):
+    # one line naming the flag, exit code 1 as every failure (issue 15)
+    code, _, err = run("count", "--threshold", "high")
+    assert code == 1 and "argument --threshold" in err
+    _one_line(err)
+    code, _, err = run("tune", "x", "--counts", "c.csv", "--close", "7:1:2")
+    assert code == 1 and "argument --close" in err
+    _one_line(err)
 
 
 def test_python_dash_m_runs_the_command_line():
@@ -556,12 +581,11 @@ def test_trust_lets_a_listed_type_through(folder, tmp_path, run):
         ["tune", "x", "--counts", "c.csv", "--threshold", "100:inf:10"],
     ],
 )
-def test_non_finite_thresholds_are_usage_errors_naming_the_flag(args, capsys):
-    with pytest.raises(SystemExit) as exc:
-        main(args)
-    assert exc.value.code == 2
-    err = capsys.readouterr().err
+def test_non_finite_thresholds_are_usage_errors_naming_the_flag(args, run):
+    code, _, err = run(*args)
+    assert code == 1
     assert "argument --threshold" in err and "finite" in err
+    _one_line(err)
 
 
 def test_mixed_bit_depths_are_refused_when_otsu_is_learned(tmp_path, run):
@@ -1048,3 +1072,404 @@ def test_train_scores_binary_masks_by_their_components(annotated, tmp_path, run)
     # the touching objects of a clump are one true object, so they are not
     # all matched, but most objects are (one id per image would score ~0)
     assert 0.5 <= score <= 1
+
+
+# --- issue 15: a command line that never surprises ------------------------------
+
+
+def _bomb(path):
+    """A PNG whose header claims 100000 x 100000 pixels."""
+    import struct
+    import zlib
+
+    iio.imwrite(path, np.zeros((4, 4), dtype=np.uint8))
+    data = bytearray(path.read_bytes())
+    data[16:24] = struct.pack(">II", 100_000, 100_000)  # IHDR width, height
+    data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])))
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _rgb(path):
+    rgb = np.zeros((40, 40, 3), dtype=np.uint8)
+    rgb[10:20, 10:20] = 200
+    iio.imwrite(path, rgb)
+    return path
+
+
+# (arguments from (root, tmp_path), what the one line must say); every path of
+# the command line that ends in an error
+ERRORS = {
+    "overlay-is-a-file": (
+        lambda r, t: ["count", r / "images", "--overlay", _write(t / "f.txt", "")],
+        "--overlay",
+    ),
+    "overlay-below-a-file": (
+        lambda r, t: ["count", r / "images", "--overlay", _write(t / "f", "") / "s"],
+        "--overlay",
+    ),
+    "csv-is-a-folder": (lambda r, t: ["count", "--csv", t], "--csv"),
+    "csv-folder-missing": (
+        lambda r, t: ["count", "--csv", t / "no" / "x.csv"],
+        "--csv",
+    ),
+    "csv-below-a-file": (
+        lambda r, t: ["count", "--csv", _write(t / "f", "") / "x.csv"],
+        "--csv",
+    ),
+    "pipeline-text": (
+        lambda r, t: ["count", "--pipeline", _write(t / "m.skops", "my notes")],
+        "--pipeline",
+    ),
+    "pipeline-empty": (
+        lambda r, t: ["count", "--pipeline", _write(t / "m.skops", "")],
+        "--pipeline",
+    ),
+    "pipeline-csv": (
+        lambda r, t: ["count", "--pipeline", r / "counts.csv"],
+        "--pipeline",
+    ),
+    "pipeline-text-unsafe": (
+        lambda r, t: [
+            "count",
+            "--pipeline",
+            _write(t / "m.pkl", "notes"),
+            "--unsafe-pickle",
+        ],
+        "--pipeline",
+    ),  # fmt: skip
+    "pipeline-folder": (lambda r, t: ["count", "--pipeline", t], "--pipeline"),
+    "decompression-bomb": (
+        lambda r, t: ["count", _bomb(t / "big.png")],
+        "big.png: Image size (10000000000 pixels) exceeds",
+    ),
+    "colour": (
+        lambda r, t: ["count", _rgb(t / "c.png")],
+        "pass --gray to convert it to its luminance (in the image's units) or "
+        "--channel K",
+    ),
+    "channel-out-of-range": (
+        lambda r, t: ["count", _rgb(t / "c.png"), "--channel", "7"],
+        "--channel 7",
+    ),
+    "gray-and-channel": (
+        lambda r, t: ["count", "--gray", "--channel", "1"],
+        "argument --channel: not allowed with argument --gray",
+    ),
+    "close-0": (
+        lambda r, t: ["count", "--close", "0"],
+        "argument --close: expected a closing size in pixels, a whole number >= 1; "
+        "got '0'",
+    ),
+    "close-not-whole": (lambda r, t: ["count", "--close", "2.5"], "argument --close"),
+    "min-area-negative": (
+        lambda r, t: ["count", "--min-area", "-5"],
+        "argument --min-area: expected an area in pixels, a finite number >= 0",
+    ),
+    "max-area-negative": (
+        lambda r, t: ["count", "--max-area", "-1"],
+        "argument --max-area: expected an area in pixels, a finite number >= 0",
+    ),
+    "jobs-0": (
+        lambda r, t: ["count", "--jobs", "0"],
+        "argument --jobs: expected a number of threads >= 1, or -1 for all cores",
+    ),
+    "threshold-minus-inf": (
+        lambda r, t: ["count", "--threshold", "-inf"],
+        "argument --threshold: expected a finite number or 'otsu', got '-inf'",
+    ),
+    "unknown-flag": (lambda r, t: ["count", "--colour"], "--colour"),
+    "unknown-command": (lambda r, t: ["counts"], "'counts'"),
+    "tune-close-0": (
+        lambda r, t: [
+            "tune",
+            r / "images",
+            "--counts",
+            r / "counts.csv",
+            "--close",
+            "0",
+        ],
+        "argument --close",
+    ),  # fmt: skip
+    "tune-min-area": (
+        lambda r, t: [
+            "tune",
+            r / "images",
+            "--counts",
+            r / "counts.csv",
+            "--min-area",
+            "-5,10",
+        ],
+        "argument --min-area: expected values >= 0; got -5,10",
+    ),  # fmt: skip
+    "tune-cv-1": (
+        lambda r, t: ["tune", r / "images", "--counts", r / "counts.csv", "--cv", "1"],
+        "argument --cv",
+    ),
+    "tune-short-row": (
+        lambda r, t: [
+            "tune",
+            r / "images",
+            "--counts",
+            _write(t / "c.csv", "path,count\nimages/im0.tif\n"),
+        ],
+        "--counts",
+    ),  # fmt: skip
+    "tune-save-folder-missing": (
+        lambda r, t: [
+            "tune",
+            r / "images",
+            "--counts",
+            r / "counts.csv",
+            "--save",
+            t / "no" / "m.skops",
+        ],
+        "--save",
+    ),  # fmt: skip
+    "tune-plot-is-a-folder": (
+        lambda r, t: ["tune", r / "images", "--counts", r / "counts.csv", "--plot", t],
+        "--plot",
+    ),  # fmt: skip
+    "tune-masks-missing": (
+        lambda r, t: ["tune", r / "images", "--masks", t / "none"],
+        "--masks",
+    ),
+    "tune-jobs-0": (
+        lambda r, t: [
+            "tune",
+            r / "images",
+            "--counts",
+            r / "counts.csv",
+            "--jobs",
+            "0",
+        ],
+        "argument --jobs",
+    ),  # fmt: skip
+    "train-save-exists": (
+        lambda r, t: [
+            "train",
+            r / "images",
+            "--masks",
+            r / "masks",
+            "--save",
+            _write(t / "m.skops", "mine"),
+        ],
+        "--save",
+    ),  # fmt: skip
+    "train-no-save": (
+        lambda r, t: ["train", r / "images", "--masks", r / "masks"],
+        "--save",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(ERRORS))
+def test_every_error_is_one_line_naming_the_flag_and_exit_code_1(
+    folder, tmp_path, run, monkeypatch, name
+):
+    root, _, _ = folder
+    monkeypatch.chdir(root)
+    make_args, message = ERRORS[name]
+    code, out, err = run(*make_args(root, tmp_path))
+    assert code == 1 and out == ""
+    assert message in err
+    _one_line(err)
+    assert len(err) < 400  # a sentence, not a dump
+
+
+@pytest.mark.parametrize(
+    "flag, args",
+    [
+        ("--csv", ["count", "--csv", "{t}/out.csv"]),
+        ("--overlay", ["count", "--overlay", "{t}/overlays"]),
+        ("--save", ["tune", "{r}/images", "--counts", "{r}/counts.csv",
+                    "--threshold", "120", "--close", "3", "--min-area", "30",
+                    "--save", "{t}/m.skops"]),
+        ("--plot", ["tune", "{r}/images", "--counts", "{r}/counts.csv",
+                    "--threshold", "120", "--close", "3", "--min-area", "30",
+                    "--plot", "{t}/p.png"]),
+    ],
+)  # fmt: skip
+def test_a_write_the_system_refuses_names_the_flag(
+    folder, tmp_path, run, monkeypatch, flag, args
+):
+    # an unwritable folder (root writes anywhere, so the system's refusal is
+    # played by the writer), after all the work: one line, no traceback
+    import sksegment.io
+
+    def refuse(path, *a, **k):
+        raise PermissionError(13, "Permission denied", os.fspath(path))
+
+    monkeypatch.setattr(sksegment.io, "_write_atomic", refuse)
+    root, _, _ = folder
+    code, _, err = run(*(a.format(r=root, t=tmp_path) for a in args))
+    assert code == 1 and f"cannot write {flag} " in err and "Permission denied" in err
+    _one_line(err)
+
+
+def test_ctrl_c_is_one_line_and_exit_code_130(run, monkeypatch):
+    import sksegment.datasets
+
+    def interrupt():
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sksegment.datasets, "load_coins", interrupt)
+    try:
+        code, out, err = run("count")
+    except KeyboardInterrupt:
+        pytest.fail("the KeyboardInterrupt escaped main")
+    assert code == 130 and out == "" and err == "sksegment count: interrupted\n"
+
+
+def test_counts_file_with_a_byte_order_mark(folder, tmp_path, run):
+    root, data, paths = folder
+    rows = "".join(f"{p},{c}\n" for p, c in zip(paths, data.counts))
+    counts = tmp_path / "excel.csv"
+    counts.write_text("path,count\n" + rows, encoding="utf-8-sig")
+    code, out, err = run(
+        "tune", root / "images", "--counts", counts, "--threshold", "120",
+        "--close", "3", "--min-area", "30",
+    )  # fmt: skip
+    assert code == 0, err
+    images, _ = load_images(root / "images")
+    error = np.abs(_recipe(120, 3, 30).fit(images).predict(images) - data.counts)
+    assert f"mean absolute count error: {error.mean():.3f}" in out
+
+
+def test_negative_values_reach_the_flag_checks(run):
+    # issue 15 item 9: argparse read "-1e3" and "-inf" as unknown options
+    code, out, err = run("count", "--threshold", "-1e3")
+    assert code == 0, err  # every pixel foreground, the one object cleared
+    assert out.splitlines()[1].split()[-2:] == ["0", "-1000"]
+    code, _, err = run("count", "--min-area", "-1e3")
+    assert code == 1 and "argument --min-area" in err and "-1e3" in err
+
+
+def test_version_and_help(run):
+    code, out, _ = run("--version")
+    assert code == 0 and out == f"sksegment {sks.__version__}\n"
+    code, out, err = run()
+    assert code == 0 and err == ""
+    assert out.startswith("usage: sksegment") and "count" in out and "tune" in out
+
+
+def test_a_name_with_a_newline_keeps_the_table_one_row_per_image(tmp_path, run):
+    from sksegment.datasets import load_coins
+
+    image = load_coins().images[0]
+    iio.imwrite(tmp_path / "plain.png", image)
+    iio.imwrite(tmp_path / "two\nlines.png", image)
+    code, out, err = run("count", tmp_path, "--csv", tmp_path / "out.csv")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert len(lines) == 3
+    assert lines[1].startswith("plain") or lines[1].startswith(str(tmp_path))
+    assert repr(str(tmp_path / "two\nlines.png")) in out
+    with open(tmp_path / "out.csv", newline="") as f:
+        names = [row["path"] for row in csv.DictReader(f)]
+    assert names == [str(tmp_path / "plain.png"), str(tmp_path / "two\nlines.png")]
+
+
+def test_pages_as_images(folder, tmp_path, run):
+    root, data, _ = folder
+    stack = np.stack(data.images[:3])
+    tifffile.imwrite(tmp_path / "stack.tif", stack, photometric="minisblack")
+    code, out, err = run("count", tmp_path / "stack.tif", "--min-area", 30)
+    assert code == 0, err
+    assert out.splitlines()[1].split()[1] == "0"  # one volume, border cleared
+    assert "--pages-as-images" in err and "stack.tif" in err
+    _one_line(err)
+    code, out, err = run(
+        "count", tmp_path / "stack.tif", "--pages-as-images", "--min-area", 30,
+        "--overlay", tmp_path / "overlays",
+    )  # fmt: skip
+    assert code == 0 and err == ""
+    rows = [line.split() for line in out.splitlines()[1:]]
+    pipe = _recipe(min_area=30).fit(data.images[:3])
+    assert [name for name, *_ in rows] == [
+        f"{tmp_path}/stack.tif[{i}]" for i in range(3)
+    ]
+    assert [int(n) for _, n, _ in rows] == pipe.predict(data.images[:3]).tolist()
+    assert sorted(p.name for p in (tmp_path / "overlays").iterdir()) == [
+        f"stack.tif[{i}].png" for i in range(3)
+    ]
+
+
+@pytest.fixture
+def terminal(monkeypatch):
+    """stderr is a terminal: progress bars are drawn."""
+    import sksegment.cli
+
+    monkeypatch.setattr(sksegment.cli, "_terminal", lambda: True, raising=False)
+
+
+def test_count_bar_moves_from_the_first_file(folder, run, terminal):
+    root, _, _ = folder
+    code, _, err = run("count", root / "images", "--min-area", 30)
+    assert code == 0
+    assert "reading" in err and "counting: 100%" in err and "6/6" in err
+    code, _, err = run("count", root / "images", "--min-area", 30, "--quiet")
+    assert code == 0 and err == ""
+
+
+def test_tune_bar_counts_candidates_times_folds(folder, run, terminal):
+    root, _, _ = folder
+    code, _, err = run(
+        "tune", root / "images", "--counts", root / "counts.csv", "--threshold",
+        "otsu,120", "--close", "1,3", "--min-area", "30",
+    )  # fmt: skip
+    assert code == 0
+    assert "tuning: 100%" in err and "12/12" in err  # 2 x 2 x 1 candidates x 3 folds
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["count", "--csv", "{t}/no/x.csv"],
+        ["count", "{r}/images", "--overlay", "{t}/afile/sub"],
+        ["tune", "{r}/images", "--counts", "{r}/counts.csv", "--save",
+         "{t}/no/m.skops"],
+        ["tune", "{r}/images", "--counts", "{r}/counts.csv", "--plot", "{t}/no/p.png"],
+        ["train", "{r}/images", "--masks", "{r}/masks", "--save", "{t}/no/m.skops"],
+    ],
+    ids=["count-csv", "count-overlay", "tune-save", "tune-plot", "train-save"],
+)  # fmt: skip
+def test_every_output_is_checked_before_the_first_image_is_read(
+    folder, tmp_path, run, monkeypatch, args
+):
+    # issue 15 item 6: --csv nodir/x.csv printed the whole table, then failed
+    import sksegment.datasets
+    import sksegment.io
+
+    def read(*a, **k):
+        raise AssertionError("an image was read before the outputs were checked")
+
+    monkeypatch.setattr(sksegment.io, "load_images", read)
+    monkeypatch.setattr(sksegment.datasets, "load_coins", read)
+    _write(tmp_path / "afile", "")
+    root, _, _ = folder
+    code, out, err = run(*(a.format(r=root, t=tmp_path) for a in args))
+    assert code == 1 and out == ""
+    assert f"cannot write {args[-2]} " in err
+    _one_line(err)
+
+
+def test_readme_first_steps_say_to_tune_with_true_numbers():
+    # issue 15 item 13: the defaults fail on the project's own images; the
+    # README's first steps say so, with its numbers, and show tune
+    readme = (REPO / "README.md").read_text()
+    first_steps = readme[: readme.index("## The recipe, learned")]
+    assert "sksegment tune images/ --counts truth.csv --save tuned.skops" in first_steps
+    data = make_objects(shape=(512, 512), random_state=0)
+    pipe = _recipe().fit(data.images)
+    found = pipe.predict(data.images)
+    said = (
+        f"Otsu's\nthreshold ({pipe[0].threshold_:g}) is too low and `sksegment "
+        f"count` finds {found.mean():.1f} objects per image\nwhere there are "
+        f"{data.counts.mean():.1f} (a mean absolute error of "
+        f"{np.abs(found - data.counts).mean():.1f})"
+    )
+    assert said in first_steps
+    tuned = _recipe(threshold=120, size=3, min_area=50).fit(data.images)
+    assert "picks `--threshold 120 --close 3 --min-area 50`" in first_steps
+    np.testing.assert_array_equal(tuned.predict(data.images), data.counts)

@@ -246,6 +246,47 @@ def test_as_gray_false_or_none_refuses_colour_and_gray_images_pass_through(tmp_p
         np.testing.assert_array_equal(_one(tmp_path / "gray.png", **kwargs), gray)
 
 
+def test_pages_as_images_reads_each_page_as_a_2d_image(tmp_path):
+    # issue 15 item 8: a stack of separate 2D images was only ever one volume
+    stack = _gray((3, 6, 7), np.uint16, 4000)
+    tifffile.imwrite(tmp_path / "s.tif", stack, photometric="minisblack")
+    png = tmp_path / "one.png"
+    iio.imwrite(png, stack[0].astype(np.uint8))
+    images, names = load_images([tmp_path / "s.tif", png], pages_as_images=True)
+    assert names == [f"{tmp_path / 's.tif'}[{i}]" for i in range(3)] + [str(png)]
+    for image, page in zip(images, stack):
+        assert image.shape == (6, 7) and image.dtype == np.uint16
+        np.testing.assert_array_equal(image, page)
+    # colour pages: each page's channels, as for a colour file
+    rgb = _rgb((2, 6, 8, 3))
+    tifffile.imwrite(tmp_path / "c.tif", rgb, photometric="rgb")
+    images, names = load_images(tmp_path / "c.tif", pages_as_images=True, channel=1)
+    assert [os.path.basename(n) for n in names] == ["c.tif[0]", "c.tif[1]"]
+    np.testing.assert_array_equal(np.stack(images), rgb[..., 1])
+    with pytest.raises(ValueError, match=r"c\.tif\[0\] is an RGB"):
+        load_images(tmp_path / "c.tif", pages_as_images=True)
+    with pytest.raises(TypeError, match="pages_as_images"):
+        load_images(tmp_path / "s.tif", pages_as_images="yes")
+
+
+def test_a_decompression_bomb_is_named_with_pillows_reason(tmp_path):
+    # a PNG header claiming 100000 x 100000 pixels: imageio's message was
+    # "An unknown error occurred while initializing plugin pillow"
+    import struct
+    import zlib
+
+    path = tmp_path / "big.png"
+    iio.imwrite(path, np.zeros((4, 4), dtype=np.uint8))
+    data = bytearray(path.read_bytes())
+    data[16:24] = struct.pack(">II", 100_000, 100_000)
+    data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])))
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError) as info:
+        load_images(path)
+    message = _one_line(info, "big.png", "10000000000 pixels", "decompression bomb")
+    assert "unknown error" not in message
+
+
 def test_gray_tiff_stack_of_three_pages_is_not_colour(tmp_path):
     stack = _gray((3, 6, 8))
     tifffile.imwrite(tmp_path / "s.tif", stack, photometric="minisblack")

@@ -143,7 +143,8 @@ def test_show_labels_numbers_each_object_at_its_centroid(coins):
     centroids = _centroids(labels)
     order = reading_order(labels)
     assert len(ax.texts) == 24
-    for number, (text, id_) in enumerate(zip(ax.texts, order)):
+    # numbered from 1, as label ids and CellProfiler's ObjectNumber
+    for number, (text, id_) in enumerate(zip(ax.texts, order), start=1):
         assert text.get_text() == str(number)
         np.testing.assert_allclose(text.get_position()[::-1], centroids[id_])
     shown = ax.images[0].get_array()
@@ -156,8 +157,8 @@ def test_show_labels_numbers_each_object_at_its_centroid(coins):
 def test_show_labels_options(coins):
     image, labels = coins
     fig, ax = plt.subplots()
-    assert show_labels(image, labels, ax=ax, start=1) is ax
-    assert [t.get_text() for t in ax.texts] == [str(i) for i in range(1, 25)]
+    assert show_labels(image, labels, ax=ax, start=0) is ax
+    assert [t.get_text() for t in ax.texts] == [str(i) for i in range(24)]
     assert len(show_labels(image, labels, numbers=False).texts) == 0
     # a bool mask is labelled: the same objects, the same numbers
     ax = show_labels(image, labels > 0)
@@ -231,6 +232,9 @@ def test_overlay_numbers_are_drawn_at_the_centroids(coins):
     white = (picture.min(axis=-1) > 230) & text
     for r, c in np.rint(centroids).astype(int):
         assert white[r - 8 : r + 9, c - 10 : c + 11].any()
+    # numbered from 1 by default (issue 15 item 3), as label ids
+    np.testing.assert_array_equal(picture, overlay(image, labels, start=1))
+    assert (picture != overlay(image, labels, start=0)).any()
 
 
 def test_overlay_of_other_dtypes_and_empty_labels():
@@ -283,7 +287,7 @@ def test_show_pipeline_one_panel_per_step(coins, make):
     assert titles[4][1] == f"{n_components} objects"
     assert titles[5][1] == titles[6][1] == "24 objects"
     # the counter's panel: the image with the 24 coins numbered
-    assert [t.get_text() for t in axes[-1].texts] == [str(i) for i in range(24)]
+    assert [t.get_text() for t in axes[-1].texts] == [str(i) for i in range(1, 25)]
     # panels show each step's output
     np.testing.assert_array_equal(axes[1].images[0].get_array(), image > 120)
     np.testing.assert_array_equal(axes[0].images[0].get_array(), image)
