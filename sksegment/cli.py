@@ -944,51 +944,6 @@ def _read_counts(path, names):
     return np.array([by_name[n] for n in names], dtype=np.int64)
 
 
-def _mask_files(folder, names):
-    """The label image file of each image in ``names``: same stem, in ``folder``."""
-    from sksegment.io import _find_files
-
-    if not os.path.isdir(folder):
-        raise UserError(f"--masks {folder}: the folder does not exist")
-    try:
-        files = [os.fspath(f) for f in _find_files(folder)]
-    except (OSError, ValueError) as exc:
-        raise UserError(str(exc)) from None
-
-    def stem(name):
-        return os.path.splitext(os.path.basename(name))[0]
-
-    by_stem = {}
-    for name in files:
-        by_stem.setdefault(stem(name), []).append(name)
-    images_of = {}
-    for name in names:
-        images_of.setdefault(stem(name), []).append(name)
-    for found in images_of.values():
-        if len(found) > 1:
-            raise UserError(
-                f"{' and '.join(found)} have the same name, so --masks cannot tell "
-                "their label images apart; tune them in separate runs"
-            )
-    chosen, missing = [], []
-    for name in names:
-        candidates = by_stem.get(stem(name), [])
-        if not candidates:
-            missing.append(name)
-        elif len(candidates) > 1:
-            raise UserError(
-                f"--masks {folder} has {len(candidates)} label images for {name}: "
-                f"{' and '.join(candidates)}; keep one"
-            )
-        else:
-            chosen.append(candidates[0])
-    if missing:
-        raise UserError(
-            f"--masks {folder} has no label image for: {', '.join(missing)}"
-        )
-    return chosen
-
-
 def _read_masks(files, names):
     """True label images for ``names`` from their ``files``."""
     from sksegment.io import load_images
@@ -1014,7 +969,7 @@ def _tune(args):
     if args.counts:
         inputs.append(args.counts)
     else:
-        mask_files = _mask_files(args.masks, files)
+        mask_files = _annotation_files("--masks", args.masks, files)
         inputs.extend(mask_files)
     outputs = []
     for option, path in (("--save", args.save), ("--plot", args.plot)):
@@ -1174,7 +1129,8 @@ _TRAIN_FLAGS = {
 
 
 def _annotation_files(option, folder, names):
-    """The annotation file of each image: same stem, in ``folder``."""
+    """The annotation file of each image (``--masks``, ``--strokes``): the file
+    of the same stem in ``folder``, for tune and train."""
     from sksegment.io import _find_files
 
     if not os.path.isdir(folder):
@@ -1195,8 +1151,8 @@ def _annotation_files(option, folder, names):
         if stem(name) in seen:
             raise UserError(
                 f"{seen[stem(name)]} and {name} have the same name, so {option} "
-                "cannot tell their annotations apart; train on them in "
-                "separate folders or rename one"
+                "cannot tell their annotations apart; give them in separate "
+                "runs or rename one"
             )
         seen[stem(name)] = name
     chosen, missing = [], []
