@@ -317,15 +317,17 @@ def _sobel(g):
     return filters.sobel(g).astype(np.float32, copy=False)
 
 
-_ONE = np.ones(1, dtype=np.float32)
+# np.gradient's central difference as cv2.filter2D kernels, along axis 0 and 1
 _HALF_DIFF = np.array([-0.5, 0.0, 0.5], dtype=np.float32)
+_HALF_DIFFS = (_HALF_DIFF[:, None], _HALF_DIFF[None, :])
 
 
 def _gradient(f, axis, out=None, width=None):
     """``np.gradient(f, axis=axis)`` (spacing 1, edge_order 1), float32.
 
     Inside, ``(f[i + 1] - f[i - 1]) * 0.5``: the halves are exact, so cv2's
-    3-tap filter rounds once, like numpy's ``(f[i + 1] - f[i - 1]) / 2``,
+    3-tap filter (2 taps: filter2D skips the zero) rounds once, like numpy's
+    ``(f[i + 1] - f[i - 1]) / 2``,
     wherever the pixel lies; the first and last values are numpy's one-sided
     differences.  ``width``: of a 2D image padded on the right, whose columns
     from ``width`` on are ignored.
@@ -333,8 +335,8 @@ def _gradient(f, axis, out=None, width=None):
     if out is None:
         out = np.empty_like(f)
     if _use_cv2(f) and out.flags.c_contiguous:
-        kx, ky = (_ONE, _HALF_DIFF) if axis == 0 else (_HALF_DIFF, _ONE)
-        _into(out, cv2.sepFilter2D(f, cv2.CV_32F, kx, ky, dst=out, borderType=_NEAREST))
+        kernel = _HALF_DIFFS[axis]
+        _into(out, cv2.filter2D(f, cv2.CV_32F, kernel, dst=out, borderType=_NEAREST))
         inside = False
     else:
         inside = True
