@@ -206,6 +206,8 @@ def multiscale_features(
     # the largest sigmas cost most: start them first
     order = [int(i) for i in np.argsort(scales)[::-1]]
     if _use_cv2(img):
+        if workers > 1:
+            _touch(out)
         _features_2d(img, scales, order, flags, workers, out)
         return out
     results = _map(lambda i: _single_scale(img, scales[i], *flags), order, workers)
@@ -592,6 +594,15 @@ def _band_2d(gaussians, width, start, stop, flags, band, buffers, out):
             _eigenvalues_2d(h00[core], h01, h11, big, small)
             merged.extend((big[:, :width], small[:, :width]))
     _merge(merged, out[start:stop])
+
+
+def _touch(out):
+    """Write a zero in every 4 KiB page of a 2D stack ``(h, w, n)``.
+
+    A fresh output's pages are faulted in (and zeroed by the kernel) on
+    first write: from one thread before the bands, not from several at
+    once, which cost a quarter more CPU time here."""
+    out[:, :: max(1, 1024 // out.shape[-1]), 0] = 0
 
 
 def _merge(planes, dst):
