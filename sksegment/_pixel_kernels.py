@@ -206,10 +206,12 @@ def multiscale_features(
     # the largest sigmas cost most: start them first
     order = [int(i) for i in np.argsort(scales)[::-1]]
     if _use_cv2(img):
-        planes = _features_2d(img, scales, order, flags, per_sigma, workers)
-    else:
-        results = _map(lambda i: _single_scale(img, scales[i], *flags), order, workers)
-        planes = [plane for i in range(len(scales)) for plane in results[i]]
+        if workers > 1:
+            _touch(out)
+        _features_2d(img, scales, order, flags, workers, out)
+        return out
+    results = _map(lambda i: _single_scale(img, scales[i], *flags), order, workers)
+    planes = [plane for i in range(len(scales)) for plane in results[i]]
     _interleave(planes, out, workers)
     return out
 
@@ -287,13 +289,15 @@ _REFLECT = cv2.BORDER_REFLECT if cv2 is not None else None  # scipy 'reflect'
 _SOBEL_SCALE = 1.0 / np.sqrt(32.0)
 
 
-def _magnitude(sx, sy):
-    """sqrt(sx**2 + sy**2) into sx: numpy, not cv2.magnitude, whose last bit
-    depends on the memory alignment."""
-    np.square(sx, out=sx)
+def _magnitude(sx, sy, out=None):
+    """sqrt(sx**2 + sy**2) into ``out`` (default: sx), overwriting sy: numpy,
+    not cv2.magnitude, whose last bit depends on the memory alignment."""
+    if out is None:
+        out = sx
+    np.square(sx, out=out)
     np.square(sy, out=sy)
-    sx += sy
-    return np.sqrt(sx, out=sx)
+    out += sy
+    return np.sqrt(out, out=out)
 
 
 def _sobel(g):
@@ -315,15 +319,17 @@ def _sobel(g):
     return filters.sobel(g).astype(np.float32, copy=False)
 
 
-_ONE = np.ones(1, dtype=np.float32)
+# np.gradient's central difference as cv2.filter2D kernels, along axis 0 and 1
 _HALF_DIFF = np.array([-0.5, 0.0, 0.5], dtype=np.float32)
+_HALF_DIFFS = (_HALF_DIFF[:, None], _HALF_DIFF[None, :])
 
 
 def _gradient(f, axis, out=None, width=None):
     """``np.gradient(f, axis=axis)`` (spacing 1, edge_order 1), float32.
 
     Inside, ``(f[i + 1] - f[i - 1]) * 0.5``: the halves are exact, so cv2's
-    3-tap filter rounds once, like numpy's ``(f[i + 1] - f[i - 1]) / 2``,
+    3-tap filter (2 taps: filter2D skips the zero) rounds once, like numpy's
+    ``(f[i + 1] - f[i - 1]) / 2``,
     wherever the pixel lies; the first and last values are numpy's one-sided
     differences.  ``width``: of a 2D image padded on the right, whose columns
     from ``width`` on are ignored.
@@ -331,8 +337,8 @@ def _gradient(f, axis, out=None, width=None):
     if out is None:
         out = np.empty_like(f)
     if _use_cv2(f) and out.flags.c_contiguous:
-        kx, ky = (_ONE, _HALF_DIFF) if axis == 0 else (_HALF_DIFF, _ONE)
-        _into(out, cv2.sepFilter2D(f, cv2.CV_32F, kx, ky, dst=out, borderType=_NEAREST))
+        kernel = _HALF_DIFFS[axis]
+        _into(out, cv2.filter2D(f, cv2.CV_32F, kernel, dst=out, borderType=_NEAREST))
         inside = False
     else:
         inside = True
@@ -340,7 +346,10 @@ def _gradient(f, axis, out=None, width=None):
         f, out_view = f[:, :width], out[:, :width]
     else:
         out_view = out
-    moved, f_moved = np.moveaxis(out_view, axis, 0), np.moveaxis(f, axis, 0)
+    if f.ndim == 2:  # moveaxis costs more than a band's fixes
+        moved, f_moved = (out_view, f) if axis == 0 else (out_view.T, f.T)
+    else:
+        moved, f_moved = np.moveaxis(out_view, axis, 0), np.moveaxis(f, axis, 0)
     if inside:
         np.subtract(f_moved[2:], f_moved[:-2], out=moved[1:-1])
         moved[1:-1] *= 0.5
@@ -427,13 +436,19 @@ def _single_scale(img, sigma, intensity, edges, texture):
     return planes
 
 
-# Buffers of the 2D path: the feature planes, then per thread a gaussian, a
-# Sobel and four Hessian scratch planes.  Each calling thread keeps its last
-# workspace up to _CACHE_BYTES, so tiles of one size reuse the same pages
-# instead of faulting fresh ones in for every tile.
-_SCRATCH = 6
+# Buffers of the 2D path: one full gaussian plane per sigma (the intensity
+# features, or scratch), then per thread the band planes (see _BAND_ROWS).
+# Each calling thread keeps its last workspace up to _CACHE_BYTES, so tiles
+# of one size reuse the same pages instead of faulting fresh ones in for
+# every tile.
 _CACHE_BYTES = 128 * 2**20
 _local = threading.local()
+# The edges, texture and interleaving run by bands of this many rows, over
+# all sigmas, while a band's planes are in the cache; a band reads 2 rows of
+# the gaussians on each side (the Hessian's finite differences), so its
+# values equal the whole image's bit for bit, like a tile's (see halo).
+_BAND_ROWS = 128
+_HALO_ROWS = 2
 
 
 def _workspace(n_planes, shape):
@@ -460,65 +475,145 @@ def _into(dst, result):
 _LANES = 32
 
 
-def _features_2d(img, scales, order, flags, per_sigma, workers):
+def _features_2d(img, scales, order, flags, workers, out):
+    """The 2D features of ``img`` into ``out``: gaussians, then bands."""
+    intensity, edges, texture = flags
     height, width = img.shape
     padded = -(-(width + 1) // _LANES) * _LANES
     if padded > width:
         img = cv2.copyMakeBorder(img, 0, 0, 0, padded - width, _NEAREST)
-    n = per_sigma * len(scales)
-    space = _workspace(n + _SCRATCH * workers, img.shape)
+    n_bands = -(-height // _BAND_ROWS)
+    bounds = [height * b // n_bands for b in range(n_bands + 1)]
+    band = max(b - a for a, b in zip(bounds[:-1], bounds[1:]))
+    workers = max(1, min(workers, n_bands))
+    # per band: edges and texture of every sigma, and 4 slabs of scratch
+    band_planes = len(scales) * (int(edges) + 2 * int(texture))
+    per_worker = band_planes * band + 4 * (band + 2 * _HALO_ROWS)
+    per_worker = max(per_worker, height)  # or the rows of a gaussian's pass
+    n_full = len(scales) * height
+    space = _workspace(n_full + per_worker * workers, (padded,))
+    gaussians = space[:n_full].reshape(len(scales), height, padded)
     scratch = queue.SimpleQueue()
     for w in range(workers):
-        scratch.put(space[n + _SCRATCH * w : n + _SCRATCH * (w + 1)])
+        scratch.put(space[n_full + per_worker * w : n_full + per_worker * (w + 1)])
 
-    def one(i):
+    def smooth(i):
         buffers = scratch.get()
         try:
-            planes = space[per_sigma * i : per_sigma * (i + 1)]
-            _single_scale_2d(img, width, scales[i], flags, planes, buffers)
+            _smooth_2d(img, scales[i], gaussians[i], buffers[:height])
+        finally:
+            scratch.put(buffers)
+        # what scipy's 'reflect' puts right of the last column, for the Sobel
+        gaussians[i][:, width] = gaussians[i][:, width - 1]
+
+    _map(smooth, order, workers)
+    groups = np.linspace(0, n_bands, workers + 1).astype(int)
+
+    def run(group):
+        buffers = scratch.get()
+        try:
+            for b in range(groups[group], groups[group + 1]):
+                _band_2d(
+                    gaussians,
+                    width,
+                    bounds[b],
+                    bounds[b + 1],
+                    flags,
+                    band,
+                    buffers,
+                    out,
+                )
         finally:
             scratch.put(buffers)
 
-    _map(one, order, workers)
-    return [plane[:, :width] for plane in space[:n]]
+    _map(run, range(workers), workers)
 
 
-def _single_scale_2d(img, width, sigma, flags, planes, scratch):
-    """``_single_scale`` of a 2D float32 image with cv2, into ``planes``.
+def _smooth_2d(img, sigma, out, rows):
+    """The gaussian of ``img`` into ``out``: along rows, into ``rows``, then
+    along columns.  cv2.filter2D with a one-row (then one-column) kernel:
+    sepFilter2D does the same passes, but its row pass is twice as slow."""
+    k = _gaussian_kernel(float(sigma))
+    _into(
+        rows, cv2.filter2D(img, cv2.CV_32F, k[None, :], dst=rows, borderType=_NEAREST)
+    )
+    _into(out, cv2.filter2D(rows, cv2.CV_32F, k[:, None], dst=out, borderType=_NEAREST))
 
-    ``img`` is padded on the right from column ``width`` on (see _LANES).
+
+def _band_2d(gaussians, width, start, stop, flags, band, buffers, out):
+    """Rows ``start:stop`` of every feature, from the gaussians, into ``out``.
+
+    The gaussians are padded on the right from column ``width`` on (see
+    _LANES); a band's finite differences read them ``_HALO_ROWS`` rows
+    above and below, and only the band's own rows are kept.
     """
     intensity, edges, texture = flags
-    planes = iter(planes)
-    g = next(planes) if intensity else scratch[0]
-    k = _gaussian_kernel(float(sigma))
-    _into(g, cv2.sepFilter2D(img, cv2.CV_32F, k, k, dst=g, borderType=_NEAREST))
-    # what scipy's 'reflect' puts right of the last column, for the Sobel
-    g[:, width] = g[:, width - 1]
-    if edges:
-        sx, sy = next(planes), scratch[1]
-        for dx, dst in ((1, sx), (0, sy)):
-            result = cv2.Sobel(
-                g,
-                cv2.CV_32F,
-                dx,
-                1 - dx,
-                dst=dst,
-                ksize=3,
-                scale=_SOBEL_SCALE,
-                borderType=_REFLECT,
-            )
-            _into(dst, result)
-        _magnitude(sx, sy)
-    if texture:
-        big, small = next(planes), next(planes)
-        d0, d1, h00, h01 = scratch[2:]
-        _gradient(g, 0, out=d0, width=width)
-        _gradient(g, 1, out=d1, width=width)
-        _gradient(d0, 0, out=h00, width=width)
-        _gradient(d0, 1, out=h01, width=width)
-        h11 = _gradient(d1, 1, out=d0, width=width)
-        _eigenvalues_2d(h00, h01, h11, big, small)
+    height, padded = gaussians.shape[1:]
+    rows = stop - start
+    top, bottom = max(start - _HALO_ROWS, 0), min(stop + _HALO_ROWS, height)
+    core = slice(start - top, stop - top)
+    slab_rows = bottom - top
+    n_out = len(gaussians) * (int(edges) + 2 * int(texture))
+    planes = buffers[: n_out * band].reshape(n_out, band, padded)[:, :rows]
+    slab_max = band + 2 * _HALO_ROWS
+    temps = buffers[n_out * band : (n_out * band + 4 * slab_max)]
+    temps = temps.reshape(4, slab_max, padded)[:, :slab_rows]
+    t0, t1, t2, t3 = temps
+    merged = []
+    outputs = iter(planes)
+    for g in gaussians:
+        slab = g[top:bottom]
+        if intensity:
+            merged.append(g[start:stop, :width])
+        if edges:
+            sx, sy = t0, t1
+            for dx, dst in ((1, sx), (0, sy)):
+                result = cv2.Sobel(
+                    slab,
+                    cv2.CV_32F,
+                    dx,
+                    1 - dx,
+                    dst=dst,
+                    ksize=3,
+                    scale=_SOBEL_SCALE,
+                    borderType=_REFLECT,
+                )
+                _into(dst, result)
+            magnitude = next(outputs)
+            _magnitude(sx[core], sy[core], magnitude)
+            merged.append(magnitude[:, :width])
+        if texture:
+            big, small = next(outputs), next(outputs)
+            d0, h00 = t0, t1
+            _gradient(slab, 0, out=d0, width=width)
+            _gradient(d0, 0, out=h00, width=width)
+            h01, d1 = t2[:rows], t3[:rows]
+            _gradient(d0[core], 1, out=h01, width=width)
+            _gradient(slab[core], 1, out=d1, width=width)
+            h11 = _gradient(d1, 1, out=d0[:rows], width=width)
+            _eigenvalues_2d(h00[core], h01, h11, big, small)
+            merged.extend((big[:, :width], small[:, :width]))
+    _merge(merged, out[start:stop])
+
+
+def _touch(out):
+    """Write a zero in every 4 KiB page of a 2D stack ``(h, w, n)``.
+
+    A fresh output's pages are faulted in (and zeroed by the kernel) on
+    first write: from one thread before the bands, not from several at
+    once, which cost a quarter more CPU time here."""
+    out[:, :: max(1, 1024 // out.shape[-1]), 0] = 0
+
+
+def _merge(planes, dst):
+    """``dst[..., k] = planes[k]``: the 2D planes of one band, by cv2.merge."""
+    if len(planes) == 1 or len(planes) > _CV_CN_MAX:
+        for k, plane in enumerate(planes):
+            dst[..., k] = plane
+        return
+    got = cv2.merge(planes, dst)
+    if not np.shares_memory(got, dst):
+        dst[...] = got
 
 
 def _interleave(planes, out, workers):

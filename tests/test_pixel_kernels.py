@@ -287,3 +287,22 @@ def test_tiny_images(backend, shape, texture):
     if not texture:
         with pytest.raises(ValueError, match="at least 2 pixels"):
             pk.multiscale_features(image, sigma_max=4)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [dict(), dict(intensity=False), dict(edges=False), dict(texture=False)],
+)
+def test_bands_equal_one_band(monkeypatch, options):
+    # the 2D edges, texture and interleaving run by bands of rows: a band's
+    # boundaries must not change a value, in threads or not
+    pytest.importorskip("cv2")
+    image = _image((43, 70), np.uint8, seed=8)
+    kwargs = dict(sigma_min=0.7, sigma_max=4, **options)
+    monkeypatch.setattr(pk, "_BAND_ROWS", 1000)
+    whole = pk.multiscale_features(image, workers=1, **kwargs)
+    assert_features_close(whole, _reference(image, **kwargs), image)
+    for rows, workers in [(1, 1), (2, 2), (3, 1), (7, 2), (16, 1), (42, 2)]:
+        monkeypatch.setattr(pk, "_BAND_ROWS", rows)
+        banded = pk.multiscale_features(image, workers=workers, **kwargs)
+        np.testing.assert_array_equal(banded, whole, strict=True)
