@@ -476,9 +476,11 @@ def overlay(
     >>> picture = overlay(image, image > 100, numbers=False)
     >>> picture.shape, picture.dtype
     ((20, 30, 3), dtype('uint8'))
-    >>> picture[0, 0], picture[3, 3], picture[5, 5]  # background, outline, inside
-    (array([0, 0, 0], dtype=uint8), array([ 31, 119, 180], dtype=uint8), array([149, 176, 194], dtype=uint8))
-    """  # noqa: E501
+    >>> picture[0, 0], picture[3, 3]  # background, outline
+    (array([0, 0, 0], dtype=uint8), array([ 31, 119, 180], dtype=uint8))
+    >>> picture[5, 5]  # inside
+    array([149, 176, 194], dtype=uint8)
+    """
     labels = _check_labels(labels, "overlay", masks=True)
     image = _check_image(image, labels, "overlay")
     _check_drawing("overlay", alpha, start)

@@ -70,7 +70,8 @@ classical = GridSearchCV(
     scoring=scorer,
     cv=2,
 ).fit(train.images, train.labels)
-print("classical, best of the grid:", classical.best_params_)
+best = {name.split("__")[-1]: value for name, value in classical.best_params_.items()}
+print("classical, best of the grid:", best)
 
 # %%
 # The learned pipelines: the default PixelClassifier (a small random forest
