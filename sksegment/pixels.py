@@ -482,6 +482,13 @@ class PixelClassifier(ImageTransformer):
             )
         features = PixelFeatures() if self.features is None else clone(self.features)
         _validate_cached(features)
+        if features.image_shape is not None or features.n_jobs is not None:
+            raise ValueError(
+                f"{name} reads images and threads with its own image_shape and "
+                "n_jobs; its features' are not used, so they must be None: got "
+                f"features=PixelFeatures(image_shape={features.image_shape!r}, "
+                f"n_jobs={features.n_jobs!r})."
+            )
         rng = check_random_state(self.random_state)
         seed = rng.randint(np.iinfo(np.int32).max)
         if self.estimator is None:

@@ -322,6 +322,14 @@ def test_transform_errors():
         _small().fit(mixed, [m > 0 for m in mixed])
 
 
+@pytest.mark.parametrize("params", [{"image_shape": (40, 44)}, {"n_jobs": 2}])
+def test_settings_of_the_features_it_would_ignore_are_refused(params):
+    images, masks = _blobs(np.random.default_rng(4), n=1)
+    features = sks.PixelFeatures(sigma_max=2, **params)
+    with pytest.raises(ValueError, match="must be None"):
+        sks.PixelClassifier(features=features).fit(images, masks)
+
+
 def test_images_of_another_scale_than_the_training_ones_are_refused():
     # features scale pixels by their dtype's range: a model trained on uint8
     # would see 16-bit images as nearly black and classify them in silence
