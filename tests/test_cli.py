@@ -462,55 +462,19 @@ def test_an_image_given_twice_is_refused(victim, run):
 # --- issue 12: nothing loaded from a file runs code -----------------------------
 
 
-def _skops_calling(tmp_path, module, name, args):
-    """A skops file whose loading would call ``module.name(*args)``."""
-    import io
-    import json
-    import zipfile
-
-    import skops
-    import skops.io as sio
-
-    with zipfile.ZipFile(io.BytesIO(sio.dumps(tuple(args)))) as z:
-        content = json.loads(z.read("schema.json"))
-    for key in ("protocol", "_skops_version"):
-        content.pop(key)
-    schema = {
-        "__class__": name,
-        "__module__": module,
-        "__loader__": "ConstructorFromReduceNode",
-        "content": content,
-        "__id__": 1,
-        "protocol": 2,
-        "_skops_version": skops.__version__,
-    }
-    path = tmp_path / "shared.skops"
-    with zipfile.ZipFile(path, "w") as z:
-        z.writestr("schema.json", json.dumps(schema))
-    return path
-
-
-class _Payload:
-    """Unpickling this writes a marker file (and could do anything else)."""
-
-    def __init__(self, marker):
-        self.marker = str(marker)
-
-    def __reduce__(self):
-        return open, (self.marker, "w")
-
-
-def test_crafted_pickle_is_refused_and_runs_nothing(folder, tmp_path, run):
+def test_crafted_pickle_is_refused_and_runs_nothing(
+    folder, tmp_path, run, pickle_payload
+):
     root, data, _ = folder
     marker = tmp_path / "marker"
     path = tmp_path / "pipe.joblib"
     # the payload runs, then a working pipeline comes back: the run looks normal
-    joblib.dump([_Payload(marker), _recipe().fit(data.images)], path)
+    joblib.dump([pickle_payload(marker), _recipe().fit(data.images)], path)
     code, _, err = run("count", root / "images", "--pipeline", path)
     assert code == 1 and "--unsafe-pickle" in err and "not a skops file" in err
     _one_line(err)
     assert not marker.exists()
-    pickle.loads(pickle.dumps(_Payload(marker))).close()  # the payload is live
+    pickle.loads(pickle.dumps(pickle_payload(marker))).close()  # the payload is live
     assert marker.exists()
 
 
@@ -518,12 +482,12 @@ def test_crafted_pickle_is_refused_and_runs_nothing(folder, tmp_path, run):
     "module, name", [("os", "system"), ("builtins", "open")], ids=["system", "open"]
 )
 def test_crafted_skops_file_is_refused_and_runs_nothing(
-    folder, tmp_path, run, module, name
+    folder, tmp_path, run, skops_calling, module, name
 ):
     root, _, _ = folder
     marker = tmp_path / "marker"
     args = [f"touch {marker}"] if name == "system" else [str(marker), "w"]
-    path = _skops_calling(tmp_path, module, name, args)
+    path = skops_calling(tmp_path / "shared.skops", module, name, args)
     code, _, err = run("count", root / "images", "--pipeline", path)
     assert code == 1 and f"not trusted: {module}.{name}" in err
     _one_line(err)

@@ -538,51 +538,16 @@ def test_file_kind_is_told_by_content_not_extension(tmp_path, coins_pipeline):
     assert loaded.predict(images).tolist() == [21]
 
 
-class _Payload:
-    """Unpickling this writes a marker file (and could do anything else)."""
-
-    def __init__(self, marker):
-        self.marker = str(marker)
-
-    def __reduce__(self):
-        return open, (self.marker, "w")
-
-
-def _skops_calling(path, module, name, args):
-    """A skops file whose loading would call ``module.name(*args)``."""
-    import io
-    import json
-    import zipfile
-
-    import skops
-    import skops.io as sio
-
-    with zipfile.ZipFile(io.BytesIO(sio.dumps(tuple(args)))) as z:
-        content = json.loads(z.read("schema.json"))
-    for key in ("protocol", "_skops_version"):
-        content.pop(key)
-    schema = {
-        "__class__": name,
-        "__module__": module,
-        "__loader__": "ConstructorFromReduceNode",
-        "content": content,
-        "__id__": 1,
-        "protocol": 2,
-        "_skops_version": skops.__version__,
-    }
-    with zipfile.ZipFile(path, "w") as z:
-        z.writestr("schema.json", json.dumps(schema))
-    return path
-
-
-def test_crafted_pickle_is_refused_before_unpickling(tmp_path, coins_pipeline):
+def test_crafted_pickle_is_refused_before_unpickling(
+    tmp_path, coins_pipeline, pickle_payload
+):
     import pickle
 
     import joblib
 
     marker = tmp_path / "marker"
-    joblib.dump([_Payload(marker), coins_pipeline[0]], tmp_path / "a.joblib")
-    (tmp_path / "b.pkl").write_bytes(pickle.dumps(_Payload(marker)))
+    joblib.dump([pickle_payload(marker), coins_pipeline[0]], tmp_path / "a.joblib")
+    (tmp_path / "b.pkl").write_bytes(pickle.dumps(pickle_payload(marker)))
     for name in ["a.joblib", "b.pkl"]:
         with pytest.raises(ValueError, match="can run any code"):
             load_pipeline(tmp_path / name)
@@ -591,15 +556,15 @@ def test_crafted_pickle_is_refused_before_unpickling(tmp_path, coins_pipeline):
     assert marker.exists()
 
 
-def test_crafted_skops_file_is_refused_listing_the_type(tmp_path):
+def test_crafted_skops_file_is_refused_listing_the_type(tmp_path, skops_calling):
     import skops.io as sio
 
     marker = tmp_path / "marker"
-    path = _skops_calling(tmp_path / "x.skops", "builtins", "open", [str(marker), "w"])
+    path = skops_calling(tmp_path / "x.skops", "builtins", "open", [str(marker), "w"])
     with pytest.raises(ValueError, match=r"not trusted: builtins\.open\."):
         load_pipeline(path)
     assert not marker.exists()
-    path = _skops_calling(tmp_path / "y.skops", "os", "system", [f"touch {marker}"])
+    path = skops_calling(tmp_path / "y.skops", "os", "system", [f"touch {marker}"])
     with pytest.raises(ValueError, match=r"not trusted: os\.system\."):
         load_pipeline(path)
     assert not marker.exists()
