@@ -498,6 +498,12 @@ class PixelClassifier(ImageTransformer):
         else:
             estimator = clone(self.estimator)
         counts, classes = _class_counts(annotations)
+        if classes[-1] > np.iinfo(np.int32).max:
+            raise ValueError(
+                f"{name} numbers classes in int32 class images; y holds the class "
+                f"{classes[-1]}, above {np.iinfo(np.int32).max}. Number the "
+                "stroke classes 1 (background), 2, 3, ..."
+            )
         if len(classes) < 2:
             raise ValueError(
                 f"{name} needs annotated pixels of at least 2 classes to learn; "
@@ -791,14 +797,23 @@ def _class_text(classes, annotation):
 
 def _class_counts(annotations):
     """Annotated pixels per image and class, and the classes (sorted)."""
-    per_image = [np.bincount(a.reshape(-1)) for a in annotations]
-    width = max(len(c) for c in per_image)
-    counts = np.zeros((len(annotations), width), dtype=np.int64)
-    for i, c in enumerate(per_image):
-        counts[i, : len(c)] = c
-    counts[:, 0] = 0  # 0 is "not annotated"
-    classes = np.flatnonzero(counts.sum(axis=0))
-    return counts[:, classes], classes
+    found = []  # per image: its classes and their pixel counts, 0 left out
+    for a in annotations:
+        flat = a.reshape(-1)
+        top = int(flat.max()) if flat.size else 0
+        if top < max(1 << 16, flat.size):  # a table no larger than the image
+            counts = np.bincount(flat)
+            values = np.flatnonzero(counts)
+            counts = counts[values]
+        else:  # sparse large ids: sorted, never a table sized by the largest
+            values, counts = np.unique(flat, return_counts=True)
+        keep = values != 0  # 0 is "not annotated"
+        found.append((values[keep], counts[keep]))
+    classes = np.unique(np.concatenate([v for v, _ in found]))
+    counts = np.zeros((len(annotations), len(classes)), dtype=np.int64)
+    for i, (values, n) in enumerate(found):
+        counts[i, np.searchsorted(classes, values)] = n
+    return counts, classes
 
 
 def _sample(counts, classes, annotations, n_samples, seed):

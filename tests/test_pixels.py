@@ -330,6 +330,19 @@ def test_settings_of_the_features_it_would_ignore_are_refused(params):
         sks.PixelClassifier(features=features).fit(images, masks)
 
 
+def test_stroke_classes_are_counted_without_a_table_sized_by_the_largest():
+    # a class of 2**39 asked numpy for 8 TiB; classes beyond int32 are refused
+    images, _ = _blobs(np.random.default_rng(5), n=1)
+    strokes = np.zeros(images.shape, dtype=np.int64)
+    strokes[0, :4], strokes[0, 20:24, 20:24] = 1, 2**20
+    step = _small(annotation="sparse", output="classes").fit(images, strokes)
+    assert step.classes_.tolist() == [1, 2**20]
+    assert set(np.unique(step.transform(images))) <= {1, 2**20}
+    strokes[strokes == 2**20] = 2**39
+    with pytest.raises(ValueError, match="class 549755813888"):
+        _small(annotation="sparse").fit(images, strokes)
+
+
 def test_images_of_another_scale_than_the_training_ones_are_refused():
     # features scale pixels by their dtype's range: a model trained on uint8
     # would see 16-bit images as nearly black and classify them in silence
