@@ -1264,16 +1264,22 @@ def _check_train_options(args):
     checks = [
         ("--sigma-max", args.sigma_max, args.sigma_max >= 1 and args.sigma_max < 1e4),
         ("--n-samples", args.n_samples, args.n_samples >= 2),
-        ("--trees", args.trees, args.trees is None or args.trees >= 1),
-        ("--max-depth", args.max_depth, args.max_depth is None or args.max_depth >= 1),
+        ("--trees", args.trees, args.trees is None or 1 <= args.trees <= 10_000),
+        (
+            "--max-depth",
+            args.max_depth,
+            args.max_depth is None or 1 <= args.max_depth <= 1_000,
+        ),
+        ("--seed", args.seed, 0 <= args.seed <= 2**32 - 1),
         ("--cv", args.cv, args.cv is None or args.cv >= 2),
         ("--jobs", args.jobs, args.jobs is None or args.jobs != 0),
     ]
     limits = {
         "--sigma-max": "between 1 and 10000 pixels",
         "--n-samples": "at least 2",
-        "--trees": "at least 1",
-        "--max-depth": "at least 1",
+        "--trees": "from 1 to 10000",
+        "--max-depth": "from 1 to 1000",
+        "--seed": "from 0 to 4294967295",
         "--cv": "at least 2",
         "--jobs": "a number of threads, or -1 for all cores",
     }
@@ -1598,7 +1604,14 @@ def main(argv=None):
         command = {"count": _count, "tune": _tune, "train": _train}[args.command]
         try:
             command(args)
-        except (UserError, ValueError, TypeError, ImportError, OSError) as exc:
+        except (
+            UserError,
+            ValueError,
+            TypeError,
+            ImportError,
+            OSError,
+            OverflowError,
+        ) as exc:
             print(f"{prog}: error: {_in_flags(exc)}", file=sys.stderr)
             return 1
         except MemoryError:

@@ -950,7 +950,24 @@ def _masks_where(tmp_path, annotated, change):
         ),
         (
             lambda tmp, a: ["--masks", a[0] / "train" / "masks", "--trees", "0"],
-            "--trees must be at least 1",
+            "--trees must be from 1 to 10000",
+        ),
+        (  # was a hang: scikit-learn builds the trees one by one
+            lambda tmp, a: ["--masks", a[0] / "train" / "masks", "--trees", "1e20"],
+            "--trees",
+        ),
+        (
+            lambda tmp, a: [
+                "--masks",
+                a[0] / "train" / "masks",
+                "--max-depth",
+                "100000000000000000000",
+            ],
+            "--max-depth must be from 1 to 1000",
+        ),
+        (
+            lambda tmp, a: ["--masks", a[0] / "train" / "masks", "--seed", "-1"],
+            "--seed must be from 0 to 4294967295",
         ),
         (
             lambda tmp, a: ["--masks", a[0] / "train" / "masks", "--max-area", "10"],
@@ -973,6 +990,9 @@ def _masks_where(tmp_path, annotated, change):
         "cv-above-images",
         "threshold-not-a-probability",
         "no-trees",
+        "trees-not-an-int",
+        "huge-max-depth",
+        "negative-seed",
         "max-area-below-min-area",
     ],
 )
