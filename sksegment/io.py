@@ -710,8 +710,9 @@ def load_pipeline(path, *, trusted=None, unsafe_pickle=False):
     because of what the file says it does.  The node and feature indices of
     scikit-learn's decision trees are checked before the object is returned,
     since scikit-learn follows them without bounds checks.  Other types that
-    hold raw indices, such as the ``KDTree`` of ``KNeighborsClassifier`` or
-    the predictors of ``HistGradientBoostingClassifier``, must be trusted
+    hold raw indices, such as the ``KDTree`` of ``KNeighborsClassifier``, the
+    predictors of ``HistGradientBoostingClassifier`` and the libsvm models
+    (``SVC``, ``NuSVC``, ``SVR``, ``OneClassSVM``), must be trusted
     explicitly.
 
     Examples
@@ -764,7 +765,35 @@ def load_pipeline(path, *, trusted=None, unsafe_pickle=False):
     except Exception as exc:
         raise ValueError(f"cannot load the pipeline {name}: {exc}") from None
     _check_trees(loaded, name)
+    _check_libsvm(loaded, name, extra)
     return loaded
+
+
+def _check_libsvm(root, name, trusted):
+    """Refuse libsvm models (SVC, NuSVC, SVR, OneClassSVM...) unless trusted.
+
+    skops trusts them as scikit-learn estimators, but libsvm follows their
+    support indices, dual coefficients and intercepts without bounds checks:
+    a crafted file reads memory out of range at predict time.
+    """
+    from sklearn.svm._base import BaseLibSVM
+
+    refuse = ValueError(name)  # _held raises it only for bagging columns
+    seen, stack = set(), [root]
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen or isinstance(obj, (str, bytes, int, float)):
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, BaseLibSVM) and _type_name(type(obj)) not in trusted:
+            raise ValueError(
+                f"{name} holds a {type(obj).__name__}, whose libsvm arrays "
+                "scikit-learn follows without bounds checks, so a crafted file "
+                "could read memory out of range; if you trust the file's source, "
+                f"pass trusted=[{_type_name(type(obj))!r}] (--trust "
+                f"{_type_name(type(obj))})."
+            )
+        stack.extend(value for value, _ in _held(obj, None, refuse))
 
 
 def _n_features(estimator):

@@ -662,3 +662,19 @@ def test_trees_wider_than_the_input_their_ensemble_checks_are_refused(tmp_path):
     save_pipeline(model, tmp_path / "narrow.skops")
     with pytest.raises(ValueError, match="decision tree whose node or feature"):
         load_pipeline(tmp_path / "narrow.skops")
+
+
+def test_libsvm_models_need_explicit_trust(tmp_path):
+    # skops trusts SVC as a scikit-learn estimator, but libsvm follows its
+    # support indices unchecked: a file with support_ cut short loaded by
+    # default and then read memory out of range at predict time
+    from sklearn.svm import SVC
+
+    rng = np.random.default_rng(0)
+    X, y = rng.random((60, 3)), rng.integers(0, 3, 60)
+    model = SVC().fit(X, y)
+    save_pipeline(model, tmp_path / "svc.skops")
+    with pytest.raises(ValueError, match=r"holds a SVC.*--trust sklearn\.svm"):
+        load_pipeline(tmp_path / "svc.skops")
+    trusted = load_pipeline(tmp_path / "svc.skops", trusted=[SVC])
+    np.testing.assert_array_equal(trusted.predict(X), model.predict(X))
