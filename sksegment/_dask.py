@@ -301,29 +301,20 @@ def map_images(batch, func):
 
     array = batch.array
     dtype, shape = _probe(batch, func)
-    scalar = shape is None  # a scalar per image: the spatial axes are dropped
-    if scalar:
-        return da.map_blocks(
-            _run_block,
-            array,
-            batch.check,
-            func,
-            dtype,
-            dtype=dtype,
-            drop_axis=list(range(1, array.ndim)),
-            meta=np.empty((0,), dtype),
-        )
-    trailing = shape[array.ndim - 1 :]  # axes the results add (features)
+    if shape is None:  # a scalar per image: the spatial axes are dropped
+        layout = {
+            "drop_axis": list(range(1, array.ndim)),
+            "meta": np.empty((0,), dtype),
+        }
+    else:
+        trailing = shape[array.ndim - 1 :]  # axes the results add (features)
+        layout = {
+            "new_axis": list(range(array.ndim, array.ndim + len(trailing))) or None,
+            "chunks": array.chunks + tuple((n,) for n in trailing),
+            "meta": np.empty((0,) * (array.ndim + len(trailing)), dtype),
+        }
     return da.map_blocks(
-        _run_block,
-        array,
-        batch.check,
-        func,
-        dtype,
-        dtype=dtype,
-        new_axis=list(range(array.ndim, array.ndim + len(trailing))) or None,
-        chunks=array.chunks + tuple((n,) for n in trailing),
-        meta=np.empty((0,) * (array.ndim + len(trailing)), dtype),
+        _run_block, array, batch.check, func, dtype, dtype=dtype, **layout
     )
 
 
