@@ -370,15 +370,45 @@ def _is_dask(X):
     return hasattr(X, "__dask_graph__")
 
 
-def _reject_dask(X, caller, argument):
-    if _is_dask(X):
-        raise TypeError(
-            f"{caller} returns an in-memory table, one row per object, and does "
-            f"not accept dask arrays; got a dask array as {argument}. Compute the "
-            f"batch first, for example {caller}(labels.compute(), "
-            f"images.compute()), or a few images at a time "
-            f"(labels[i:j].compute()) and concatenate the tables."
+def _dask_tables(labels, images, properties, connectivity, caller):
+    """The tables of a dask batch (dicts of columns, image column first)."""
+    import dask.array as da
+
+    from sksegment._dask_regions import object_columns
+
+    if not _is_dask(labels):
+        labels = da.from_array(np.asarray(labels), chunks=images.chunks)
+    if images is not None and not _is_dask(images):
+        images = da.from_array(np.asarray(images), chunks=labels.chunks)
+    batch = validate_batch(_caller(caller), labels, reset=False)
+    intensities = None
+    needs_images = sorted(set(properties) & _INTENSITY_PROPERTIES)
+    if images is None and needs_images:
+        raise ValueError(
+            f"{caller}: properties {needs_images} need intensity images; "
+            f"pass images=..."
         )
+    if images is not None:
+        intensities = validate_batch(_caller(caller), images, reset=False)
+        if intensities.array.shape != batch.array.shape:
+            raise ValueError(
+                f"{caller}: the label images have shape {batch.array.shape} but "
+                f"the intensity images have shape {intensities.array.shape}."
+            )
+    ndim = batch.array.ndim - 1
+    flat_only = sorted(set(properties) & _PROPERTIES_2D_ONLY)
+    if ndim != 2 and flat_only:
+        raise ValueError(
+            f"{caller}: properties {flat_only} are defined for 2D images only; "
+            f"got {ndim}D images of shape {batch.array.shape[1:]}. The 2D-only "
+            f"properties are {sorted(_PROPERTIES_2D_ONLY)}."
+        )
+    columns = object_columns(batch, intensities, properties, connectivity, caller)
+    tables = []
+    for i, table in enumerate(columns):
+        n = len(next(iter(table.values())))
+        tables.append({"image": np.full(n, i, dtype=np.int64), **table})
+    return tables
 
 
 def _caller(name):
@@ -490,8 +520,9 @@ def region_table(
             f"The 'connectivity' parameter of {caller} must be None or an int in "
             f"[1, 3]; got {connectivity!r}."
         )
-    _reject_dask(labels, caller, "labels")
-    _reject_dask(images, caller, "images")
+    if _is_dask(labels) or _is_dask(images):
+        tables = _dask_tables(labels, images, properties, connectivity, caller)
+        return _table_frame(tables, properties, pd)
     batch = validate_batch(_caller(caller), labels, reset=False)
     needs_images = sorted(set(properties) & _INTENSITY_PROPERTIES)
     if images is None:
@@ -520,6 +551,11 @@ def region_table(
         columns = _measure(labels_i, image, properties, caller, index=i)
         n = len(next(iter(columns.values())))
         tables.append({"image": np.full(n, i, dtype=np.int64), **columns})
+    return _table_frame(tables, properties, pd)
+
+
+def _table_frame(tables, properties, pd):
+    """The DataFrame of the tables of the images (dicts of columns), stacked."""
     if "label" in properties and any(t["label"].dtype == np.uint64 for t in tables):
         for table in tables:  # int64 and uint64 together would become float64
             table["label"] = table["label"].astype(np.uint64)
@@ -721,12 +757,6 @@ class RegionFeatures(ImageStepMixin, TransformerMixin, BaseEstimator):
         ]
         return names
 
-    def _validate_batch(self, X, *, reset):
-        batch = super()._validate_batch(X, reset=reset)
-        if batch.kind == "dask" and not batch.whole_images:
-            raise batch.needs_whole_images(" (it measures whole objects)")
-        return batch
-
     @staticmethod
     def _stated(batch):
         """Flattened rows reshaped by image_shape: no ChannelAxisWarning inside."""
@@ -787,9 +817,14 @@ class RegionFeatures(ImageStepMixin, TransformerMixin, BaseEstimator):
             rows.wrong_length(len(segmented) if segmented.ndim else 0, len(batch))
         if segmented.shape != array.shape or segmented.dtype.kind not in "biuf":
             rows.wrong_output(segmented, f"a batch of shape {array.shape}")
-        from sksegment._dask import map_rows
+        if batch.whole_images:
+            from sksegment._dask import map_rows
 
-        features = map_rows(batch, segmented, rows.row, rows.n_features)
+            features = map_rows(batch, segmented, rows.row, rows.n_features)
+        else:  # objects measured over the chunks (computed for crop properties)
+            from sksegment._dask_regions import region_features
+
+            features = region_features(batch, segmented, rows)
         if _get_output_config("transform", self)["dense"] != "default":
             return features.compute()
         return features
@@ -929,12 +964,16 @@ class _Rows:
         objects = np.asarray(objects)
         if objects.shape != image.shape or objects.dtype.kind not in "biuf":
             self.wrong_output(objects, f"image {index} of shape {image.shape}")
-        count = "count" in self.aggregations
-        reductions = [_AGGREGATE[agg] for agg in self.aggregations if agg != "count"]
         labels = _as_labels(objects, caller, self.connectivity)
         columns = _measure(labels, image, self.properties, caller, index=index)
-        row = np.full(self.n_features, self.fill_value, dtype=np.float64)
         n = len(next(iter(columns.values()))) if columns else _count(labels)
+        return self.from_columns(columns, n)
+
+    def from_columns(self, columns, n):
+        """The features of one image from its objects' columns and count ``n``."""
+        count = "count" in self.aggregations
+        reductions = [_AGGREGATE[agg] for agg in self.aggregations if agg != "count"]
+        row = np.full(self.n_features, self.fill_value, dtype=np.float64)
         if count:
             row[0] = n
         if n:

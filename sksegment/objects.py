@@ -784,15 +784,28 @@ class ObjectFilter(_ObjectStep):
             ) from error
         return table["label"], np.asarray(table[self.property], dtype=np.float64)
 
+    def _dask_transform(self, batch):
+        """Images split into chunks: objects measured over the chunks."""
+        from sksegment._dask_regions import filter_objects
+
+        self._check_2d(batch.array.ndim - 1, batch.array.shape[1:])
+        return filter_objects(
+            batch, self.property, self.min, self.max, self.connectivity
+        )
+
+    def _check_2d(self, ndim, shape):
+        bounded = self.min is not None or self.max is not None
+        if bounded and ndim != 2 and self.property in _PROPERTIES_2D_ONLY:
+            raise ValueError(
+                f"ObjectFilter: property={self.property!r} is defined for 2D images "
+                f"only; got a {ndim}D image of shape {shape}. The "
+                f"2D-only properties are {sorted(_PROPERTIES_2D_ONLY)}."
+            )
+
     def _transform_image(self, image, out=None):
         objects, is_labels = self._objects(image)
         bounded = self.min is not None or self.max is not None
-        if bounded and image.ndim != 2 and self.property in _PROPERTIES_2D_ONLY:
-            raise ValueError(
-                f"ObjectFilter: property={self.property!r} is defined for 2D images "
-                f"only; got a {image.ndim}D image of shape {image.shape}. The "
-                f"2D-only properties are {sorted(_PROPERTIES_2D_ONLY)}."
-            )
+        self._check_2d(image.ndim, image.shape)
         if is_labels:
             labels, top = _sequential(objects)
             if not bounded:
