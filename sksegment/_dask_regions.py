@@ -337,8 +337,69 @@ def _inside_block(labels, images, tables, read, check, slow, caller, block_id=No
     return _cell((block_id[0], ids, columns), labels.ndim)
 
 
-def _crop_columns(labels, image, object_id, slow, caller, offset):
-    return _measured(labels, image, [object_id], slow, caller, offset)
+def _region(blocks, shape, read):
+    """The blocks (one image each, C order over ``shape``) joined into one array."""
+    parts = [read(block[0]) for block in blocks]
+    nested = np.empty(shape, dtype=object)
+    for index, part in zip(np.ndindex(*shape), parts):
+        nested[index] = part
+    return np.block(nested.tolist()) if len(shape) else parts[0]
+
+
+def _crop_block(label_blocks, image_blocks, grid, box, read, check, meta):
+    """The crop properties of one object crossing chunks, from its chunks.
+
+    ``box`` is the object's box relative to the first of its chunks; ``meta``
+    is ``(image index, object id, slow, caller, offset)``.
+    """
+    index, object_id, slow, caller, offset = meta
+    labels = _region(label_blocks, grid, read)[box]
+    image = None
+    if image_blocks is not None:
+        image = _region(image_blocks, grid, check)[box]
+    columns = _measured(labels, image, [object_id], slow, caller, offset)
+    return index, np.array([object_id]), columns
+
+
+def _crop_tasks(labels, images, crops, read, check, slow, caller):
+    """One task per object crossing chunks, reading only its chunks: one layer.
+
+    ``crops`` lists ``(image index, object id, first chunk, last chunk, box
+    start, box stop)``; returns a delayed list of the measured columns.
+    """
+    from dask.base import tokenize
+    from dask.delayed import Delayed
+    from dask.highlevelgraph import HighLevelGraph
+
+    name = f"sksegment-region-cross-{tokenize(labels.name, crops, slow)}"
+    bounds = [np.cumsum((0, *c)) for c in labels.chunks[1:]]
+    layer = {}
+    for k, (i, object_id, first, last, lo, hi) in enumerate(crops):
+        grid = tuple(t - f + 1 for f, t in zip(first, last))
+        indices = [
+            (i, *(f + j for f, j in zip(first, rel))) for rel in np.ndindex(*grid)
+        ]
+        origin = [int(b[f]) for b, f in zip(bounds, first)]
+        box = tuple(slice(a - o, z + 1 - o) for a, z, o in zip(lo, hi, origin))
+        label_keys = [(labels.name, *index) for index in indices]
+        image_keys = None
+        if images is not None:
+            image_keys = [(images.name, *index) for index in indices]
+        meta = (i, object_id, slow, caller, tuple(int(a) for a in lo))
+        layer[(name, k)] = (
+            _crop_block,
+            label_keys,
+            image_keys,
+            grid,
+            box,
+            read,
+            check,
+            meta,
+        )
+    layer[name] = (list, [(name, k) for k in range(len(crops))])
+    dependencies = [labels] if images is None else [labels, images]
+    graph = HighLevelGraph.from_collections(name, layer, dependencies=dependencies)
+    return Delayed(name, graph)
 
 
 def _gather(cells):
@@ -346,7 +407,7 @@ def _gather(cells):
 
 
 def _crop_properties(labels, read, images, check, merged, slow, caller):
-    """Per image, ``{property: {column: values}}`` of the crop properties."""
+    """Per image, ``{column: values}`` of the crop properties of its objects."""
     import dask
     import dask.array as da
 
@@ -357,22 +418,29 @@ def _crop_properties(labels, read, images, check, merged, slow, caller):
             continue
         lo, hi = m["lo"], m["hi"]
         # the chunk holding each object's first and last pixel along each axis
-        first = [np.searchsorted(b, v, side="right") - 1 for b, v in zip(bounds, lo)]
-        last = [np.searchsorted(b, v, side="right") - 1 for b, v in zip(bounds, hi)]
-        inside = np.all([f == t for f, t in zip(first, last)], axis=0)
-        chunk = np.array(first)[:, inside]
+        first = np.array(
+            [np.searchsorted(b, v, side="right") - 1 for b, v in zip(bounds, lo)]
+        )
+        last = np.array(
+            [np.searchsorted(b, v, side="right") - 1 for b, v in zip(bounds, hi)]
+        )
+        inside = np.all(first == last, axis=0)
+        chunk = first[:, inside]
         for index in {tuple(c) for c in chunk.T.tolist()}:
             here = np.all(chunk == np.array(index)[:, None], axis=0)
             start = tuple(int(b[j]) for b, j in zip(bounds, index))
             tables[(i, *index)] = (m["ids"][inside][here], start)
         for j in np.flatnonzero(~inside):
-            box = tuple(slice(int(a), int(b) + 1) for a, b in zip(lo[:, j], hi[:, j]))
-            crop = (
-                labels[(i, *box)],
-                None if images is None else images[(i, *box)],
+            crops.append(
+                (
+                    i,
+                    m["ids"][j],
+                    tuple(first[:, j].tolist()),
+                    tuple(last[:, j].tolist()),
+                    tuple(lo[:, j].tolist()),
+                    tuple(hi[:, j].tolist()),
+                )
             )
-            offset = tuple(int(a) for a in lo[:, j])
-            crops.append((i, m["ids"][j], offset, crop))
     cells = tuple((1,) * n for n in labels.numblocks)
     inside = da.map_blocks(
         _inside_block,
@@ -388,17 +456,9 @@ def _crop_properties(labels, read, images, check, merged, slow, caller):
         meta=np.empty((0,) * labels.ndim, dtype=object),
     )
     gathered = _one_task(f"sksegment-region-crops-{inside.name}", _gather, inside)
-    read_crops = [
-        dask.delayed(_crop_columns)(
-            dask.delayed(read)(lab), img, object_id, slow, caller, offset
-        )
-        for _, object_id, offset, (lab, img) in crops
-    ]
-    parts, crop_parts = dask.compute(gathered, read_crops)
-    parts = list(parts) + [
-        (i, np.array([object_id]), columns)
-        for (i, object_id, _, _), columns in zip(crops, crop_parts)
-    ]
+    crossing = _crop_tasks(labels, images, crops, read, check, slow, caller)
+    parts, crossing = dask.compute(gathered, crossing)
+    parts = list(parts) + list(crossing)
     return [
         _assemble_slow(m, [p for p in parts if p[0] == i]) for i, m in enumerate(merged)
     ]

@@ -434,13 +434,13 @@ def region_table(
 
     Parameters
     ----------
-    labels : ndarray of shape (n_images, ...) or list of ndarray
+    labels : ndarray of shape (n_images, ...), list of ndarray or dask array
         Label images (integers: 0 is the background, each other id one
         object) or masks (bool, or float read as its nonzero pixels: each
         connected component is one object), 2D or 3D, such as the output
         of a segmentation pipeline.
-    images : ndarray of shape (n_images, ...), list of ndarray or None, \
-            default=None
+    images : ndarray of shape (n_images, ...), list of ndarray, dask array \
+            or None, default=None
         Intensity images of the same shapes as ``labels``, needed by the
         intensity properties (``"intensity_mean"``, ...).
     properties : tuple of str, default=("label", "area", "centroid", "bbox")
@@ -470,11 +470,6 @@ def region_table(
     ------
     ImportError
         When pandas is not installed (``pip install 'sksegment[pandas]'``).
-    TypeError
-        When ``labels`` or ``images`` is a dask array: the table is in
-        memory, so compute the batch first (or a few images at a time and
-        concatenate the tables).  :class:`RegionFeatures` takes dask arrays
-        and gives its per-image features lazily.
 
     See Also
     --------
@@ -492,6 +487,13 @@ def region_table(
     from their pixels, in float64; they equal ``regionprops_table``'s
     values up to floating-point rounding.  The other properties are
     measured by ``regionprops_table`` itself.  Pixel spacing is 1.
+
+    Dask arrays, chunked in any way (within images too), give the same
+    table, computed by dask's scheduler: masks are labeled across chunks;
+    the properties above but ``"intensity_median"`` are reduced chunk by
+    chunk and merged per object; the others are measured on each object's
+    crop, read from the arrays in a second computation (the steps that
+    made ``labels`` then run again).  See :ref:`dask-region-tables`.
 
     Examples
     --------
@@ -672,10 +674,12 @@ class RegionFeatures(ImageStepMixin, TransformerMixin, BaseEstimator):
     ``fit_transform`` give a lazy float64 dask array ``(n_images,
     n_features)`` chunked along the images as ``X``, each chunk of rows
     computed from a chunk of images and the matching chunk of the
-    segmenter's lazy output, equal to the in-memory result.  Regions must
-    be whole to be measured, so a dask array chunked within images raises
-    ``NotImplementedError``: rechunk it along images first
-    (``X.rechunk({0: k, 1: -1, 2: -1})``).  A DataFrame is in memory: with
+    segmenter's lazy output, equal to the in-memory result.  Images split
+    into chunks are measured as :func:`region_table` measures them: the
+    features stay lazy (one chunk of rows) when every property is summed
+    over chunks (``"area"``, ``"eccentricity"``, ``"intensity_mean"``, ...),
+    and are computed by ``transform`` otherwise (properties measured on
+    object crops), then wrapped in a dask array.  A DataFrame is in memory: with
     ``set_output(transform="pandas")`` the features of a dask array are
     computed (one row per image, small) and returned as a DataFrame.
 

@@ -714,13 +714,12 @@ class ObjectFilter(_ObjectStep):
     Qhull, which fails on objects whose voxels lie in one plane: it warns,
     or, for ``"feret_diameter_max"``, raises an error.
 
-    A dask array ``(n_images, ...)`` whose chunks hold whole images gives a
-    lazy dask array, each image filtered by the in-memory code.  Images split
-    into chunks raise ``NotImplementedError`` whatever the parameters: a
-    property is measured on all the pixels of an object at once, and an
-    object cut by chunk borders would be measured in pieces.  Rechunk along
-    images only, for example ``X.rechunk({0: 1, 1: -1, 2: -1})`` for 2D
-    images.
+    A dask array ``(n_images, ...)`` gives a lazy dask array.  Images split
+    into chunks are filtered on the objects joined across chunks (masks
+    labeled globally), measured as :func:`region_table` measures them:
+    summed over chunks for the properties it sums (lazy), on each object's
+    crop for the others (measured when ``transform`` is called); the ids
+    outside the bounds are then removed chunk by chunk.
 
     Examples
     --------

@@ -1,6 +1,5 @@
 import os
 import pickle
-import re
 import subprocess
 import sys
 import textwrap
@@ -866,34 +865,26 @@ def test_dask_3d_images(da):
 
 
 @pytest.mark.parametrize(
-    "shape, chunks, example",
+    "shape, chunks",
     [
-        ((3, 40, 50), (1, 20, 50), "{0: k, 1: -1, 2: -1}"),
-        ((3, 40, 50), (3, 40, 25), "{0: k, 1: -1, 2: -1}"),
-        ((2, 6, 8, 8), (1, 6, 4, 8), "{0: k, 1: -1, 2: -1, 3: -1}"),
+        ((3, 40, 50), (1, 20, 50)),
+        ((3, 40, 50), (3, 40, 25)),
+        ((2, 6, 8, 8), (1, 6, 4, 8)),
     ],
 )
-def test_dask_chunks_within_images_are_refused(da, small, shape, chunks, example):
+def test_dask_chunks_within_images_equal_in_memory(da, small, shape, chunks):
     X = np.zeros(shape, dtype=np.uint8)
     X[(slice(None),) + (slice(2, 5),) * (len(shape) - 1)] = 200
+    X[(0,) + (slice(1, -1),) * (len(shape) - 1)] = 150  # one object across chunks
     Xd = da.from_array(X, chunks=chunks)
-    match = (
-        r"RegionFeatures \(it measures whole objects\) cannot process these "
-        r"images split into chunks \(got chunks .* rechunk along images only, for "
-        rf"example X\.rechunk\({re.escape(example)}\)"
+    step = RegionFeatures(
+        sks.make_pipeline(sks.OtsuThresholder(100)), properties=("area",)
     )
-    step = RegionFeatures(sks.make_pipeline(sks.OtsuThresholder(100)), properties=())
-    with pytest.raises(NotImplementedError, match=match):
-        step.fit(Xd)
-    assert not hasattr(step, "segmenter_")  # refused before fitting the segmenter
-    with pytest.raises(NotImplementedError, match=match):
-        step.fit_transform(Xd)
-    step.fit(X)
-    with pytest.raises(NotImplementedError, match=match):
-        step.transform(Xd)
-    # rechunked as the message says, it works
-    along = Xd.rechunk({0: 1, **{a: -1 for a in range(1, len(shape))}})
-    np.testing.assert_array_equal(step.transform(along).compute(), step.transform(X))
+    expected = clone(step).fit_transform(X)
+    for features in (clone(step).fit_transform(Xd), clone(step).fit(X).transform(Xd)):
+        assert isinstance(features, da.Array)
+        assert features.chunks == (Xd.chunks[0], (expected.shape[1],))
+        np.testing.assert_allclose(features.compute(), expected, rtol=1e-9)
 
 
 def test_dask_pandas_output_is_computed_into_a_dataframe(da, small):
@@ -977,21 +968,6 @@ def test_dask_segmenter_output_of_the_wrong_shape_is_reported(da, small):
         RegionFeatures(fewer).fit_transform(Xd)
 
 
-def test_dask_region_table_asks_to_compute(da, small):
-    labels = da.from_array(small.labels, chunks=(2, -1, -1))
-    images = da.from_array(small.images, chunks=(2, -1, -1))
-    match = (
-        r"region_table returns an in-memory table, one row per object, and does "
-        r"not accept dask arrays; got a dask array as {}\. Compute the batch first"
-    )
-    with pytest.raises(TypeError, match=match.format("labels")):
-        region_table(labels, small.images, properties=("area",))
-    with pytest.raises(TypeError, match=match.format("images")):
-        region_table(small.labels, images, properties=("intensity_mean",))
-    got = region_table(labels.compute(), images.compute(), properties=("area",))
-    assert len(got) == small.counts.sum()
-
-
 def test_intensities_up_to_2_40_in_bounded_memory():
     # an exact histogram of the intensities for Otsu's threshold would hold
     # 2**40 counts (8 TiB): the range is binned as for float images, so the
@@ -1037,3 +1013,195 @@ def test_region_table_keeps_uint64_ids_above_int64():
         assert table["label"].dtype == np.uint64
         assert table["label"].tolist()[:2] == [2**63 + 5, 2**64 - 1]
         assert table["area"].tolist()[:2] == [4, 6]
+
+
+# --- dask: per-object tables of images split into chunks ---------------------------
+
+SPLIT_CHUNKS = [(1, 16, 16), (1, 23, 17), (2, 60, 70), (1, 11, 9)]
+# measured on object crops (the others are reduced chunk by chunk)
+CROP_2D = ["perimeter", "solidity", "moments_hu"]
+CROP_2D += ["centroid_weighted", "euler_number", "orientation", "inertia_tensor"]
+
+
+@pytest.fixture(scope="module")
+def split():
+    """Two 60x70 images whose objects cross 16x16 chunk corners, and masks."""
+    data = make_objects(
+        n_images=2, shape=(60, 70), n_objects=(3, 6), radius=(5, 10), random_state=1
+    )
+    images = data.images.copy()
+    rows, cols = np.ogrid[:60, :70]
+    images[0][(rows - 32) ** 2 + (cols - 32) ** 2 <= 36] = 250  # on a corner
+    images[1][30:34, 2:68] = 250  # a bar through every chunk column
+    return images, images > 120
+
+
+def _assert_same_table(got, expected):
+    assert list(got.columns) == list(expected.columns)
+    assert got.dtypes.to_dict() == expected.dtypes.to_dict()
+    assert len(got) == len(expected) > 0
+    for column in expected.columns:
+        np.testing.assert_allclose(
+            got[column].to_numpy(),
+            expected[column].to_numpy(),
+            rtol=1e-9,
+            atol=1e-12,
+            err_msg=column,
+        )
+
+
+@pytest.mark.parametrize("chunks", SPLIT_CHUNKS)
+def test_dask_region_table_of_masks_equals_in_memory(da, split, chunks):
+    images, masks = split
+    properties = ["label", *FAST, *CROP_2D]
+    expected = region_table(masks, images, properties)
+    assert expected["area"].max() > 16 * 16  # objects larger than the chunks
+    got = region_table(
+        da.from_array(masks, chunks=chunks),
+        da.from_array(images, chunks=chunks),
+        properties,
+    )
+    _assert_same_table(got, expected)
+    # labeled at face connectivity across chunks too
+    faces = region_table(masks, properties=("label", "area"), connectivity=1)
+    on_chunks = region_table(
+        da.from_array(masks, chunks=chunks),
+        properties=("label", "area"),
+        connectivity=1,
+    )
+    _assert_same_table(on_chunks, faces)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int32, np.uint64])
+@pytest.mark.parametrize("chunks", [(1, 16, 16), (1, 23, 17)])
+def test_dask_region_table_of_label_images_equals_in_memory(da, split, dtype, chunks):
+    images, masks = split
+    labels = np.stack([label(m) for m in masks]).astype(np.int64)
+    labels[1][labels[1] == 2] = 40  # an id in several pieces, far apart
+    labels[1][:3, :3] = 40
+    if dtype == np.uint64:  # ids beyond 2**63: none wraps
+        labels = np.where(labels > 0, labels.astype(np.uint64) + 2**63, 0)
+    labels = labels.astype(dtype)
+    properties = ["label", "area", "centroid", "bbox", "intensity_std", "eccentricity"]
+    properties += ["intensity_median", "area_filled"]
+    expected = region_table(labels, images.astype(np.float32), properties)
+    got = region_table(
+        da.from_array(labels, chunks=chunks),
+        da.from_array(images.astype(np.float32), chunks=chunks),
+        properties,
+    )
+    _assert_same_table(got, expected)
+    assert got["label"].dtype == (np.uint64 if dtype == np.uint64 else np.int64)
+    # one of the two in dask, chunked as the other
+    mixed = region_table(
+        labels, da.from_array(images.astype(np.float32), chunks=chunks), properties
+    )
+    _assert_same_table(mixed, expected)
+
+
+def test_dask_region_table_in_3d_and_without_objects(da):
+    rng = np.random.default_rng(3)
+    volumes = rng.random((2, 10, 11, 12)) > 0.55
+    volumes[1] = False  # no object: the in-memory columns of an empty image
+    images = (rng.random(volumes.shape) * 100).astype(np.float32)
+    properties = ["label", *FAST_ND, "area_filled", "euler_number", "moments_central"]
+    expected = region_table(volumes, images, properties)
+    for chunks in [(1, 4, 5, 6), (2, 10, 3, 12)]:
+        got = region_table(
+            da.from_array(volumes, chunks=chunks),
+            da.from_array(images, chunks=chunks),
+            properties,
+        )
+        _assert_same_table(got, expected)
+
+
+def test_dask_region_table_intensity_std_does_not_cancel(da):
+    # a large offset and a tiny spread: a sum of squares would lose all digits
+    images = np.full((1, 40, 40), 1e6) + np.random.default_rng(0).random((1, 40, 40))
+    labels = np.ones((1, 40, 40), dtype=np.int32)
+    expected = region_table(labels, images, ("intensity_std",))
+    got = region_table(
+        da.from_array(labels, chunks=(1, 7, 9)),
+        da.from_array(images, chunks=(1, 7, 9)),
+        ("intensity_std",),
+    )
+    np.testing.assert_allclose(
+        got["intensity_std"], expected["intensity_std"], rtol=1e-9
+    )
+    np.testing.assert_allclose(got["intensity_std"], images.std(), rtol=1e-9)
+
+
+def test_dask_region_table_errors_are_named(da, split):
+    images, masks = split
+    lab = da.from_array(masks, chunks=(1, 16, 16))
+    with pytest.raises(
+        InvalidParameterError, match=r"region_table got unknown names 'roundness'"
+    ):
+        region_table(lab, properties=("area", "roundness"))
+    with pytest.raises(
+        ValueError, match=r"region_table: properties \['intensity_mean'\] need"
+    ):
+        region_table(lab, properties=("intensity_mean",))
+    with pytest.raises(ValueError, match=r"region_table: the label images have shape"):
+        region_table(lab, da.from_array(images[:1], chunks=(1, 16, 16)), ("area",))
+    volumes = da.from_array(np.ones((1, 4, 4, 4), np.int32), chunks=(1, 2, 2, 2))
+    with pytest.raises(
+        ValueError, match=r"region_table: properties \['perimeter'\] are"
+    ):
+        region_table(volumes, properties=("perimeter",))
+    with pytest.raises(ValueError, match=r"region_table: connectivity=3 exceeds"):
+        region_table(lab, properties=("area",), connectivity=3)
+    negative = da.from_array(-np.ones((1, 8, 8), np.int32), chunks=(1, 4, 4))
+    with pytest.raises(ValueError, match=r"region_table"):
+        region_table(negative, properties=("area",))
+
+
+def test_dask_region_tasks_are_linear_in_chunks(da):
+    import dask
+
+    from sksegment import _dask_regions
+    from sksegment._batch import validate_batch
+
+    masks = np.zeros((1, 256, 256), dtype=bool)
+    masks[0, 10:250:9, 5:250] = True
+    step = RegionFeatures(
+        sks.make_pipeline(sks.OtsuThresholder(0.5), sks.ComponentLabeler()),
+        properties=("area", "eccentricity"),
+    ).fit(masks.astype(np.uint8))
+    per_chunk = []
+    for size in (64, 32, 16):  # 16, 64 and 256 chunks
+        Xd = da.from_array(masks, chunks=(1, size, size))
+        batch = validate_batch(features_module._caller("region_table"), Xd, reset=False)
+        merged = _dask_regions.lazy_summaries(
+            *_dask_regions.labels_of(batch, None), None, None, True
+        )
+        features = step.transform(Xd.astype(np.uint8))
+        n_chunks = (256 // size) ** 2
+        per_chunk.append(
+            (
+                len(merged.__dask_graph__()) / n_chunks,
+                len(dask.optimize(features)[0].__dask_graph__()) / n_chunks,
+            )
+        )
+        np.testing.assert_allclose(
+            features.compute(), step.transform(masks.astype(np.uint8))
+        )
+    for tasks in zip(*per_chunk):  # a few tasks per chunk, whatever their number
+        assert max(tasks) < 1.25 * min(tasks) and max(tasks) < 20, per_chunk
+
+
+@pytest.mark.parametrize(
+    "properties",
+    [("area", "eccentricity", "intensity_mean"), ("area", "perimeter", "solidity")],
+)
+def test_dask_features_of_images_split_into_chunks(da, split, properties):
+    images = split[0]
+    step = RegionFeatures(segmenter(min_area=5), properties=properties)
+    expected = clone(step).fit_transform(images)
+    assert (expected[:, 0] > 2).all()
+    for chunks in [(1, 16, 16), (2, 23, 17)]:
+        Xd = da.from_array(images, chunks=chunks)
+        features = clone(step).fit(images).transform(Xd)
+        assert isinstance(features, da.Array) and features.dtype == np.float64
+        assert features.chunks == (Xd.chunks[0], (expected.shape[1],))
+        np.testing.assert_allclose(features.compute(), expected, rtol=1e-9)

@@ -691,8 +691,6 @@ def test_max_count_guard_on_chunks_is_lazy_and_reads_each_chunk_once():
 @pytest.mark.parametrize(
     "step",
     [
-        ObjectFilter(),
-        ObjectFilter("area", min=3),
         WatershedSplitter(),
         WatershedSplitter(min_distance=1, connectivity=1),
     ],
@@ -724,3 +722,78 @@ def test_splitter_min_distance_far_beyond_the_image(footprint):
         WatershedSplitter(10**6).fit_transform(labels[None])[0],
         WatershedSplitter(60).fit_transform(labels[None])[0],
     )
+
+
+# --- ObjectFilter on images split into chunks ------------------------------------
+
+
+def _crossing_labels(dtype):
+    labels = np.stack([label(m) for m in _crossing_masks()]).astype(np.int64)
+    labels[1][labels[1] == 2] = 200  # an id spread over many chunks
+    labels[1][20:23, 20:23] = 200  # and in two pieces
+    if dtype == np.uint64:
+        labels = np.where(labels > 0, labels.astype(np.uint64) + 2**63, 0)
+    return labels.astype(dtype)
+
+
+FILTERS = [
+    ObjectFilter("area", min=3),  # summed over chunks
+    ObjectFilter("eccentricity", max=0.99),  # moments summed over chunks
+    ObjectFilter("extent", min=0.2, max=0.9),
+    ObjectFilter("solidity", max=0.5),  # measured on crops
+    ObjectFilter("perimeter", min=20, connectivity=1),
+    ObjectFilter("euler_number", min=0),
+]
+
+
+@pytest.mark.parametrize("chunks", [(1, 12, 20), (2, 7, 9), (1, 40, 3), (1, 40, 50)])
+@pytest.mark.parametrize("step", FILTERS, ids=repr)
+def test_object_filter_on_chunks_equals_in_memory_on_masks(step, chunks):
+    masks = _crossing_masks()
+    expected = step.transform(masks)
+    assert 0 < expected.sum() < masks.sum() or step.property == "euler_number"
+    result = step.transform(da.from_array(masks, chunks=chunks))
+    assert isinstance(result, da.Array) and result.dtype == bool
+    np.testing.assert_array_equal(result.compute(), expected)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int32, np.uint64])
+@pytest.mark.parametrize("step", [FILTERS[0], FILTERS[1], FILTERS[3]], ids=repr)
+def test_object_filter_on_chunks_equals_in_memory_on_label_images(step, dtype):
+    labels = _crossing_labels(dtype)
+    expected = step.transform(labels)
+    for chunks in [(1, 12, 20), (1, 7, 9)]:
+        result = step.transform(da.from_array(labels, chunks=chunks))
+        assert result.dtype == expected.dtype == np.int32
+        np.testing.assert_array_equal(result.compute(), expected)
+
+
+def test_object_filter_on_chunks_without_bounds_and_in_3d():
+    labels = _crossing_labels(np.int32)
+    masks = _crossing_masks()
+    step = ObjectFilter("solidity")  # no bound: nothing measured, all kept
+    for X in (labels, masks):
+        result = step.transform(da.from_array(X, chunks=(1, 7, 9)))
+        np.testing.assert_array_equal(result.compute(), step.transform(X))
+    volumes = _masks((2, 8, 9, 10), seed=21, density=0.7)
+    for step in (ObjectFilter("area", min=4), ObjectFilter("area_filled", max=30)):
+        result = step.transform(da.from_array(volumes, chunks=(1, 3, 4, 5)))
+        np.testing.assert_array_equal(result.compute(), step.transform(volumes))
+    with pytest.raises(ValueError, match=r"ObjectFilter: property='eccentricity' is"):
+        ObjectFilter(max=0.5).transform(da.from_array(volumes, chunks=(1, 3, 4, 5)))
+
+
+def test_object_filter_on_chunks_is_lazy_for_summed_properties():
+    masks = _crossing_masks()
+    calls = []
+
+    def read(chunk):
+        calls.append(chunk.shape)
+        return chunk
+
+    meta = np.empty((0, 0, 0), dtype=bool)
+    Xd = da.from_array(masks, chunks=(1, 12, 20)).map_blocks(read, meta=meta)
+    step = ObjectFilter("area", max=30)
+    result = step.transform(Xd)
+    assert calls == []  # nothing computed to build the graph
+    np.testing.assert_array_equal(result.compute(), step.transform(masks))
