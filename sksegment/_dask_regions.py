@@ -333,7 +333,7 @@ def _inside_block(labels, images, tables, read, check, slow, caller, block_id=No
         return _cell(None, labels.ndim)
     ids, start = entry
     image = None if images is None else check(images[0])
-    columns = _measured(read(labels[0]), image, ids, slow, "region_table", start)
+    columns = _measured(read(labels[0]), image, ids, slow, caller, start)
     return _cell((block_id[0], ids, columns), labels.ndim)
 
 
