@@ -67,9 +67,9 @@ SUMMABLE = frozenset(
 )
 SUMMABLE_2D = frozenset({"axis_major_length", "axis_minor_length", "eccentricity"})
 _MOMENTS = SUMMABLE_2D
-_INTENSITY = frozenset({"intensity_mean", "intensity_min", "intensity_max"}) | {
-    "intensity_std"
-}
+_INTENSITY = frozenset(
+    {"intensity_mean", "intensity_min", "intensity_max", "intensity_std"}
+)
 # Properties measured on a crop whose values are coordinates in the image.
 _SHIFTED = frozenset({"centroid_weighted"})
 
@@ -592,22 +592,20 @@ def _keep_table(merged, values, low, high, masks):
 
 
 def _summable_values(merged, prop):
-    ndim = None
-    out = []
-    for m in merged:
-        if len(m["ids"]) == 0:
-            out.append(np.zeros(0))
-            continue
-        ndim = len(m["mean"])
-        out.append(_summable_column(m, prop, ndim)[0])
-    return out
+    """Per image, the values of a summable property of its objects."""
+    return [
+        _summable_column(m, prop, len(m["mean"]))[0] if len(m["ids"]) else []
+        for m in merged
+    ]
 
 
 def _lazy_keep(merged, prop, low, high, masks):
+    """``_keep_table`` of a summable property, from the merged summaries."""
     return _keep_table(merged, _summable_values(merged, prop), low, high, masks)
 
 
 def _apply_keep(labels, tables, read, masks, block_id=None):
+    """A chunk filtered: a mask of the kept objects, or kept ids renumbered."""
     from sksegment import _kernels
 
     table = tables[block_id[0]]

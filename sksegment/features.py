@@ -667,8 +667,8 @@ class RegionFeatures(ImageStepMixin, TransformerMixin, BaseEstimator):
     floating-point rounding).  A property whose value is NaN for an object
     makes that image's aggregates of it NaN.
 
-    ``X`` may be a dask array ``(n_images, ...)`` whose chunks hold whole
-    images (chunked along the image axis only).  ``fit`` fits the segmenter
+    ``X`` may be a dask array ``(n_images, ...)``.  Chunked along the image
+    axis only (whole images per chunk), ``fit`` fits the segmenter
     on it, as its steps do on dask arrays (thresholds learned from a
     histogram pooled over the chunks, for instance); ``transform`` and
     ``fit_transform`` give a lazy float64 dask array ``(n_images,
@@ -840,9 +840,9 @@ class RegionFeatures(ImageStepMixin, TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : ndarray of shape (n_images, ...), list of ndarray or dask array
-            The batch of images.  A dask array must have chunks holding
-            whole images; the segmenter is fitted on it (its steps learn by
-            reducing over the chunks, or say they cannot).
+            The batch of images.  The segmenter is fitted on a dask array
+            (its steps learn by reducing over the chunks, or say they
+            cannot).
         y : array-like of shape (n_images,) or None, default=None
             Ignored (not passed to the segmenter); present for pipelines.
 
@@ -864,8 +864,8 @@ class RegionFeatures(ImageStepMixin, TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : ndarray of shape (n_images, ...), list of ndarray or dask array
-            The batch of images.  A dask array must have chunks holding
-            whole images.
+            The batch of images (a dask array may be chunked within
+            images).
         y : array-like of shape (n_images,) or None, default=None
             Ignored (not passed to the segmenter); present for pipelines.
 
@@ -887,16 +887,16 @@ class RegionFeatures(ImageStepMixin, TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : ndarray of shape (n_images, ...), list of ndarray or dask array
-            The batch of images; it is never modified.  A dask array must
-            have chunks holding whole images.
+            The batch of images; it is never modified.  A dask array may be
+            chunked within images.
 
         Returns
         -------
         features : ndarray or dask array of shape (n_images, n_features)
             The features of each image, float64, named by
-            ``get_feature_names_out``; for a dask array, a lazy dask array
+            ``get_feature_names_out``; for a dask array, a dask array
             chunked along the images as ``X`` (computed when the output is
-            set to DataFrames with ``set_output``).
+            set to DataFrames with ``set_output``; see Notes).
         """
         self._check_ready()
         batch = self._validate_batch(X, reset=False)

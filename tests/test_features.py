@@ -1162,21 +1162,21 @@ def test_dask_region_tasks_are_linear_in_chunks(da):
     from sksegment import _dask_regions
     from sksegment._batch import validate_batch
 
-    masks = np.zeros((1, 256, 256), dtype=bool)
-    masks[0, 10:250:9, 5:250] = True
+    masks = np.zeros((1, 128, 128), dtype=bool)
+    masks[0, 5:125:9, 3:125] = True  # bars across every chunk column
     step = RegionFeatures(
         sks.make_pipeline(sks.OtsuThresholder(0.5), sks.ComponentLabeler()),
         properties=("area", "eccentricity"),
     ).fit(masks.astype(np.uint8))
     per_chunk = []
-    for size in (64, 32, 16):  # 16, 64 and 256 chunks
+    for size in (32, 16, 8):  # 16, 64 and 256 chunks
         Xd = da.from_array(masks, chunks=(1, size, size))
         batch = validate_batch(features_module._caller("region_table"), Xd, reset=False)
         merged = _dask_regions.lazy_summaries(
             *_dask_regions.labels_of(batch, None), None, None, True
         )
         features = step.transform(Xd.astype(np.uint8))
-        n_chunks = (256 // size) ** 2
+        n_chunks = (128 // size) ** 2
         per_chunk.append(
             (
                 len(merged.__dask_graph__()) / n_chunks,
