@@ -15,6 +15,7 @@ from sklearn.utils._param_validation import InvalidParameterError, StrOptions
 
 from sksegment import _kernels
 from sksegment._base import ImageStepMixin, ImageTransformer
+from sksegment._chunks import Overlap
 from sksegment._docstrings import fill_doc
 from sksegment._validation import StrictInterval
 
@@ -255,8 +256,8 @@ class Smoother(ImageTransformer):
                 f"median is one of the pixel values; got size={self.size}."
             )
 
-    def _dask_transform(self, batch):
-        """Images chunked within images: ``map_overlap`` by the filter's radius.
+    def _on_split_chunks(self, batch):
+        """Images chunked within images: an overlap of the filter's radius.
 
         Each chunk is extended by the Gaussian's radius (scipy's
         ``int(4.0 * sigma + 0.5)``) or half the median's footprint; at the
@@ -265,8 +266,6 @@ class Smoother(ImageTransformer):
         same pixels by the same operations as in memory: the result is equal
         at every chunking, to the bit.
         """
-        from sksegment._dask import map_overlap
-
         dtype = np.dtype(batch.array.dtype)
         shape = batch.array.shape[1:]
         if self.method == "gaussian":
@@ -275,9 +274,9 @@ class Smoother(ImageTransformer):
             # memory
             depth = int(4.0 * self.sigma + 0.5)
             func = partial(_gaussian, sigma=self.sigma, full_shape=shape)
-            return map_overlap(batch, func, depth, _gaussian_dtype(dtype))
+            return Overlap(depth, _gaussian_dtype(dtype), func)
         self._check_median_size(shape)
-        return map_overlap(batch, self._transform_image, self.size // 2, dtype)
+        return Overlap(self.size // 2, dtype)
 
     def _check_median_size(self, shape):
         limit = 4 * max(shape)  # the largest radius

@@ -13,6 +13,7 @@ from sklearn.utils._param_validation import InvalidParameterError, StrOptions
 
 from sksegment import _kernels
 from sksegment._base import ImageStepMixin, ImageTransformer
+from sksegment._chunks import Global, Overlap, WholeImages
 from sksegment._docstrings import fill_doc
 from sksegment._validation import StrictInterval, as_objects
 
@@ -46,8 +47,8 @@ class _MaskMorphology(ImageTransformer):
     def _apply(self, mask, out):  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _dask_transform(self, batch):
-        """Masks chunked within images: ``map_overlap``, exact at every chunking.
+    def _on_split_chunks(self, batch):
+        """Masks chunked within images: an overlap, exact at every chunking.
 
         A closing or an opening changes a pixel from the pixels within twice
         the footprint's radius (a dilation then an erosion, or the reverse),
@@ -56,14 +57,12 @@ class _MaskMorphology(ImageTransformer):
         ``mode="wrap"`` the chunks at the edges are extended by the opposite
         edge instead.
         """
-        from sksegment._dask import map_overlap
-
         fp = _kernels.bounded_footprint(self.shape, self.size, batch.array.shape[1:])
         depth = 2 * (max(fp.shape) // 2)
         wrap = self.mode == "wrap"
         if wrap and depth > min(batch.array.shape[1:]):
-            return None  # wraps around the image more than once
-        return map_overlap(batch, self._transform_image, depth, bool, periodic=wrap)
+            return WholeImages(" (mode='wrap' with a footprint wider than the image)")
+        return Overlap(depth, bool, periodic=wrap)
 
     def _transform_image(self, image, out=None):
         mask = image if image.dtype == bool else image != 0
@@ -154,6 +153,8 @@ class MorphCloser(_MaskMorphology):
         self.image_shape = image_shape
         self.n_jobs = n_jobs
 
+    _on_split_chunks = _MaskMorphology._on_split_chunks
+
     def _apply(self, mask, out):
         return _kernels.closing(mask, self.shape, self.size, self.mode, out)
 
@@ -242,6 +243,8 @@ class MorphOpener(_MaskMorphology):
         self.mode = mode
         self.image_shape = image_shape
         self.n_jobs = n_jobs
+
+    _on_split_chunks = _MaskMorphology._on_split_chunks
 
     def _apply(self, mask, out):
         return _kernels.opening(mask, self.shape, self.size, self.mode, out)
@@ -527,17 +530,20 @@ class HoleFiller(ImageTransformer):
         self.image_shape = image_shape
         self.n_jobs = n_jobs
 
-    def _dask_transform(self, batch):
+    def _on_split_chunks(self, batch):
         """Images chunked within images: holes found by global labeling."""
-        from sksegment._dask import DaskBatch, global_objects, objects_of, unfused
-
         batch.check_connectivity(self.connectivity)
-        connectivity = 1 if self.connectivity is None else self.connectivity
         if np.dtype(batch.array.dtype).kind in "ui":
-            raise batch.needs_whole_images(
+            return WholeImages(
                 " (on label images, which object encloses a hole depends on whole "
                 "objects)"
             )
+        return Global(self._fill_split)
+
+    def _fill_split(self, batch):
+        from sksegment._dask import DaskBatch, global_objects, objects_of, unfused
+
+        connectivity = 1 if self.connectivity is None else self.connectivity
         mask = objects_of(batch, bool)
         mask = unfused(mask)  # read by the labeling and by the union below
         # holes: background components off the border, of at most max_area

@@ -14,6 +14,7 @@ from sklearn.utils._param_validation import InvalidParameterError, StrOptions
 
 from sksegment import _kernels
 from sksegment._base import ImageStepMixin, ImageTransformer
+from sksegment._chunks import Global
 from sksegment._docstrings import fill_doc
 from sksegment._validation import StrictInterval, as_objects
 
@@ -108,16 +109,19 @@ class BorderClearer(_ObjectStep):
         self.image_shape = image_shape
         self.n_jobs = n_jobs
 
-    def _dask_transform(self, batch):
+    def _on_split_chunks(self, batch):
         """Masks chunked within images: objects joined across chunks."""
-        from sksegment._dask import global_ids, global_objects, reads_labels
-
         if self.buffer_size >= min(batch.array.shape[1:]):
             raise ValueError(
                 f"BorderClearer: buffer_size={self.buffer_size} must be smaller than "
                 "every image dimension; got images of shape "
                 f"{batch.array.shape[1:]}."
             )
+        return Global(self._clear_split)
+
+    def _clear_split(self, batch):
+        from sksegment._dask import global_ids, global_objects, reads_labels
+
         if reads_labels(batch):
             return global_ids(batch, "clear", buffer_size=self.buffer_size)[0]
         return global_objects(
@@ -194,8 +198,11 @@ class ComponentLabeler(_ObjectStep):
         self.image_shape = image_shape
         self.n_jobs = n_jobs
 
-    def _dask_transform(self, batch):
+    def _on_split_chunks(self, batch):
         """Masks chunked within images: labeled globally, ids a permutation."""
+        return Global(self._label_split)
+
+    def _label_split(self, batch):
         from sksegment._dask import global_objects
 
         return global_objects(batch, self.connectivity, "label")[0]
@@ -293,8 +300,11 @@ class AreaFilter(_ObjectStep):
                 f"max_area={self.max_area}; no object could be kept."
             )
 
-    def _dask_transform(self, batch):
+    def _on_split_chunks(self, batch):
         """Masks chunked within images: areas of objects joined across chunks."""
+        return Global(self._filter_split)
+
+    def _filter_split(self, batch):
         from sksegment._dask import global_ids, global_objects, reads_labels
 
         if reads_labels(batch):
@@ -888,8 +898,11 @@ class MaxCountGuard(_ObjectStep):
         self.image_shape = image_shape
         self.n_jobs = n_jobs
 
-    def _dask_transform(self, batch):
+    def _on_split_chunks(self, batch):
         """Images chunked within images: global counts, then each image kept or not."""
+        return Global(self._guard_split)
+
+    def _guard_split(self, batch):
         import dask.array as da
 
         from sksegment._dask import (

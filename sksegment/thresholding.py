@@ -27,6 +27,7 @@ from skimage.filters import (
 from sklearn.utils._param_validation import InvalidParameterError, StrOptions
 
 from sksegment._base import ImageStepMixin, ImageTransformer
+from sksegment._chunks import Elementwise, Global, WholeImages
 from sksegment._docstrings import fill_doc
 from sksegment._kernels import exact_integer_bins, pooled_histogram
 from sksegment._validation import StrictInterval, warn_user
@@ -386,7 +387,7 @@ class _GlobalThresholder(ImageTransformer):
             threshold = self._learn([image], "an image is")
         return np.greater(_intensity(image), threshold, out=out)
 
-    def _dask_transform(self, batch):
+    def _on_split_chunks(self, batch):
         """Images chunked within images: thresholded chunk by chunk, lazily.
 
         With a threshold (fixed or learned): elementwise.  With
@@ -395,15 +396,17 @@ class _GlobalThresholder(ImageTransformer):
         computed with the masks; an image found constant warns then.
         """
         if self.threshold_ is not None:
-            from sksegment._dask import map_elementwise
-
-            return map_elementwise(batch, self._transform_image, bool)
+            return Elementwise(bool)
         plan = self._dask_plan(batch.array.dtype)
         if plan is None:
-            raise batch.needs_whole_images(
+            return WholeImages(
                 f" (method={self.method!r} with scope='image' needs every "
                 "distinct pixel value of each float image)"
             )
+        return Global(partial(self._threshold_split, plan=plan))
+
+    def _threshold_split(self, batch, plan):
+        """Each image's threshold reduced from its chunks, then applied."""
         from sksegment._dask import map_with_image_summary
 
         return map_with_image_summary(
@@ -499,6 +502,8 @@ class OtsuThresholder(_GlobalThresholder):
         "nbins": [StrictInterval(Integral, 2, None, closed="left")],
         "scope": [StrOptions({"batch", "image"})],
     }
+
+    _on_split_chunks = _GlobalThresholder._on_split_chunks
 
     def __init__(
         self, threshold=None, *, nbins=256, scope="batch", image_shape=None, n_jobs=None
@@ -737,6 +742,8 @@ class Thresholder(_GlobalThresholder):
         "average": [StrOptions({"mean", "median", "mode"})],
         "deviation": [StrOptions({"std", "mad"})],
     }
+
+    _on_split_chunks = _GlobalThresholder._on_split_chunks
 
     def __init__(
         self,
@@ -1224,8 +1231,8 @@ default="sauvola"
                 f"Use block_size <= {2 * limit + 1}, or a global Thresholder."
             )
 
-    def _dask_transform(self, batch):
-        """Images chunked within images: ``map_overlap`` by the window's radius.
+    def _on_split_chunks(self, batch):
+        """Images chunked within images: an overlap of the window's radius.
 
         Each chunk is extended by the radius of the window (the Gaussian's
         radius for ``"gaussian"``), so every pixel sees its whole window; at
@@ -1234,12 +1241,15 @@ default="sauvola"
         minimum equal to its maximum) is all background, and warns when the
         result is computed.
         """
+        self._check_window(batch.array.shape[1:])
+        return Global(self._threshold_split)
+
+    def _threshold_split(self, batch):
         import dask.array as da
 
         from sksegment._dask import map_overlap
 
         array = batch.array
-        self._check_window(array.shape[1:])
         masks = map_overlap(batch, self._local_mask, self._depth(), bool)
         axes = tuple(range(1, array.ndim))
         constant = da.map_blocks(
