@@ -179,7 +179,7 @@ class ImageBatch(Batch):
         image's shape), never on its values (``_kernels.kept_label_dtype``):
         the images of a stacked batch share one dtype, so the first result's
         dtype is every image's.  ``func`` writes into ``out`` only when its
-        dtype holds every value of the result's (``_kernels._into``), and
+        dtype holds every value of the result's (``_kernels.into``), and
         otherwise returns a new array: no value is ever truncated to fit.
 
         ``n_jobs`` other than None or 1 runs the images in threads (OpenCV,

@@ -558,7 +558,7 @@ def _without_hist(stats):
 
 def _part_counts_uint8(block, check):
     """The 256 counts of a chunk of uint8 (or bool) images: one pass."""
-    counts = sum(_kernels._counts_uint8(_numbers(check(part))) for part in block)
+    counts = sum(_kernels.counts_uint8(_numbers(check(part))) for part in block)
     return _cell(counts, block.ndim)
 
 
@@ -988,10 +988,10 @@ def _hold(objects, ids=None):
     if ids is None or len(ids) > np.iinfo(np.uint32).max:
         return "as is", objects, None
     top = int(ids[-1])
-    if _kernels._is_dense(objects, top):
+    if _kernels.ids_fit_table(objects, top):
         rank = np.zeros(top + 1, dtype=_narrow_dtype(len(ids) - 1))
         rank[ids] = np.arange(len(ids))
-        ranks = _kernels._take(rank, objects, None)
+        ranks = _kernels.take(rank, objects, None)
     else:
         ranks = np.searchsorted(ids, objects).astype(_narrow_dtype(len(ids) - 1))
     return "ranks", ranks, ids
@@ -1018,7 +1018,7 @@ def _apply_block(held, tables, index, connectivity):
     labels = labels.astype(np.int32, copy=False)
     # in place when the table's dtype allows: the local labels are not reused
     out = labels if table.dtype == labels.dtype else None
-    return _kernels._take(table, labels, out)[None]
+    return _kernels.take(table, labels, out)[None]
 
 
 def _first_pass(block, summarize, starts, *args, block_id=None):
@@ -1209,8 +1209,8 @@ def _id_summary(block, start, check, border, image_shape):
     """Ids of one chunk of a label image, their pixel counts, and border ids."""
     labels, _ = as_objects(check(block[0]), check.name)
     top = int(labels.max())
-    if _kernels._is_dense(labels, top):
-        counts = _kernels._bincount(labels, top + 1)
+    if _kernels.ids_fit_table(labels, top):
+        counts = _kernels.bincount(labels, top + 1)
         ids = np.flatnonzero(counts)
         counts = counts[ids]
         # in the labels' dtype: uint64 ids of other chunks, concatenated with
@@ -1268,7 +1268,7 @@ def _apply_ids(held, tables, index, what, dtype):
     how, data, extra = held
     ids = tables[index[0]]
     if how == "ranks":  # the chunk's few ids mapped, then looked up per pixel
-        return _kernels._take(_map_ids(extra, ids, what, dtype), data, None)[None]
+        return _kernels.take(_map_ids(extra, ids, what, dtype), data, None)[None]
     return _map_ids(_unpack(held), ids, what, dtype)[None]
 
 

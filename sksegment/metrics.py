@@ -199,7 +199,7 @@ def _compact(labels, ignore_labels=()):
     times the pixels are left as they are.
     """
     top = int(labels.max()) if labels.size else 0
-    if _kernels._is_dense(labels, top):
+    if _kernels.ids_fit_table(labels, top):
         return labels, ignore_labels
     ids, inverse = np.unique(labels.reshape(-1), return_inverse=True)
     shift = 0 if ids[0] == 0 else 1  # 0 stays 0; else no pixel is 0

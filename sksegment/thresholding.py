@@ -26,6 +26,7 @@ from skimage.filters import (
 )
 from sklearn.utils._param_validation import InvalidParameterError, StrOptions
 
+from sksegment import _kernels
 from sksegment._base import ImageStepMixin, ImageTransformer
 from sksegment._chunks import Elementwise, Global, WholeImages
 from sksegment._docstrings import fill_doc
@@ -49,24 +50,6 @@ _METHODS = {*_HIST_METHODS, "li", "triangle", "mean", "multiotsu", "robust_backg
 # minimum smooths it up to 10000 times, and multi-Otsu takes a time that
 # grows as its length to the power ``classes - 1``.
 _MAX_EXACT = {"minimum": 1 << 12, "multiotsu": 1 << 12}
-
-
-def _intensity(image):
-    """Bool images are thresholded as 0/1 integers."""
-    return image.view(np.uint8) if image.dtype == bool else image
-
-
-def _is_integer(images):
-    return all(image.dtype.kind in "biu" for image in images)
-
-
-def _concatenated(images):
-    """All pixels of the images in one 1D array (a copy)."""
-    return np.concatenate([image.ravel() for image in images])
-
-
-def _value_range(images):
-    return min(image.min() for image in images), max(image.max() for image in images)
 
 
 def _check_pair(step, name, value, *, positive=False):
@@ -120,162 +103,14 @@ def _check_one_dtype(step, images, learns, fixes):
 # --- robust background -----------------------------------------------------------
 
 
-def _distinct_values(images):
-    """Distinct pixel values of all images, ascending, and their counts.
-
-    Integer images are counted with a pooled histogram (exact, no copy of the
-    pixels) unless their range is much wider than their number of pixels;
-    float images are sorted together.
-    """
-    if _is_integer(images):
-        lo, hi = _value_range(images)
-        n_pixels = sum(image.size for image in images)
-        if exact_integer_bins(lo, hi, n_pixels):
-            counts, values = pooled_histogram(images, 2)  # not constant here
-            keep = counts > 0
-            return values[keep], counts[keep]
-    values, counts = np.unique(_concatenated(images), return_counts=True)
-    return values, counts
-
-
-def _at_ranks(values, counts, ranks):
-    """Elements at the given ranks of the sorted sample ``repeat(values, counts)``."""
-    return values[np.searchsorted(np.cumsum(counts), ranks, side="right")]
-
-
-def _median(values, counts, n):
-    """``numpy.median`` of the sorted sample ``repeat(values, counts)`` of size n."""
-    low, high = _at_ranks(values, counts, [(n - 1) // 2, n // 2])
-    return (low + high) / 2
-
-
-def _percentile(values, counts, n, q):
-    """``numpy.percentile(sample, q)`` (linear) of the sorted sample."""
-    position = q / 100 * (n - 1)
-    below = math.floor(position)
-    low, high = _at_ranks(values, counts, [below, min(below + 1, n - 1)])
-    t = position - below
-    if t >= 0.5:
-        return high - (high - low) * (1 - t)
-    return low + (high - low) * t
-
-
-def _binned_mode(values, counts, n):
-    """CellProfiler's binned mode (``centrosome.threshold.binned_mode``).
-
-    The sample is cut into ``ceil(sqrt(n))`` equal bins over its range; the
-    mode is the sample's percentile at the centre of the fullest bin.
-    """
-    lo, hi = values[0], values[-1]
-    if lo == hi:
-        return lo
-    n_bins = math.ceil(math.sqrt(n))
-    bins = ((values - lo) / (hi - lo) * n_bins).astype(np.intp)
-    fullest = np.argmax(np.bincount(bins, weights=counts))
-    return _percentile(values, counts, n, 100 * (fullest + 0.5) / n_bins)
-
-
-def _robust_background(values, counts, lower, upper, average, deviation, n_dev):
-    """CellProfiler's RobustBackground threshold of a sample given by counts.
-
-    ``values`` ascending with their ``counts`` describe the sorted sample.
-    The ``round(n * lower)`` lowest and ``round(n * upper)`` highest values
-    are discarded (none when that would discard every value), then the
-    threshold is ``average + n_dev * deviation`` of the rest.
-    """
-    n = int(counts.sum())
-    start, stop = round(n * lower), n - round(n * upper)
-    if stop <= start:
-        start, stop = 0, n
-    cum = np.cumsum(counts)
-    kept = np.minimum(cum, stop) - np.maximum(cum - counts, start)
-    keep = kept > 0
-    values = values[keep].astype(np.float64)
-    counts = kept[keep]
-    n = stop - start
-    mean = values @ counts / n
-    if average == "mean":
-        center = mean
-    elif average == "median":
-        center = _median(values, counts, n)
-    else:
-        center = _binned_mode(values, counts, n)
-    if deviation == "std":
-        spread = math.sqrt(((values - mean) ** 2) @ counts / n)
-    else:  # median absolute deviation, unscaled, as CellProfiler's
-        distance = np.abs(values - _median(values, counts, n))
-        order = np.argsort(distance, kind="stable")
-        spread = _median(distance[order], counts[order], n)
-    return float(center + n_dev * spread)
-
-
 # --- Li and triangle from a histogram --------------------------------------------
-
-
-def _li_from_histogram(counts, values):
-    """``threshold_li`` of integer images from their histogram.
-
-    ``counts`` of every integer ``values[0] .. values[-1]`` (zeros included),
-    as ``pooled_histogram`` gives them.  For integer images scikit-image
-    iterates over such a histogram (of the image shifted to start at 0, with
-    float32 weights, a tolerance of 0.5, and the mean as the first guess);
-    this is the same computation, so the result is the same, without the
-    pixels.  The shift is exact here (int64), where scikit-image's shift in
-    the image's own dtype overflows for signed images whose range exceeds the
-    dtype's maximum.
-    """
-    centers = np.arange(len(counts))  # the values shifted to start at 0
-    n = int(counts.sum())
-    # np.mean of the shifted integers: their exact sum divided by n
-    t_next = np.float64(int(centers @ counts)) / n
-    hist = counts.astype(np.float32)
-    tolerance = 0.5
-    t_curr = -2 * tolerance
-    while abs(t_next - t_curr) > tolerance:
-        t_curr = t_next
-        foreground = centers > t_curr
-        background = ~foreground
-        mean_fore = np.average(centers[foreground], weights=hist[foreground])
-        mean_back = np.average(centers[background], weights=hist[background])
-        if mean_back == 0:
-            break
-        t_next = (mean_back - mean_fore) / (np.log(mean_back) - np.log(mean_fore))
-    return (t_next + values[0]).item()
-
-
-def _triangle_from_histogram(counts, centers):
-    """``threshold_triangle`` of images from their histogram.
-
-    The histogram as scikit-image makes it (one bin per integer for integer
-    images, ``nbins`` bins over ``[min, max]`` for float images), which
-    ``pooled_histogram`` reproduces; the same arithmetic on it.
-    """
-    nbins = len(counts)
-    arg_peak = np.argmax(counts)
-    peak_height = counts[arg_peak]
-    arg_low, arg_high = np.flatnonzero(counts)[[0, -1]]
-    flip = arg_peak - arg_low < arg_high - arg_peak
-    if flip:  # the longer tail on the left
-        counts = counts[::-1]
-        arg_low = nbins - arg_high - 1
-        arg_peak = nbins - arg_peak - 1
-    width = arg_peak - arg_low
-    x1 = np.arange(width)
-    y1 = counts[x1 + arg_low]
-    norm = np.sqrt(peak_height**2 + width**2)
-    peak_height = peak_height / norm
-    width = width / norm
-    arg_level = np.argmax(peak_height * x1 - width * y1) + arg_low
-    if flip:
-        arg_level = nbins - arg_level - 1
-    return centers[arg_level].item()
 
 
 # --- dask: thresholds from reductions over chunks -----------------------------------
 
 
 def _scalar(value):
-    """A numpy scalar as a Python number; bool as 0 or 1 (as ``_intensity``)."""
+    """A numpy scalar as a Python number; bool as 0 or 1 (as ``as_numbers``)."""
     value = value.item()
     return int(value) if isinstance(value, bool) else value
 
@@ -295,7 +130,7 @@ def _summarize_dask(step, batch, label):
 
 def _above(part, threshold):
     """A chunk of an image compared with the image's threshold."""
-    return np.greater(_intensity(part), threshold)
+    return np.greater(_kernels.as_numbers(part), threshold)
 
 
 # --- global thresholders ---------------------------------------------------------
@@ -318,7 +153,7 @@ class _GlobalThresholder(ImageTransformer):
         return value
 
     def _learn(self, images, what):
-        images = [_intensity(image) for image in images]
+        images = [_kernels.as_numbers(image) for image in images]
         value = self._raw_threshold(images)
         if value is None:
             value = images[0].flat[0].item()
@@ -385,7 +220,7 @@ class _GlobalThresholder(ImageTransformer):
         threshold = self.threshold_
         if threshold is None:
             threshold = self._learn([image], "an image is")
-        return np.greater(_intensity(image), threshold, out=out)
+        return np.greater(_kernels.as_numbers(image), threshold, out=out)
 
     def _on_split_chunks(self, batch):
         """Images chunked within images: thresholded chunk by chunk, lazily.
@@ -813,29 +648,31 @@ class Thresholder(_GlobalThresholder):
         if method in _HIST_METHODS or method == "multiotsu":
             hist = pooled_histogram(images, self.nbins, _MAX_EXACT.get(method))
             return self._from_histogram(hist)
-        lo, hi = _value_range(images)
+        lo, hi = _kernels.value_range(images)
         if lo == hi:
             return None
         if method == "triangle":
-            return _triangle_from_histogram(*pooled_histogram(images, self.nbins))
+            return _kernels.triangle_from_histogram(
+                *pooled_histogram(images, self.nbins)
+            )
         if method == "li":
             n_pixels = sum(image.size for image in images)
-            if _is_integer(images) and exact_integer_bins(lo, hi, n_pixels):
+            if _kernels.is_integer(images) and exact_integer_bins(lo, hi, n_pixels):
                 # as scikit-image: from the histogram
-                return _li_from_histogram(*pooled_histogram(images, 2))
+                return _kernels.li_from_histogram(*pooled_histogram(images, 2))
             # float images, and integers too wide for a histogram: iterate
             # over the pixels, as scikit-image does for float images
-            pixels = _concatenated(images)
+            pixels = _kernels.concatenated(images)
             if pixels.dtype.kind != "f":
                 pixels = pixels.astype(np.float64)
             return threshold_li(pixels).item()
         if method == "mean":
             total = sum(image.sum(dtype=np.float64) for image in images)
             return (total / sum(image.size for image in images)).item()
-        return self._robust(*_distinct_values(images))
+        return self._robust(*_kernels.distinct_values(images))
 
     def _robust(self, values, counts):
-        return _robust_background(
+        return _kernels.robust_background(
             values,
             counts,
             self.lower_fraction,
@@ -887,7 +724,7 @@ class Thresholder(_GlobalThresholder):
         if method in _HIST_METHODS or method == "multiotsu":
             return self._from_histogram(hist)
         if method == "triangle":
-            return _triangle_from_histogram(*hist)
+            return _kernels.triangle_from_histogram(*hist)
         counts, values = hist
         if values.dtype.kind == "f":  # integers binned: too wide a range
             raise NotImplementedError(
@@ -899,7 +736,7 @@ class Thresholder(_GlobalThresholder):
                 "step.fit(X[:k].compute())."
             )
         if method == "li":  # integer images (the plan refuses float ones)
-            return _li_from_histogram(counts, values)
+            return _kernels.li_from_histogram(counts, values)
         present = counts > 0
         return self._robust(values[present], counts[present])
 
@@ -936,30 +773,6 @@ class Thresholder(_GlobalThresholder):
 
 
 # --- local thresholding ----------------------------------------------------------
-
-
-def _box_mean(image, size):
-    """Mean of the ``size``-wide window of every pixel of an integer image.
-
-    ``threshold_local(image, size, method="mean")`` up to float rounding,
-    with the image reflected at its edges as there (scipy's ``"reflect"``,
-    numpy's ``"symmetric"``).  The window sums are exact (integers summed in
-    float64, below 2**53), divided once by the window's size: the result of
-    a pixel does not depend on where its line starts, as scipy's running
-    sums do, so chunks of an image give exactly the whole image's result.
-    """
-    total = image.astype(np.float64)
-    radius = size // 2
-    for axis in range(image.ndim):
-        pad = [(0, 0)] * image.ndim
-        pad[axis] = (radius + 1, radius)
-        cum = np.cumsum(np.pad(total, pad, mode="symmetric"), axis=axis)
-        upper = [slice(None)] * image.ndim
-        lower = [slice(None)] * image.ndim
-        upper[axis], lower[axis] = slice(size, None), slice(0, -size)
-        total = cum[tuple(upper)] - cum[tuple(lower)]
-    total /= size**image.ndim
-    return total
 
 
 def _constant_images(lows, highs, name):
@@ -1171,7 +984,7 @@ default="sauvola"
                 "Convert the images to one dtype first (for example with "
                 "skimage.util.img_as_float), or set clamp=None.",
             )
-            images = [_intensity(image) for image in batch.images]
+            images = [_kernels.as_numbers(image) for image in batch.images]
             value = guide._raw_threshold(images)
             constant = None if value is not None else images[0].flat[0].item()
         if value is None:
@@ -1189,7 +1002,7 @@ default="sauvola"
         elif method == "niblack":
             local = threshold_niblack(image, window_size=size, k=self.k)
         elif method == "mean" and image.dtype.kind in "iu":
-            local = _box_mean(image, size)
+            local = _kernels.box_mean(image, size)
             local -= self.offset
         else:
             local = threshold_local(image, size, method=method, offset=self.offset)
@@ -1212,7 +1025,7 @@ default="sauvola"
 
     def _local_mask(self, image):
         """``image > local threshold``, without the constant-image case."""
-        image = _intensity(image)
+        image = _kernels.as_numbers(image)
         return np.greater(image, self._local_threshold(image))
 
     def _check_window(self, shape):
@@ -1264,7 +1077,7 @@ default="sauvola"
 
     def _transform_image(self, image, out=None):
         self._check_window(image.shape)
-        image = _intensity(image)
+        image = _kernels.as_numbers(image)
         first = image.flat[0]
         if (image == first).all():
             warn_user(
