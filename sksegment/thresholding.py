@@ -255,109 +255,6 @@ class _GlobalThresholder(ImageTransformer):
 
 
 @fill_doc
-class OtsuThresholder(_GlobalThresholder):
-    """Threshold images at Otsu's threshold, learned over the training batch.
-
-    ``fit`` learns ``threshold_``: the value ``skimage.filters.threshold_otsu``
-    gives for all training pixels together.  The histograms of the images are
-    pooled, never their pixels, so a batch costs no more memory than one
-    image; for integer images the result equals ``threshold_otsu`` of the
-    stacked batch exactly.  ``transform`` returns the bool masks
-    ``image > threshold_``.
-
-    Parameters
-    ----------
-    threshold : float or None, default=None
-        A fixed threshold in the images' own units, used as is; None learns
-        Otsu's.  A grid can mix None and numbers.
-    nbins : int, default=256
-        Number of histogram bins for float images.  Integer images use one bin
-        per integer value, as scikit-image does, unless their values span
-        more than ``max(65536, number of pixels)`` integers: those are
-        binned as float images are (see Notes).
-    scope : {"batch", "image"}, default="batch"
-        ``"batch"`` learns one threshold in ``fit``; ``"image"`` computes
-        Otsu's threshold of each image at transform time instead (then
-        ``threshold_`` is None).  Ignored when ``threshold`` is a number.
-    %(image_shape_n_jobs)s
-
-    Attributes
-    ----------
-    threshold_ : float, int or None
-        The threshold used by ``transform``: the fixed ``threshold``, the
-        learned Otsu threshold, or None with ``scope="image"``.
-    %(n_features_in_)s
-
-    See Also
-    --------
-    skimage.filters.threshold_otsu : The threshold for one image.
-    Thresholder : The same step with other methods, correction and bounds.
-    MorphCloser : The step that usually follows.
-
-    Notes
-    -----
-    Images whose pixels all have one value have no Otsu threshold: the value
-    itself is used (as ``threshold_otsu`` does), so such an image is all
-    background, and a ``UserWarning`` says so.
-
-    Integer images whose values span more than ``max(65536, number of
-    pixels)`` integers (one pixel at 10**8 among small values, say) get
-    ``nbins`` equal bins over ``[min, max]``, as scikit-image bins float
-    images: the threshold is then ``threshold_otsu`` of the pixels as
-    floats, and costs memory and time bounded by the pixels, not by the
-    range.
-
-    On a dask array ``(n_images, ...)``, ``fit`` pools the histograms of the
-    chunks (two passes: the range, then the counts; one for uint8 and bool
-    images) without loading the images, and ``transform`` returns a lazy
-    dask array, thresholded chunk by chunk; chunks may split images.  With
-    ``scope="image"`` each image's histogram is pooled from its own chunks,
-    lazily, and its threshold is one task, computed with the masks (the
-    warning for a constant image is given then).  The result equals the
-    in-memory one at every chunking.  Integer images counted one bin per
-    integer over more than 2**24 integers (more pixels than that) raise
-    ``NotImplementedError`` (an exact histogram would be too large).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sksegment import OtsuThresholder
-    >>> images = np.array([[[10, 10, 200], [10, 220, 210]]], dtype=np.uint8)
-    >>> step = OtsuThresholder().fit(images)
-    >>> step.threshold_
-    10
-    >>> step.transform(images)
-    array([[[False, False,  True],
-            [False,  True,  True]]])
-    """
-
-    _parameter_constraints = {
-        **ImageStepMixin._parameter_constraints,
-        "threshold": [None, StrictInterval(Real, None, None, closed="neither")],
-        "nbins": [StrictInterval(Integral, 2, None, closed="left")],
-        "scope": [StrOptions({"batch", "image"})],
-    }
-
-    _on_split_chunks = _GlobalThresholder._on_split_chunks
-
-    def __init__(
-        self, threshold=None, *, nbins=256, scope="batch", image_shape=None, n_jobs=None
-    ):
-        self.threshold = threshold
-        self.nbins = nbins
-        self.scope = scope
-        self.image_shape = image_shape
-        self.n_jobs = n_jobs
-
-    def _raw_threshold(self, images):
-        hist = pooled_histogram(images, self.nbins)
-        return None if hist is None else threshold_otsu(hist=hist).item()
-
-    def _raw_from_summary(self, stats, hist):
-        return None if hist is None else threshold_otsu(hist=hist).item()
-
-
-@fill_doc
 class Thresholder(_GlobalThresholder):
     """Threshold images at a global threshold learned over the training batch.
 
@@ -784,6 +681,83 @@ def _constant_images(lows, highs, name):
             "such an image is all background."
         )
     return constant
+
+
+@fill_doc
+class OtsuThresholder(Thresholder):
+    """Threshold images at Otsu's threshold, learned over the training batch.
+
+    The recipe's named step: ``Thresholder(method="otsu")`` with only the
+    parameters Otsu's method uses.  ``fit`` learns ``threshold_``, the value
+    ``skimage.filters.threshold_otsu`` gives for all training pixels
+    together (histograms pooled, never the pixels); ``transform`` returns
+    the masks ``image > threshold_``.
+
+    Parameters
+    ----------
+    threshold : float or None, default=None
+        A fixed threshold in the images' own units, used as is; None learns
+        Otsu's.  A grid can mix None and numbers.
+    nbins : int, default=256
+        Number of histogram bins for float images (integer images use one
+        bin per integer value, see :class:`Thresholder`).
+    scope : {"batch", "image"}, default="batch"
+        ``"batch"`` learns one threshold in ``fit``; ``"image"`` computes
+        each image's threshold at transform time (``threshold_`` is None).
+    %(image_shape_n_jobs)s
+
+    Attributes
+    ----------
+    threshold_ : float, int or None
+        The threshold used by ``transform``: the fixed ``threshold``, the
+        learned Otsu threshold, or None with ``scope="image"``.
+    %(n_features_in_)s
+
+    See Also
+    --------
+    Thresholder : Every method, with correction and bounds; the notes on
+        constant images, wide integer ranges and dask input apply here.
+    skimage.filters.threshold_otsu : The threshold for one image.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksegment import OtsuThresholder
+    >>> images = np.array([[[10, 10, 200], [10, 220, 210]]], dtype=np.uint8)
+    >>> step = OtsuThresholder().fit(images)
+    >>> step.threshold_
+    10
+    >>> step.transform(images)
+    array([[[False, False,  True],
+            [False,  True,  True]]])
+    """
+
+    _parameter_constraints = {
+        name: Thresholder._parameter_constraints[name]
+        for name in (*ImageStepMixin._parameter_constraints, "threshold", "nbins")
+    } | {"scope": Thresholder._parameter_constraints["scope"]}
+
+    _on_split_chunks = Thresholder._on_split_chunks
+
+    # Thresholder's other parameters, fixed: Otsu's threshold as it is
+    method = "otsu"
+    correction = 1.0
+    bounds = (None, None)
+
+    def __init__(
+        self, threshold=None, *, nbins=256, scope="batch", image_shape=None, n_jobs=None
+    ):
+        self.threshold = threshold
+        self.nbins = nbins
+        self.scope = scope
+        self.image_shape = image_shape
+        self.n_jobs = n_jobs
+
+    def _check_params(self):
+        """Otsu's parameters are checked by their constraints alone."""
+
+    def _dask_label(self):
+        return "OtsuThresholder"
 
 
 @fill_doc
