@@ -70,7 +70,7 @@ class StrictInterval(Interval):
         return f"a finite number in the range {text}{nan}"
 
 
-class _Constraint(HasMethods):
+class _CustomConstraint(HasMethods):
     """Base of the constraints below, for ``validate_params``.
 
     scikit-learn's ``make_constraint`` accepts only its own constraint
@@ -82,7 +82,7 @@ class _Constraint(HasMethods):
         super().__init__([])
 
 
-class Range(_Constraint):
+class Range(_CustomConstraint):
     """A number, or an inclusive range ``(low, high)`` with ``low <= high``.
 
     Each end satisfies ``StrictInterval(type, left, right, closed="both")``
@@ -123,7 +123,7 @@ class Range(_Constraint):
         )
 
 
-class SequenceOf(_Constraint):
+class SequenceOf(_CustomConstraint):
     """A list or tuple (or 1D array) whose items all satisfy a constraint.
 
     ``item`` is a constraint, a type, or a list of them (an item satisfies
@@ -164,7 +164,7 @@ class SequenceOf(_Constraint):
         return f"{kinds} {size}, each {what}"
 
 
-class HasAttributes(_Constraint):
+class HasAttributes(_CustomConstraint):
     """An object with the given attributes (a fitted search: ``cv_results_``)."""
 
     def __init__(self, attributes, *, what=None):
