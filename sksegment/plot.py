@@ -14,16 +14,18 @@ and ``overlay(..., numbers=False)`` work without it.
 """
 
 import math
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 from skimage.color import label2rgb
 from skimage.measure import label as _label_mask
 from skimage.measure import regionprops_table
 from skimage.segmentation import find_boundaries, relabel_sequential
+from sklearn.utils._param_validation import HasMethods, validate_params
 
 from sksegment import _kernels
 from sksegment._optional import import_optional
+from sksegment._validation import HasAttributes, StrictInterval
 
 __all__ = [
     "overlay",
@@ -138,18 +140,25 @@ def _order(rows, cols, heights, row_tolerance):
     return by_row[np.lexsort((cols[by_row], row_of))]
 
 
-def _check_tolerance(row_tolerance):
-    if row_tolerance is not None and (
-        isinstance(row_tolerance, bool)
-        or not isinstance(row_tolerance, Real)
-        or not row_tolerance >= 0
-    ):
-        raise ValueError(
-            f"row_tolerance must be a number >= 0 (pixels) or None; got "
-            f"{row_tolerance!r}."
-        )
+# Parameter constraints shared by the functions below.
+_ROW_TOLERANCE = [StrictInterval(Real, 0, None, closed="left"), None]
+_AXES = HasMethods(["imshow", "set_axis_off"])
+_DRAWING = {
+    "image": ["array-like"],
+    "labels": ["array-like"],
+    "numbers": ["boolean"],
+    "outlines": ["boolean"],
+    "alpha": [StrictInterval(Real, 0, 1, closed="both")],
+    "start": [StrictInterval(Integral, None, None, closed="neither")],
+    "fontsize": [StrictInterval(Real, 0, None, closed="neither"), None],
+    "row_tolerance": _ROW_TOLERANCE,
+}
 
 
+@validate_params(
+    {"labels": ["array-like"], "row_tolerance": _ROW_TOLERANCE},
+    prefer_skip_nested_validation=True,
+)
 def reading_order(labels, *, row_tolerance=None):
     """The ids of a 2D label image in reading order.
 
@@ -202,11 +211,14 @@ def reading_order(labels, *, row_tolerance=None):
     array([5, 7, 2, 3, 9])
     """
     labels = _check_labels(labels, "reading_order")
-    _check_tolerance(row_tolerance)
     ids, rows, cols, heights = _objects(labels)
     return ids[_order(rows, cols, heights, row_tolerance)]
 
 
+@validate_params(
+    {"labels": ["array-like"], "row_tolerance": _ROW_TOLERANCE},
+    prefer_skip_nested_validation=True,
+)
 def relabel_in_reading_order(labels, *, row_tolerance=None):
     """Renumber the objects of a 2D label image 1..n in reading order.
 
@@ -323,15 +335,10 @@ def _write_numbers(ax, order, rows, cols, start, fontsize):
         )
 
 
-def _check_drawing(function, alpha, start):
-    if isinstance(alpha, bool) or not isinstance(alpha, Real) or not 0 <= alpha <= 1:
-        raise ValueError(
-            f"{function}: alpha must be a number in [0, 1] (inclusive); got {alpha!r}."
-        )
-    if isinstance(start, bool) or not isinstance(start, (int, np.integer)):
-        raise TypeError(f"{function}: start must be an int; got {start!r}.")
-
-
+@validate_params(
+    {**_DRAWING, "ax": [_AXES, None]},
+    prefer_skip_nested_validation=True,
+)
 def show_labels(
     image,
     labels,
@@ -402,8 +409,6 @@ def show_labels(
     plt = import_optional("matplotlib.pyplot", "show_labels")
     labels = _check_labels(labels, "show_labels", masks=True)
     image = _check_image(image, labels, "show_labels")
-    _check_drawing("show_labels", alpha, start)
-    _check_tolerance(row_tolerance)
     rgb, order, rows, cols, _ = _rendering(
         image, labels, outlines, alpha, row_tolerance
     )
@@ -418,6 +423,7 @@ def show_labels(
     return ax
 
 
+@validate_params(_DRAWING, prefer_skip_nested_validation=True)
 def overlay(
     image,
     labels,
@@ -483,8 +489,6 @@ def overlay(
     """
     labels = _check_labels(labels, "overlay", masks=True)
     image = _check_image(image, labels, "overlay")
-    _check_drawing("overlay", alpha, start)
-    _check_tolerance(row_tolerance)
     rgb, order, rows, cols, heights = _rendering(
         image, labels, outlines, alpha, row_tolerance
     )
@@ -546,6 +550,14 @@ def _panel(ax, array, kind, title):
     ax.set_axis_off()
 
 
+@validate_params(
+    {
+        "pipe": [HasAttributes("steps", what="a Pipeline")],
+        "image": ["array-like"],
+        "axes": ["array-like", None],
+    },
+    prefer_skip_nested_validation=False,
+)
 def show_pipeline(pipe, image, *, axes=None):
     """Show the output of each step of a fitted pipeline on one image.
 
