@@ -87,15 +87,10 @@ def _check_labels(labels, function, *, masks=False):
     return labels
 
 
-def _is_dense(labels, top):
-    """Whether ids up to ``top`` are few enough to index a table by id."""
-    return top <= 4 * labels.size + 1024
-
-
 def _objects(labels):
     """Ids, centroids (row, col) and bounding-box heights, by increasing id."""
     top = int(labels.max()) if labels.size else 0
-    if _is_dense(labels, top):
+    if _kernels.ids_fit_table(labels, top):
         dense, ids_of = labels, None
     else:  # huge sparse ids: regionprops would allocate a slot per id
         dense, _, inverse = relabel_sequential(labels)
@@ -115,7 +110,7 @@ def _rank(labels, ids):
     dtype = _kernels.label_dtype(ids.size)
     new = np.arange(1, ids.size + 1, dtype=dtype)
     top = int(labels.max()) if labels.size else 0
-    if _is_dense(labels, top):
+    if _kernels.ids_fit_table(labels, top):
         table = np.zeros(top + 1, dtype=dtype)
         table[ids] = new
         return table[labels]
