@@ -7,10 +7,42 @@ from sklearn.utils._param_validation import validate_parameter_constraints
 from sklearn.utils._set_output import ADAPTERS_MANAGER
 from sklearn.utils.validation import check_is_fitted
 
-from sksegment._batch import validate_batch
+from sksegment._batch import validate_images
+from sksegment._chunks import whole_images_only
 from sksegment._validation import StrictInterval
 
-__all__ = ["ImageStepMixin", "ImageTransformer"]
+__all__ = ["ImageStepMixin", "ImageTransformer", "validate_batch"]
+
+
+def validate_batch(step, X, *, reset, finite=True):
+    """Validate ``X`` as a batch of images for ``step``: the ``Batch`` it is.
+
+    An ndarray, list or tuple gives an ``ImageBatch``
+    (``_batch.validate_images``); a dask array a ``DaskBatch``
+    (``_dask.validate_dask_batch``; dask is imported only then).
+
+    Parameters
+    ----------
+    step : estimator
+        The step; its class name is used in messages and its
+        ``image_shape`` says whether ``X`` holds flattened images.
+    X : ndarray, list, tuple or dask array
+        The batch.
+    reset : bool
+        In flattened mode, whether to record ``n_features_in_`` (in ``fit``)
+        rather than check it (in ``transform``).
+    finite : bool, default=True
+        Whether NaN and infinite values are rejected.
+
+    Returns
+    -------
+    batch : sksegment._batch.Batch
+    """
+    if hasattr(X, "__dask_graph__"):
+        from sksegment._dask import validate_dask_batch
+
+        return validate_dask_batch(step, X, reset=reset, finite=finite)
+    return validate_images(step, X, reset=reset, finite=finite)
 
 
 # Parameter sets already validated, per class: a stateless step validates its
@@ -55,8 +87,14 @@ class ImageStepMixin:
         "n_jobs": [None, StrictInterval(Integral, None, None, closed="neither")],
     }
     _stateless = False
+    _on_split_chunks = whole_images_only
     # Whether NaN and infinite values are rejected.
     _finite_input = True
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "_on_split_chunks" not in vars(cls):
+            cls._on_split_chunks = whole_images_only
 
     def _check_params(self):
         """Checks across parameters; raise ``InvalidParameterError``."""
@@ -96,10 +134,10 @@ class ImageTransformer(ImageStepMixin, TransformerMixin, BaseEstimator):
     ``_transform_image`` (one image in, one image out) over it.
 
     For a dask array, the map is lazy: chunks holding whole images run
-    ``_transform_image``; a step that can work on images split into chunks
-    defines ``_dask_transform(batch)`` returning the lazy result (or None when
-    its parameters do not allow it), and ``_fit`` checks ``batch.kind ==
-    "dask"`` when it can learn by reducing over chunks.
+    ``_transform_image``; images split into chunks run as the step's
+    ``_on_split_chunks(batch)`` plans (``sksegment._chunks``), and ``_fit``
+    checks ``batch.kind == "dask"`` when it can learn by reducing over
+    chunks.
     """
 
     def _fit(self, batch):
@@ -149,7 +187,9 @@ class ImageTransformer(ImageStepMixin, TransformerMixin, BaseEstimator):
         self._check_params()
         batch = self._validate_batch(X, reset=True)
         self._fit(batch)
-        return batch.map(self._transform_image, n_jobs=self.n_jobs)
+        return batch.map(
+            self._transform_image, n_jobs=self.n_jobs, split=self._on_split_chunks
+        )
 
     def set_output(self, *, transform=None):
         """Accept an output container and ignore it: images stay arrays.
@@ -192,4 +232,6 @@ class ImageTransformer(ImageStepMixin, TransformerMixin, BaseEstimator):
         """
         self._check_ready()
         batch = self._validate_batch(X, reset=False)
-        return batch.map(self._transform_image, n_jobs=self.n_jobs)
+        return batch.map(
+            self._transform_image, n_jobs=self.n_jobs, split=self._on_split_chunks
+        )

@@ -15,14 +15,16 @@ back in the same kind:
 ``"dask"``
     a dask array ``(n_images, ...)``, or of flattened rows with
     ``image_shape``; the result is a lazy dask array in the same layout
-    (``sksegment._dask.DaskBatch``).  Chunks holding whole images are
-    processed by the in-memory code; steps that can work on images split
-    into chunks say how in a dask hook.  Checks that need the pixels (NaN,
-    negative label ids) are done per chunk when it is computed.
+    (``sksegment._dask.DaskBatch``, validated there).
 
-Steps only say what they do to one image (a function of one ndarray); this
-module validates the batch, runs that function over the images (in threads
-when ``n_jobs`` asks for it) and wraps the results.
+Steps only say what they do to one image (a function of one ndarray) and,
+for images split into chunks, how that function runs on the chunks (a plan
+of ``sksegment._chunks``); this module defines the ``Batch`` protocol both
+batch classes follow, validates in-memory batches, and runs the function
+over their images (in threads when ``n_jobs`` asks for it).
+
+Modules depend one way: ``_base`` (the dispatch in ``validate_batch``) ->
+``_dask`` -> ``_batch``; this module imports neither.
 """
 
 import contextlib
@@ -38,7 +40,7 @@ from sklearn.utils.validation import validate_data
 
 from sksegment._validation import ChannelAxisWarning, check_image, warn_user
 
-__all__ = ["ImageBatch", "validate_batch", "resolve_image_shape"]
+__all__ = ["Batch", "ImageBatch", "resolve_image_shape", "validate_images"]
 
 # Lengths of a last axis that may be colour channels (RGB, RGBA).
 _CHANNELS = (3, 4)
@@ -64,7 +66,7 @@ def shape_stated():
         _STATED.active = before
 
 
-def _may_be_channels(shape):
+def may_be_channels(shape):
     """Whether a last axis may be colour channels: 3 or 4 entries after a
     longer axis (an image 4 pixels wide or less is taken for what it is)."""
     return (
@@ -74,7 +76,7 @@ def _may_be_channels(shape):
     )
 
 
-def _warn_channel_axis(shape, index=None):
+def warn_channel_axis(shape, index=None):
     """Warn that an array, or image ``index`` of a list, may hold channels.
 
     ``shape`` is the array's (a batch ``(n, ...)``) or the list image's.  A
@@ -109,8 +111,39 @@ def _warn_channel_axis(shape, index=None):
     )
 
 
-class ImageBatch:
-    """A validated batch of images and the container kind it came in.
+class Batch:
+    """The protocol of a validated batch, in memory or lazy.
+
+    Attributes
+    ----------
+    kind : {"array", "list", "flat", "dask"}
+        The container kind the batch came in and its results go back in.
+
+    Methods
+    -------
+    len(batch)
+        The number of images.
+    batch.images
+        The images as a list of ndarrays (a dask batch raises: its pixels
+        are not in memory).
+    batch.map(func, n_jobs=None, split=None)
+        ``func`` (one image in, one result out) over every image, the
+        results in the container kind of the batch; ``split`` is the step's
+        declaration for images split into chunks (``sksegment._chunks``),
+        used by dask batches only.
+    """
+
+    kind = None
+
+    def __len__(self):  # pragma: no cover - protocol
+        raise NotImplementedError
+
+    def map(self, func, n_jobs=None, split=None):  # pragma: no cover - protocol
+        raise NotImplementedError
+
+
+class ImageBatch(Batch):
+    """A validated batch of images in memory and the container kind it came in.
 
     Parameters
     ----------
@@ -132,7 +165,7 @@ class ImageBatch:
     def __iter__(self):
         return iter(self.images)
 
-    def map(self, func, n_jobs=None):
+    def map(self, func, n_jobs=None, split=None):
         """Apply ``func`` to every image; the results in the container kind of X.
 
         ``func(image, out)`` gives the result for one image: an array of the
@@ -146,12 +179,13 @@ class ImageBatch:
         image's shape), never on its values (``_kernels.kept_label_dtype``):
         the images of a stacked batch share one dtype, so the first result's
         dtype is every image's.  ``func`` writes into ``out`` only when its
-        dtype holds every value of the result's (``_kernels._into``), and
+        dtype holds every value of the result's (``_kernels.into``), and
         otherwise returns a new array: no value is ever truncated to fit.
 
         ``n_jobs`` other than None or 1 runs the images in threads (OpenCV,
         scikit-image, scipy and numpy release the GIL); the results are the
-        same as with ``n_jobs=1``.
+        same as with ``n_jobs=1``.  ``split`` is not used: in-memory images
+        are whole.
         """
         images = self.images
         if self.kind == "list":
@@ -261,15 +295,15 @@ def resolve_image_shape(image_shape, n_features, step):
     return shape
 
 
-def validate_batch(estimator, X, *, reset, finite=True):
-    """Validate ``X`` as a batch of images for ``estimator``.
+def validate_images(estimator, X, *, reset, finite=True):
+    """Validate ``X``, an ndarray, list or tuple, as a batch of images.
 
     Parameters
     ----------
     estimator : estimator
         The step; its class name is used in messages and its ``image_shape``
         says whether ``X`` holds flattened images.
-    X : ndarray, list, tuple or dask array
+    X : ndarray, list or tuple
         The batch.
     reset : bool
         In flattened mode, whether to record ``n_features_in_`` (in ``fit``)
@@ -279,18 +313,10 @@ def validate_batch(estimator, X, *, reset, finite=True):
 
     Returns
     -------
-    batch : ImageBatch or sksegment._dask.DaskBatch
+    batch : ImageBatch
     """
     step = type(estimator).__name__
     image_shape = getattr(estimator, "image_shape", None)
-    if hasattr(X, "__dask_graph__"):
-        # dask is only imported for dask input: the base install does not need it
-        from sksegment._dask import validate_dask_batch
-
-        batch = validate_dask_batch(estimator, X, reset=reset, finite=finite)
-        if image_shape is None and _may_be_channels(batch.array.shape):
-            _warn_channel_axis(batch.array.shape)
-        return batch
     if image_shape is not None:
         X = validate_data(
             estimator,
@@ -322,8 +348,8 @@ def validate_batch(estimator, X, *, reset, finite=True):
             for i, image in enumerate(X)
         ]
         for i, image in enumerate(images):
-            if image.ndim == 3 and _may_be_channels(image.shape):
-                _warn_channel_axis(image.shape, index=i)
+            if image.ndim == 3 and may_be_channels(image.shape):
+                warn_channel_axis(image.shape, index=i)
                 break  # once per call
         return ImageBatch(images, "list")
 
@@ -347,8 +373,8 @@ def validate_batch(estimator, X, *, reset, finite=True):
         )
     if X.shape[0] == 0:
         raise ValueError(f"{step} got an empty batch: an array of shape {X.shape}.")
-    if _may_be_channels(X.shape):
-        _warn_channel_axis(X.shape)
+    if may_be_channels(X.shape):
+        warn_channel_axis(X.shape)
     images = [
         check_image(image, step, index=i, finite=finite) for i, image in enumerate(X)
     ]

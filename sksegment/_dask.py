@@ -6,14 +6,15 @@ are reshaped to it lazily).  Two chunkings:
 * chunks along the image axis only (each chunk holds whole images): every
   chunk is processed by the in-memory code of the step (``map_blocks``), so
   any step works unchanged;
-* chunks within images (one huge image): a step needs a dask hook
-  (``_dask_transform(batch)`` or ``_dask_count(batch)``) built from the
-  helpers here: elementwise maps, ``map_overlap`` with an exact depth, maps
-  with a value reduced per image (``map_with_image_summary``), and global
-  objects (``global_objects``, ``global_ids``): each chunk is labeled by the
-  fast kernel, labels are joined across chunk faces by connected components
-  over the face pixel pairs and relabeled by lookup tables.  Steps without a
-  hook raise ``NotImplementedError``.
+* chunks within images (one huge image): the step's declared plan
+  (``sksegment._chunks``: elementwise, overlap of a depth, global, or whole
+  images only), passed to ``DaskBatch.map``, says how; global plans are
+  built from the helpers here: maps with a value reduced per image
+  (``map_with_image_summary``) and global objects (``global_objects``,
+  ``global_ids``): each chunk is labeled by the fast kernel, labels are
+  joined across chunk faces by connected components over the face pixel
+  pairs and relabeled by lookup tables.  Steps that run on whole images
+  only raise ``NotImplementedError`` naming the rechunk.
 
 Reductions of pixels (ranges, sums, pooled histograms) are summed chunk by
 chunk (``pixel_summary``, ``summarize_pixels``).
@@ -43,6 +44,14 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 from sksegment import _kernels
+from sksegment._batch import (
+    Batch,
+    ImageBatch,
+    may_be_channels,
+    resolve_image_shape,
+    warn_channel_axis,
+)
+from sksegment._chunks import Elementwise, Global, Overlap, WholeImages
 from sksegment._validation import as_objects, check_image
 
 __all__ = [
@@ -62,11 +71,8 @@ __all__ = [
     "wide_labels_dtype",
 ]
 
-# method of a step called by ImageBatch.map -> the step's dask hook for it
-_HOOKS = {"_transform_image": "_dask_transform", "_count": "_dask_count"}
 
-
-class DaskBatch:
+class DaskBatch(Batch):
     """A validated dask batch: the array ``(n_images, *spatial)`` and its step.
 
     Parameters
@@ -111,22 +117,44 @@ class DaskBatch:
         """Whether every chunk holds whole images (chunked along images only)."""
         return all(len(c) == 1 for c in self.array.chunks[1:])
 
-    def map(self, func, n_jobs=None):
+    def map(self, func, n_jobs=None, split=None):
         """``ImageBatch.map`` for dask: a lazy dask array of the results.
 
+        Chunks holding whole images run ``func`` on each image.  Images split
+        into chunks run as ``split(batch)``, the step's declaration, plans
+        (``sksegment._chunks``); without one, only whole images are accepted.
         ``n_jobs`` is not used: dask's scheduler runs the chunks in parallel.
         """
         if self.whole_images:
             result = map_images(self, func)
         else:
-            method = getattr(func, "__name__", "")
-            hook = getattr(self.step, _HOOKS.get(method, "_no_dask_hook"), None)
-            result = None if hook is None else hook(self)
-        if result is None:
-            raise self.needs_whole_images()
+            plan = WholeImages() if split is None else split(self)
+            result = self.run_plan(plan, func)
         if self.flat and result.ndim > 1:
             return result.reshape((result.shape[0], -1))
         return result
+
+    def run_plan(self, plan, func):
+        """The lazy result of a plan for images split into chunks."""
+        if isinstance(plan, Elementwise):
+            return map_elementwise(self, plan.func or func, plan.dtype)
+        if isinstance(plan, Overlap):
+            return map_overlap(
+                self,
+                plan.func or func,
+                plan.depth,
+                plan.dtype,
+                periodic=plan.periodic,
+                trailing=plan.trailing,
+            )
+        if isinstance(plan, Global):
+            return plan.build(self)
+        if isinstance(plan, WholeImages):
+            raise self.needs_whole_images(plan.why)
+        raise TypeError(
+            f"{self.name} declared {plan!r} for images split into chunks; "
+            "expected a plan of sksegment._chunks."
+        )
 
     def check_connectivity(self, connectivity):
         """Raise, naming the step, when ``connectivity`` exceeds the images' ndim."""
@@ -193,7 +221,10 @@ def validate_dask_batch(step, X, *, reset, finite):
     if image_shape is None:
         if reset and hasattr(step, "n_features_in_"):
             del step.n_features_in_
-        return _checked_dask_images(name, step, X, finite)
+        batch = _checked_dask_images(name, step, X, finite)
+        if may_be_channels(batch.array.shape):
+            warn_channel_axis(batch.array.shape)
+        return batch
     if X.ndim != 2:
         raise ValueError(
             f"{name} has image_shape={image_shape} and reads rows of flattened "
@@ -205,8 +236,6 @@ def validate_dask_batch(step, X, *, reset, finite):
             f"{name} needs dask arrays of known shape; got {X.shape}. Call "
             "X.compute_chunk_sizes() first."
         )
-    from sksegment._batch import resolve_image_shape
-
     n_features = X.shape[1]
     if reset:
         step.n_features_in_ = n_features
@@ -279,8 +308,6 @@ def _probe(batch, func):
 
 
 def _run_block(block, check, func, dtype):
-    from sksegment._batch import ImageBatch
-
     images = [check(image) for image in block]
     result = np.asarray(ImageBatch(images, "array").map(func))
     if result.dtype != dtype:
@@ -397,7 +424,7 @@ def wide_labels_dtype(dtype):
     return _kernels.kept_label_dtype(dtype)
 
 
-def map_overlap(batch, func, depth, dtype, *, periodic=False):
+def map_overlap(batch, func, depth, dtype, *, periodic=False, trailing=()):
     """``func(image_part)`` on each chunk extended by ``depth`` pixels per side.
 
     At the image's own edges nothing is added (``boundary="none"``), so
@@ -405,10 +432,13 @@ def map_overlap(batch, func, depth, dtype, *, periodic=False):
     exactly as in memory; with ``periodic``, the image is extended there by
     its opposite edge, as an edge mode ``"wrap"`` extends it (``depth`` must
     not exceed the image).  Exact when ``func``'s result at a pixel depends
-    only on the pixels within ``depth`` of it.
+    only on the pixels within ``depth`` of it.  ``trailing`` are the
+    lengths of axes ``func`` adds after the spatial ones (features).
     """
     import dask.array as da
 
+    if trailing:  # pragma: no cover - declared by no step yet
+        raise NotImplementedError("map_overlap with trailing axes")
     shape = batch.array.shape
     depths = {0: 0, **{a: min(depth, shape[a]) for a in range(1, len(shape))}}
     return da.map_overlap(
@@ -528,7 +558,7 @@ def _without_hist(stats):
 
 def _part_counts_uint8(block, check):
     """The 256 counts of a chunk of uint8 (or bool) images: one pass."""
-    counts = sum(_kernels._counts_uint8(_numbers(check(part))) for part in block)
+    counts = sum(_kernels.counts_uint8(_numbers(check(part))) for part in block)
     return _cell(counts, block.ndim)
 
 
@@ -958,10 +988,10 @@ def _hold(objects, ids=None):
     if ids is None or len(ids) > np.iinfo(np.uint32).max:
         return "as is", objects, None
     top = int(ids[-1])
-    if _kernels._is_dense(objects, top):
+    if _kernels.ids_fit_table(objects, top):
         rank = np.zeros(top + 1, dtype=_narrow_dtype(len(ids) - 1))
         rank[ids] = np.arange(len(ids))
-        ranks = _kernels._take(rank, objects, None)
+        ranks = _kernels.take(rank, objects, None)
     else:
         ranks = np.searchsorted(ids, objects).astype(_narrow_dtype(len(ids) - 1))
     return "ranks", ranks, ids
@@ -988,7 +1018,7 @@ def _apply_block(held, tables, index, connectivity):
     labels = labels.astype(np.int32, copy=False)
     # in place when the table's dtype allows: the local labels are not reused
     out = labels if table.dtype == labels.dtype else None
-    return _kernels._take(table, labels, out)[None]
+    return _kernels.take(table, labels, out)[None]
 
 
 def _first_pass(block, summarize, starts, *args, block_id=None):
@@ -1179,8 +1209,8 @@ def _id_summary(block, start, check, border, image_shape):
     """Ids of one chunk of a label image, their pixel counts, and border ids."""
     labels, _ = as_objects(check(block[0]), check.name)
     top = int(labels.max())
-    if _kernels._is_dense(labels, top):
-        counts = _kernels._bincount(labels, top + 1)
+    if _kernels.ids_fit_table(labels, top):
+        counts = _kernels.bincount(labels, top + 1)
         ids = np.flatnonzero(counts)
         counts = counts[ids]
         # in the labels' dtype: uint64 ids of other chunks, concatenated with
@@ -1238,7 +1268,7 @@ def _apply_ids(held, tables, index, what, dtype):
     how, data, extra = held
     ids = tables[index[0]]
     if how == "ranks":  # the chunk's few ids mapped, then looked up per pixel
-        return _kernels._take(_map_ids(extra, ids, what, dtype), data, None)[None]
+        return _kernels.take(_map_ids(extra, ids, what, dtype), data, None)[None]
     return _map_ids(_unpack(held), ids, what, dtype)[None]
 
 

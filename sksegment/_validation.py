@@ -7,10 +7,13 @@ import warnings
 from numbers import Integral
 
 import numpy as np
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import HasMethods, Interval, make_constraint
 
 __all__ = [
     "ChannelAxisWarning",
+    "HasAttributes",
+    "Range",
+    "SequenceOf",
     "StrictInterval",
     "as_objects",
     "check_image",
@@ -65,6 +68,120 @@ class StrictInterval(Interval):
         text = super().__str__().split(" in the range ", 1)[1]
         nan = " or nan" if self.allow_nan else ""
         return f"a finite number in the range {text}{nan}"
+
+
+class _CustomConstraint(HasMethods):
+    """Base of the constraints below, for ``validate_params``.
+
+    scikit-learn's ``make_constraint`` accepts only its own constraint
+    classes, so these derive from one of them (``HasMethods``, with no
+    method required) and replace what it checks and says.
+    """
+
+    def __init__(self):
+        super().__init__([])
+
+
+class Range(_CustomConstraint):
+    """A number, or an inclusive range ``(low, high)`` with ``low <= high``.
+
+    Each end satisfies ``StrictInterval(type, left, right, closed="both")``
+    (``right=None``: no upper bound); a single number ``n`` stands for
+    ``(n, n)``. A constraint of ``validate_params`` and of
+    ``_parameter_constraints``; :meth:`pair` gives the range as a tuple.
+    """
+
+    def __init__(self, type, left, right=None, *, unit=""):
+        super().__init__()
+        closed = "left" if right is None else "both"
+        self.bound = StrictInterval(type, left, right, closed=closed)
+        self.unit = unit
+
+    def pair(self, val):
+        """``(low, high)`` of a valid value, or None."""
+        if isinstance(val, (tuple, list)):
+            if len(val) != 2:
+                return None
+            low, high = val
+        else:
+            low = high = val
+        ok = self.bound.is_satisfied_by
+        if not (ok(low) and ok(high) and low <= high):
+            return None
+        cast = int if self.bound.type is Integral else float
+        return cast(low), cast(high)
+
+    def is_satisfied_by(self, val):
+        return self.pair(val) is not None
+
+    def __str__(self):
+        kind = "an int" if self.bound.type is Integral else "a number"
+        top = "" if self.bound.right is None else f" <= {self.bound.right:g}"
+        return (
+            f"{kind} or a (low, high) pair with "
+            f"{self.bound.left:g} <= low <= high{top}{self.unit}"
+        )
+
+
+class SequenceOf(_CustomConstraint):
+    """A list or tuple (or 1D array) whose items all satisfy a constraint.
+
+    ``item`` is a constraint, a type, or a list of them (an item satisfies
+    one); ``length`` fixes the number of items, ``min_length`` bounds it.
+    ``what`` names the items in messages (default: the item constraints).
+    """
+
+    def __init__(self, item, *, length=None, min_length=0, arrays=False, what=None):
+        super().__init__()
+        items = item if isinstance(item, list) else [item]
+        self.items = [make_constraint(c) for c in items]
+        self.length = length
+        self.min_length = min_length
+        self.arrays = arrays
+        self.what = what
+
+    def is_satisfied_by(self, val):
+        if isinstance(val, np.ndarray) and self.arrays:
+            if val.ndim != 1:
+                return False
+        elif not isinstance(val, (list, tuple)):
+            return False
+        if self.length is not None and len(val) != self.length:
+            return False
+        if len(val) < self.min_length:
+            return False
+        return all(any(c.is_satisfied_by(v) for c in self.items) for v in val)
+
+    def __str__(self):
+        if self.length is not None:
+            size = f"of {self.length} items"
+        elif self.min_length:
+            size = f"of at least {self.min_length} item" + "s" * (self.min_length > 1)
+        else:
+            size = "of items"
+        what = self.what or " or ".join(str(c) for c in self.items)
+        kinds = "a list, tuple or 1D array" if self.arrays else "a list or tuple"
+        return f"{kinds} {size}, each {what}"
+
+
+class HasAttributes(_CustomConstraint):
+    """An object with the given attributes (a fitted search: ``cv_results_``)."""
+
+    def __init__(self, attributes, *, what=None):
+        super().__init__()
+        if isinstance(attributes, str):
+            attributes = [attributes]
+        self.attributes = attributes
+        self.what = what
+
+    def is_satisfied_by(self, val):
+        return all(hasattr(val, name) for name in self.attributes)
+
+    def __str__(self):
+        names = ", ".join(repr(name) for name in self.attributes)
+        what = f"{self.what} (" if self.what else ""
+        end = ")" if self.what else ""
+        return f"{what}an object with the attribute(s) {names}{end}"
 
 
 # Kinds of numpy dtypes an image may have: bool, unsigned, signed, float.

@@ -8,6 +8,7 @@ from sklearn.utils.validation import check_array, check_consistent_length, colum
 
 from sksegment import _kernels
 from sksegment._base import ImageStepMixin
+from sksegment._chunks import Global
 from sksegment._docstrings import fill_doc
 from sksegment._validation import StrictInterval, as_objects
 
@@ -138,13 +139,16 @@ class ObjectCounter(ImageStepMixin, RegressorMixin, BaseEstimator):
         """
         self._check_ready()
         batch = self._validate_batch(X, reset=False)
-        counts = batch.map(self._count, n_jobs=self.n_jobs)
+        counts = batch.map(self._count, n_jobs=self.n_jobs, split=self._on_split_chunks)
         if batch.kind == "dask":  # a lazy 1D dask array
             return counts.astype(np.int64)
         return np.asarray(counts, dtype=np.int64)
 
-    def _dask_count(self, batch):
+    def _on_split_chunks(self, batch):
         """Counts of masks chunked within images: objects joined across chunks."""
+        return Global(self._count_split)
+
+    def _count_split(self, batch):
         from sksegment._dask import global_ids, global_objects, reads_labels
 
         if reads_labels(batch):

@@ -7,14 +7,17 @@ of images whose objects differ in size, shape, brightness or number.
 """
 
 import math
-import numbers
 from collections.abc import Mapping
+from numbers import Integral, Real
 from types import SimpleNamespace
 
 import numpy as np
 import skimage.data
 from scipy import ndimage
 from sklearn.utils import Bunch, check_random_state
+from sklearn.utils._param_validation import InvalidParameterError, validate_params
+
+from sksegment._validation import Range, SequenceOf, StrictInterval
 
 __all__ = ["load_coins", "make_objects", "make_strokes"]
 
@@ -76,6 +79,26 @@ _MAX_TEXTURE = 0.5
 
 _CLASS_KEYS = ("name", "n_objects", "radius", "elongation", "level")
 _MAX_LEVEL = 255.0
+
+# Parameter constraints shared by make_objects and its class specs.
+_N_OBJECTS = Range(Integral, 0)
+_RADIUS = Range(Real, _MIN_RADIUS, unit=" (in pixels)")
+_CONTRAST = Range(Real, 1.0, unit=" (in grey levels)")
+_CLASS_RANGES = {
+    "n_objects": _N_OBJECTS,
+    "radius": _RADIUS,
+    "elongation": Range(Real, 1.0),
+    "level": Range(Real, _OBJECT_LEVELS[0], _MAX_LEVEL, unit=" (grey levels)"),
+}
+
+
+def _at_least(low):
+    return StrictInterval(Integral, low, None, closed="left")
+
+
+def _fraction(high=1.0):
+    return StrictInterval(Real, 0.0, high, closed="both")
+
 
 _COINS_DESCR = """\
 Greek coins from Pompeii
@@ -154,6 +177,40 @@ def load_coins():
     )
 
 
+@validate_params(
+    {
+        "n_images": [_at_least(1)],
+        "shape": [
+            SequenceOf(
+                _at_least(_MIN_SHAPE),
+                length=2,
+                what=f"an int >= {_MIN_SHAPE} (2D images only)",
+            )
+        ],
+        "n_objects": [_N_OBJECTS],
+        "radius": [_RADIUS],
+        "border_objects": [_at_least(0)],
+        "debris": [_at_least(0)],
+        "crack_fraction": [_fraction()],
+        "touching": [_fraction()],
+        "dim_fraction": [_fraction()],
+        "gradient": [_fraction(_MAX_GRADIENT)],
+        "noise": [_fraction()],
+        "min_gap": [_at_least(2)],
+        "classes": [
+            StrictInterval(Integral, 2, len(_DEFAULT_CLASSES), closed="both"),
+            SequenceOf(
+                Mapping, min_length=1, what=f"a dict with keys among {_CLASS_KEYS}"
+            ),
+            None,
+        ],
+        "texture": [_fraction(_MAX_TEXTURE)],
+        "haze": [_fraction(_MAX_HAZE)],
+        "contrast": [_CONTRAST, None],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def make_objects(
     n_images=10,
     shape=(256, 256),
@@ -425,16 +482,13 @@ def make_objects(
     (array([0, 1, 1, 0]), array(['small round', 'large round'], dtype='<U11'))
     """
     name = "make_objects"
-    n_images = _check_int(n_images, "n_images", name, low=1)
-    shape = _check_shape(shape, name)
-    n_low, n_high = _check_int_range(n_objects, "n_objects", name, low=0)
-    r_low, r_high = _check_real_range(radius, "radius", name, low=_MIN_RADIUS)
-    border_objects = _check_int(border_objects, "border_objects", name, low=0)
-    debris = _check_int(debris, "debris", name, low=0)
-    crack_fraction = _check_real(crack_fraction, "crack_fraction", name, 0.0, 1.0)
-    touching = _check_real(touching, "touching", name, 0.0, 1.0)
-    dim_fraction = _check_real(dim_fraction, "dim_fraction", name, 0.0, 1.0)
-    gradient = _check_real(gradient, "gradient", name, 0.0, _MAX_GRADIENT)
+    n_images, shape = int(n_images), (int(shape[0]), int(shape[1]))
+    n_low, n_high = _N_OBJECTS.pair(n_objects)
+    r_low, r_high = _RADIUS.pair(radius)
+    border_objects, debris, min_gap = int(border_objects), int(debris), int(min_gap)
+    crack_fraction, touching = float(crack_fraction), float(touching)
+    dim_fraction, gradient, noise = float(dim_fraction), float(gradient), float(noise)
+    texture, haze = float(texture), float(haze)
     if touching + dim_fraction > 1.0:
         raise ValueError(
             f"{name}: touching + dim_fraction must be <= 1 (they are fractions of "
@@ -447,8 +501,6 @@ def make_objects(
             f"side of the background brighter than they are), got "
             f"dim_fraction={dim_fraction:g} with gradient={gradient:g}."
         )
-    noise = _check_real(noise, "noise", name, 0.0, 1.0)
-    min_gap = _check_int(min_gap, "min_gap", name, low=2)
     needed = 2 * r_high + 2 * min_gap + 1
     if needed > min(shape):
         raise ValueError(
@@ -457,15 +509,11 @@ def make_objects(
             f"2 * radius_high + 2 * min_gap + 1 = {needed:g} pixels, more than "
             f"the smallest side, {min(shape)}."
         )
-    specs = _check_classes(classes, name, (n_low, n_high))
+    specs = _class_specs(classes, name, (n_low, n_high))
     if specs is not None:
         _check_classes_fit(specs, name, shape, min_gap, (r_low, r_high))
-    texture = _check_real(texture, "texture", name, 0.0, _MAX_TEXTURE)
-    haze = _check_real(haze, "haze", name, 0.0, _MAX_HAZE)
     if contrast is not None:
-        contrast = _check_real_range(
-            contrast, "contrast", name, low=1.0, unit=" (in grey levels)"
-        )
+        contrast = _CONTRAST.pair(contrast)
         if specs is not None and any("level" in spec for spec in specs):
             raise ValueError(
                 f"{name}: contrast sets the grey levels of the objects; it "
@@ -571,6 +619,17 @@ background; a classifier of local features (a PixelClassifier) does.
 """
 
 
+@validate_params(
+    {
+        "labels": ["array-like"],
+        "images": ["array-like", None],
+        "n_lines": [_at_least(0)],
+        "n_bright": [_at_least(0)],
+        "gap": [_at_least(1)],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def make_strokes(
     labels, images=None, *, n_lines=1, n_bright=6, gap=6, random_state=None
 ):
@@ -645,9 +704,6 @@ def make_strokes(
     True
     """
     name = "make_strokes"
-    n_lines = _check_int(n_lines, "n_lines", name, low=0)
-    n_bright = _check_int(n_bright, "n_bright", name, low=0)
-    gap = _check_int(gap, "gap", name, low=1)
     rng = check_random_state(random_state)
     as_list = isinstance(labels, (list, tuple))
     if not as_list:
@@ -794,71 +850,44 @@ def _classes_descr(specs):
     return "\n".join(lines) + "\n"
 
 
-def _check_classes(classes, func, n_objects):
-    """The validated class specs (dicts with every key resolved), or None."""
+def _class_specs(classes, func, n_objects):
+    """The class specs (dicts with every range resolved), or None.
+
+    ``classes`` passed ``validate_params``: None, an int, or a non-empty
+    sequence of dicts whose keys and values are checked here.
+    """
     if classes is None:
         return None
-    if isinstance(classes, numbers.Integral) and not isinstance(classes, bool):
-        if not 2 <= classes <= len(_DEFAULT_CLASSES):
-            raise ValueError(
-                f"{func}: classes must be an int from 2 to {len(_DEFAULT_CLASSES)} "
-                f"(the built-in classes), a sequence of dicts or None, got "
-                f"{classes!r}."
-            )
+    if isinstance(classes, Integral):
         classes = _DEFAULT_CLASSES[:classes]
-    elif (
-        isinstance(classes, (str, Mapping))
-        or not hasattr(classes, "__len__")
-        or not len(classes)
-    ):
-        raise TypeError(
-            f"{func}: classes must be None, an int or a non-empty sequence of "
-            f"dicts, got {classes!r}."
+
+    def refuse(problem):
+        raise InvalidParameterError(
+            f"The 'classes' parameter of {func} is invalid: {problem}."
         )
+
     specs = []
     for k, given in enumerate(classes):
         where = f"classes[{k}]"
-        if not isinstance(given, Mapping):
-            raise TypeError(
-                f"{func}: {where} must be a dict with keys among "
-                f"{list(_CLASS_KEYS)}, got {given!r}."
-            )
         unknown = sorted(set(given) - set(_CLASS_KEYS), key=str)
         if unknown:
-            raise ValueError(
-                f"{func}: {where} has unknown keys {unknown}; valid keys are "
-                f"{list(_CLASS_KEYS)}."
+            refuse(
+                f"{where} has unknown keys {unknown}; valid keys are "
+                f"{list(_CLASS_KEYS)}"
             )
         spec = {"name": given.get("name", f"class {k}")}
         if not isinstance(spec["name"], str):
-            raise TypeError(
-                f"{func}: {where}['name'] must be a str, got {spec['name']!r}."
-            )
-        if "n_objects" in given:
-            value = given["n_objects"]
-            if isinstance(value, str) and value == "double":
+            refuse(f"{where}['name'] must be a str, got {spec['name']!r}")
+        for key, constraint in _CLASS_RANGES.items():
+            if key not in given:
+                continue
+            value = given[key]
+            if key == "n_objects" and isinstance(value, str) and value == "double":
                 value = (2 * n_objects[0], 2 * n_objects[1])
-            spec["n_objects"] = _check_int_range(
-                value, f"{where}['n_objects']", func, low=0
-            )
-        if "radius" in given:
-            spec["radius"] = _check_real_range(
-                given["radius"], f"{where}['radius']", func, low=_MIN_RADIUS
-            )
-        if "elongation" in given:
-            spec["elongation"] = _check_real_range(
-                given["elongation"], f"{where}['elongation']", func, low=1.0
-            )
-        if "level" in given:
-            low, high = _check_real_range(
-                given["level"], f"{where}['level']", func, low=_OBJECT_LEVELS[0]
-            )
-            if high > _MAX_LEVEL:
-                raise ValueError(
-                    f"{func}: {where}['level'] must be within [150, 255] "
-                    f"(inclusive), got {given['level']!r}."
-                )
-            spec["level"] = (low, high)
+            pair = constraint.pair(value)
+            if pair is None:
+                refuse(f"{where}[{key!r}] must be {constraint}, got {given[key]!r}")
+            spec[key] = pair
         specs.append(spec)
     return specs
 
@@ -1308,87 +1337,3 @@ def _crack(canvas, background, box, cy, cx, small_axis, rng):
     half = width * (abs(nr) + abs(nc)) / 2.0
     band = mask & (dist >= -half) & (dist < half)
     _window(canvas, box)[band] = _window(background, box)[band]
-
-
-def _check_int(value, param, func, *, low):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(
-            f"{func}: {param} must be an int, got {value!r} "
-            f"of type {type(value).__name__}."
-        )
-    if value < low:
-        raise ValueError(f"{func}: {param} must be >= {low}, got {value!r}.")
-    return int(value)
-
-
-def _check_real(value, param, func, low, high):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(
-            f"{func}: {param} must be a real number, got {value!r} "
-            f"of type {type(value).__name__}."
-        )
-    if not low <= value <= high:  # also rejects nan
-        raise ValueError(
-            f"{func}: {param} must be in [{low:g}, {high:g}] (inclusive), "
-            f"got {value!r}."
-        )
-    return float(value)
-
-
-def _as_pair(value, param, func, kind):
-    if isinstance(value, (tuple, list)):
-        if len(value) != 2:
-            raise ValueError(
-                f"{func}: {param} must be {kind} or a (low, high) pair, "
-                f"got {value!r} of length {len(value)}."
-            )
-        return tuple(value)
-    return value, value
-
-
-def _check_range(value, param, func, *, low, integer, unit=" (in pixels)"):
-    """A (low, high) pair of ints (``integer``) or finite numbers, >= ``low``."""
-    kind, kinds, cast = (
-        ("an int", "ints", int) if integer else ("a number", "numbers", float)
-    )
-    pair = _as_pair(value, param, func, kind)
-    valid = numbers.Integral if integer else numbers.Real
-    for item in pair:
-        if isinstance(item, bool) or not isinstance(item, valid):
-            raise TypeError(
-                f"{func}: {param} must be {kind} or a (low, high) pair of "
-                f"{kinds}, got {value!r}."
-            )
-    lo, hi = cast(pair[0]), cast(pair[1])
-    if not (low <= lo <= hi and math.isfinite(hi)):
-        unit = "" if integer else unit
-        raise ValueError(
-            f"{func}: {param} must satisfy {low:g} <= low <= high{unit}, got {value!r}."
-        )
-    return lo, hi
-
-
-def _check_int_range(value, param, func, *, low):
-    return _check_range(value, param, func, low=low, integer=True)
-
-
-def _check_real_range(value, param, func, *, low, unit=" (in pixels)"):
-    return _check_range(value, param, func, low=low, integer=False, unit=unit)
-
-
-def _check_shape(shape, func):
-    if not isinstance(shape, (tuple, list)) or not all(
-        isinstance(n, numbers.Integral) and not isinstance(n, bool) for n in shape
-    ):
-        raise TypeError(f"{func}: shape must be a tuple of 2 ints, got {shape!r}.")
-    if len(shape) != 2:
-        raise ValueError(
-            f"{func}: only 2D images are supported, shape must have 2 entries, "
-            f"got shape={tuple(shape)!r} with {len(shape)}."
-        )
-    if min(shape) < _MIN_SHAPE:
-        raise ValueError(
-            f"{func}: each side of shape must be >= {_MIN_SHAPE}, "
-            f"got shape={tuple(shape)!r}."
-        )
-    return int(shape[0]), int(shape[1])

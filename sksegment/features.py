@@ -28,8 +28,8 @@ from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import check_is_fitted
 
 from sksegment import _kernels
-from sksegment._base import ImageStepMixin
-from sksegment._batch import _run, shape_stated, validate_batch
+from sksegment._base import ImageStepMixin, validate_batch
+from sksegment._batch import _run, shape_stated
 from sksegment._docstrings import fill_doc
 from sksegment._optional import import_optional
 from sksegment._validation import StrictInterval, as_objects

@@ -10,10 +10,14 @@ scikit-learn search (``GridSearchCV``, ``RandomizedSearchCV``,
 """
 
 import numpy as np
+from sklearn.utils._param_validation import HasMethods, validate_params
 
 from sksegment._optional import import_optional
+from sksegment._validation import HasAttributes
 
 __all__ = ["plot_search", "search_table"]
+
+_SEARCH = HasAttributes("cv_results_", what="a fitted search")
 
 
 def _param_names(search):
@@ -45,11 +49,13 @@ def _metric(search, metric):
         metric = refit if isinstance(refit, str) else available[0]
     if metric not in available:
         raise ValueError(
-            f"metric={metric!r} is not a score of this search; it has {available}."
+            f"plot_search: metric={metric!r} is not a score of this search; it "
+            f"has {available}."
         )
     return metric
 
 
+@validate_params({"search": [_SEARCH]}, prefer_skip_nested_validation=True)
 def search_table(search):
     """The results of a fitted search as a tidy DataFrame, best first.
 
@@ -125,7 +131,7 @@ def _resolve(name, names):
     matches = [n for n in names if n.endswith("__" + name)]
     if len(matches) != 1:
         raise ValueError(
-            f"{name!r} names none or several searched parameters: {names}."
+            f"plot_search: {name!r} names none or several searched parameters: {names}."
         )
     return matches[0]
 
@@ -134,6 +140,16 @@ def _label(value):
     return "learned" if value is None else str(value)
 
 
+@validate_params(
+    {
+        "search": [_SEARCH],
+        "x": [str, None],
+        "y": [str, None],
+        "metric": [str, None],
+        "ax": [HasMethods(["imshow", "plot"]), None],
+    },
+    prefer_skip_nested_validation=True,
+)
 def plot_search(search, x=None, y=None, *, metric=None, ax=None):
     """Plot the mean test score over one or two searched parameters.
 

@@ -24,9 +24,13 @@ import glob
 import os
 import secrets
 import zipfile
+from numbers import Integral
 from pathlib import Path
 
 import numpy as np
+from sklearn.utils._param_validation import validate_params
+
+from sksegment._validation import SequenceOf, StrictInterval
 
 __all__ = [
     "load_images",
@@ -44,6 +48,10 @@ _IMAGE_SUFFIXES = _PNG + _JPEG + _TIFF
 # Luminance weights of skimage.color.rgb2gray (ITU-R BT.709); they sum to 1,
 # so the grey image stays within the range of the colour channels.
 _LUMINANCE = np.array([0.2125, 0.7154, 0.0721])
+
+# Parameter constraints shared by the functions below.
+_PATH = [str, os.PathLike]
+_WRITE = {"path": _PATH, "overwrite": ["boolean"]}
 
 
 # --- finding the files ------------------------------------------------------
@@ -193,6 +201,16 @@ def _colour(image, colour, name, as_gray, channel):
     )
 
 
+@validate_params(
+    {
+        "paths": [*_PATH, SequenceOf(_PATH, min_length=1, what="a path")],
+        "as_gray": ["boolean", None],
+        "channel": [StrictInterval(Integral, None, None, closed="neither"), None],
+        "recursive": ["boolean"],
+        "pages_as_images": ["boolean"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def load_images(
     paths, *, as_gray=False, channel=None, recursive=False, pages_as_images=False
 ):
@@ -270,18 +288,10 @@ def load_images(
     >>> [(image.shape, image.dtype.name) for image in images]
     [((2, 3, 3), 'int32'), ((3, 3), 'uint8')]
     """
-    if as_gray not in (None, True, False):
-        raise TypeError(f"as_gray must be True or False; got {as_gray!r}.")
-    if channel is not None:
-        if isinstance(channel, bool) or not isinstance(channel, (int, np.integer)):
-            raise TypeError(f"channel must be an int or None; got {channel!r}.")
-        if as_gray:
-            raise ValueError(
-                f"pass as_gray=True or channel, not both (got channel={channel})."
-            )
-    if not isinstance(pages_as_images, bool):
-        raise TypeError(
-            f"pages_as_images must be True or False; got {pages_as_images!r}."
+    if channel is not None and as_gray:
+        raise ValueError(
+            f"load_images: pass as_gray=True or channel, not both (got "
+            f"channel={channel})."
         )
     files = _find_files(paths, recursive)
     found = [
@@ -386,6 +396,9 @@ def _suffix(path, allowed, function):
     return suffix
 
 
+@validate_params(
+    {**_WRITE, "labels": ["array-like"]}, prefer_skip_nested_validation=True
+)
 def save_labels(path, labels, *, overwrite=True):
     """Write a label image to a TIFF or PNG file, ids exactly.
 
@@ -486,6 +499,9 @@ def save_labels(path, labels, *, overwrite=True):
     _write_atomic(path, write, overwrite=overwrite)
 
 
+@validate_params(
+    {**_WRITE, "image": ["array-like"]}, prefer_skip_nested_validation=True
+)
 def save_image(path, image, *, overwrite=True):
     """Write a picture (gray or RGB, such as an overlay) to a PNG, JPEG or TIFF.
 
@@ -594,9 +610,7 @@ _SKLEARN_HELPER_TYPES = (
 def _type_name(kind):
     if isinstance(kind, str):
         return kind
-    if isinstance(kind, type):
-        return f"{kind.__module__}.{kind.__qualname__}"
-    raise TypeError(f"trusted expects type names or types; got {kind!r}.")
+    return f"{kind.__module__}.{kind.__qualname__}"
 
 
 def _default_trusted():
@@ -617,6 +631,9 @@ def _default_trusted():
     return names
 
 
+@validate_params(
+    {**_WRITE, "pipeline": "no_validation"}, prefer_skip_nested_validation=False
+)
 def save_pipeline(pipeline, path, *, overwrite=False):
     """Save a fitted pipeline (or any estimator) to a skops file.
 
@@ -662,12 +679,18 @@ def save_pipeline(pipeline, path, *, overwrite=False):
     """
     import skops.io as sio
 
-    if not isinstance(overwrite, bool):
-        raise TypeError(f"overwrite must be True or False; got {overwrite!r}.")
     data = sio.dumps(pipeline)
     _write_atomic(path, lambda handle: handle.write(data), overwrite=overwrite)
 
 
+@validate_params(
+    {
+        "path": _PATH,
+        "trusted": [str, type, SequenceOf([str, type], what="a str or a type"), None],
+        "unsafe_pickle": ["boolean"],
+    },
+    prefer_skip_nested_validation=False,
+)
 def load_pipeline(path, *, trusted=None, unsafe_pickle=False):
     """Load a pipeline saved by :func:`save_pipeline`, running no code from it.
 
@@ -721,8 +744,6 @@ def load_pipeline(path, *, trusted=None, unsafe_pickle=False):
     """
     import skops.io as sio
 
-    if not isinstance(unsafe_pickle, bool):
-        raise TypeError(f"unsafe_pickle must be True or False; got {unsafe_pickle!r}.")
     if trusted is None:
         trusted = []
     elif isinstance(trusted, (str, type)):

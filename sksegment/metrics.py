@@ -82,16 +82,19 @@ Examples
 (1, 1, 1, 0.5)
 """
 
+from numbers import Integral, Real
+
 import numpy as np
 import skimage.metrics
 from scipy.optimize import linear_sum_assignment
 from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 from sklearn.pipeline import Pipeline as _SklearnPipeline
+from sklearn.utils._param_validation import StrOptions, validate_params
 from sklearn.utils.validation import check_array, check_consistent_length
 
 from sksegment import _kernels
-from sksegment._validation import check_image
+from sksegment._validation import SequenceOf, StrictInterval, check_image
 
 __all__ = [
     "adapted_rand_error",
@@ -115,6 +118,18 @@ _OBJECT_METRICS = (
 )
 _PIXEL_METRICS = ("dice", "jaccard", "adapted_rand_error", "variation_of_information")
 _AVERAGES = ("micro", "macro")
+
+# Parameter constraints shared by the metrics and the scorers.
+_IOU = StrictInterval(Real, 0, 1, closed="right")
+_IOU_CONSTRAINTS = [_IOU, SequenceOf(_IOU, min_length=1, arrays=True)]
+_AVERAGE_CONSTRAINTS = [StrOptions(set(_AVERAGES))]
+_IGNORE_LABELS_CONSTRAINTS = [
+    SequenceOf(
+        StrictInterval(Integral, None, None, closed="neither"),
+        arrays=True,
+        what="an int",
+    )
+]
 
 
 # --- validation --------------------------------------------------------------
@@ -199,7 +214,7 @@ def _compact(labels, ignore_labels=()):
     times the pixels are left as they are.
     """
     top = int(labels.max()) if labels.size else 0
-    if _kernels._is_dense(labels, top):
+    if _kernels.ids_fit_table(labels, top):
         return labels, ignore_labels
     ids, inverse = np.unique(labels.reshape(-1), return_inverse=True)
     shift = 0 if ids[0] == 0 else 1  # 0 stays 0; else no pixel is 0
@@ -213,34 +228,10 @@ def _compact(labels, ignore_labels=()):
     return dense, ignored
 
 
-def _check_iou(iou, func):
+def _thresholds(iou):
     """The IoU thresholds as a 1D float array, and whether one number was given."""
-    message = (
-        f"{func}: iou must be a number in (0, 1] or a non-empty 1D sequence of "
-        f"such numbers; got {iou!r}."
-    )
-    if isinstance(iou, (str, bytes, bool, np.bool_)):
-        raise ValueError(message)
-    try:
-        thresholds = np.asarray(iou, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(message) from None
-    scalar = thresholds.ndim == 0
-    if (
-        thresholds.ndim > 1
-        or thresholds.size == 0
-        or not np.all((thresholds > 0) & (thresholds <= 1))  # also rejects nan
-    ):
-        raise ValueError(message)
-    return thresholds.reshape(-1), scalar
-
-
-def _check_average(average, func):
-    if not (isinstance(average, str) and average in _AVERAGES):
-        raise ValueError(
-            f"{func}: average must be 'micro' or 'macro'; got {average!r}."
-        )
-    return average
+    thresholds = np.asarray(iou, dtype=float)
+    return thresholds.reshape(-1), thresholds.ndim == 0
 
 
 def _check_counts(y, func, name):
@@ -269,6 +260,10 @@ def _ratio(num, den):
 # --- counts ------------------------------------------------------------------
 
 
+@validate_params(
+    {"y_true": ["array-like"], "y_pred": ["array-like"]},
+    prefer_skip_nested_validation=True,
+)
 def count_error(y_true, y_pred):
     """Compare predicted object counts with true counts.
 
@@ -452,6 +447,15 @@ def _object_scores(tp, fp, fn, total):
     }
 
 
+@validate_params(
+    {
+        "true_labels": ["array-like"],
+        "pred_labels": ["array-like"],
+        "iou": _IOU_CONSTRAINTS,
+        "average": _AVERAGE_CONSTRAINTS,
+    },
+    prefer_skip_nested_validation=True,
+)
 def object_matching(true_labels, pred_labels, iou=0.5, average="micro"):
     """Match true and predicted objects one-to-one and score the matching.
 
@@ -550,8 +554,7 @@ def object_matching(true_labels, pred_labels, iou=0.5, average="micro"):
     0.75
     """
     func = "object_matching"
-    thresholds, scalar = _check_iou(iou, func)
-    average = _check_average(average, func)
+    thresholds, scalar = _thresholds(iou)
     pairs = _label_pairs(true_labels, pred_labels, func)
     shape = (len(pairs), thresholds.size)
     tp = np.zeros(shape, dtype=np.int64)
@@ -599,13 +602,20 @@ def _foreground_overlaps(true_labels, pred_labels, func):
 
 
 def _pixel_score(true_labels, pred_labels, average, func, score):
-    average = _check_average(average, func)
     shared, n_true, n_pred = _foreground_overlaps(true_labels, pred_labels, func)
     if average == "micro":
         return float(score(shared.sum(), n_true.sum(), n_pred.sum()))
     return float(np.mean(score(shared, n_true, n_pred)))
 
 
+@validate_params(
+    {
+        "true_labels": ["array-like"],
+        "pred_labels": ["array-like"],
+        "average": _AVERAGE_CONSTRAINTS,
+    },
+    prefer_skip_nested_validation=True,
+)
 def dice(true_labels, pred_labels, average="micro"):
     """Dice coefficient of the foregrounds: ``2 |T & P| / (|T| + |P|)``.
 
@@ -657,6 +667,14 @@ def dice(true_labels, pred_labels, average="micro"):
     )
 
 
+@validate_params(
+    {
+        "true_labels": ["array-like"],
+        "pred_labels": ["array-like"],
+        "average": _AVERAGE_CONSTRAINTS,
+    },
+    prefer_skip_nested_validation=True,
+)
 def jaccard(true_labels, pred_labels, average="micro"):
     """Jaccard index of the foregrounds: ``|T & P| / |T | P|``.
 
@@ -713,6 +731,14 @@ def _mean_over_images(values):
     return float(values[defined].mean()) if defined.any() else float("nan")
 
 
+@validate_params(
+    {
+        "true_labels": ["array-like"],
+        "pred_labels": ["array-like"],
+        "ignore_labels": _IGNORE_LABELS_CONSTRAINTS,
+    },
+    prefer_skip_nested_validation=True,
+)
 def adapted_rand_error(true_labels, pred_labels, *, ignore_labels=(0,)):
     """Mean adapted Rand error of the images, by scikit-image.
 
@@ -771,6 +797,14 @@ def adapted_rand_error(true_labels, pred_labels, *, ignore_labels=(0,)):
     return _mean_over_images(errors)
 
 
+@validate_params(
+    {
+        "true_labels": ["array-like"],
+        "pred_labels": ["array-like"],
+        "ignore_labels": _IGNORE_LABELS_CONSTRAINTS,
+    },
+    prefer_skip_nested_validation=True,
+)
 def variation_of_information(true_labels, pred_labels, *, ignore_labels=()):
     """Mean variation of information of the images, by scikit-image.
 
@@ -826,15 +860,6 @@ def variation_of_information(true_labels, pred_labels, *, ignore_labels=()):
 
 
 # --- scorers -----------------------------------------------------------------
-
-
-def _check_metric(metric, valid, func):
-    if not (isinstance(metric, str) and metric in valid):
-        raise ValueError(
-            f"{func}: metric must be one of {', '.join(map(repr, valid))}; "
-            f"got {metric!r}."
-        )
-    return metric
 
 
 def _true_counts(y, func):
@@ -959,6 +984,10 @@ class _SegmentationScorer:
         )
 
 
+@validate_params(
+    {"metric": [StrOptions(set(_COUNT_METRICS))]},
+    prefer_skip_nested_validation=True,
+)
 def make_count_scorer(metric="mae"):
     """Make a scorer of predicted counts, for ``scoring=`` in model selection.
 
@@ -1011,9 +1040,17 @@ def make_count_scorer(metric="mae"):
     ...                 scoring=make_count_scorer("exact_match"))
     array([1., 1.])
     """
-    return _CountScorer(_check_metric(metric, _COUNT_METRICS, "make_count_scorer"))
+    return _CountScorer(metric)
 
 
+@validate_params(
+    {
+        "metric": [StrOptions(set(_OBJECT_METRICS + _PIXEL_METRICS))],
+        "iou": _IOU_CONSTRAINTS,
+        "average": _AVERAGE_CONSTRAINTS,
+    },
+    prefer_skip_nested_validation=True,
+)
 def make_segmentation_scorer(metric="f1", iou=0.5, average="micro"):
     """Make a scorer of label images, for ``scoring=`` in model selection.
 
@@ -1087,9 +1124,6 @@ def make_segmentation_scorer(metric="f1", iou=0.5, average="micro"):
     >>> search.cv_results_["mean_test_mae"]
     array([-1.,  0.])
     """
-    func = "make_segmentation_scorer"
-    metric = _check_metric(metric, _OBJECT_METRICS + _PIXEL_METRICS, func)
-    thresholds, scalar = _check_iou(iou, func)
-    average = _check_average(average, func)
+    thresholds, scalar = _thresholds(iou)
     iou = float(thresholds[0]) if scalar else tuple(thresholds.tolist())
     return _SegmentationScorer(metric, iou, average)

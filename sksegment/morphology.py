@@ -8,11 +8,11 @@ learn nothing: ``fit`` only validates, and ``transform`` works unfitted.
 from numbers import Integral, Real
 
 import numpy as np
-from scipy import ndimage as ndi
 from sklearn.utils._param_validation import InvalidParameterError, StrOptions
 
 from sksegment import _kernels
 from sksegment._base import ImageStepMixin, ImageTransformer
+from sksegment._chunks import Global, Overlap, WholeImages
 from sksegment._docstrings import fill_doc
 from sksegment._validation import StrictInterval, as_objects
 
@@ -46,8 +46,8 @@ class _MaskMorphology(ImageTransformer):
     def _apply(self, mask, out):  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _dask_transform(self, batch):
-        """Masks chunked within images: ``map_overlap``, exact at every chunking.
+    def _on_split_chunks(self, batch):
+        """Masks chunked within images: an overlap, exact at every chunking.
 
         A closing or an opening changes a pixel from the pixels within twice
         the footprint's radius (a dilation then an erosion, or the reverse),
@@ -56,14 +56,12 @@ class _MaskMorphology(ImageTransformer):
         ``mode="wrap"`` the chunks at the edges are extended by the opposite
         edge instead.
         """
-        from sksegment._dask import map_overlap
-
         fp = _kernels.bounded_footprint(self.shape, self.size, batch.array.shape[1:])
         depth = 2 * (max(fp.shape) // 2)
         wrap = self.mode == "wrap"
         if wrap and depth > min(batch.array.shape[1:]):
-            return None  # wraps around the image more than once
-        return map_overlap(batch, self._transform_image, depth, bool, periodic=wrap)
+            return WholeImages(" (mode='wrap' with a footprint wider than the image)")
+        return Overlap(depth, bool, periodic=wrap)
 
     def _transform_image(self, image, out=None):
         mask = image if image.dtype == bool else image != 0
@@ -154,6 +152,8 @@ class MorphCloser(_MaskMorphology):
         self.image_shape = image_shape
         self.n_jobs = n_jobs
 
+    _on_split_chunks = _MaskMorphology._on_split_chunks
+
     def _apply(self, mask, out):
         return _kernels.closing(mask, self.shape, self.size, self.mode, out)
 
@@ -243,168 +243,13 @@ class MorphOpener(_MaskMorphology):
         self.image_shape = image_shape
         self.n_jobs = n_jobs
 
+    _on_split_chunks = _MaskMorphology._on_split_chunks
+
     def _apply(self, mask, out):
         return _kernels.opening(mask, self.shape, self.size, self.mode, out)
 
 
 # --- hole filling ---------------------------------------------------------------
-
-
-def _holes(background, max_area, connectivity):
-    """Label the background and find its holes.
-
-    A hole is a component of ``background`` (at ``connectivity``) without a
-    pixel on the image border, of area ``<= max_area`` (None: any area).
-
-    Returns
-    -------
-    components : ndarray of int
-        The background components, ids 1..n; 0 on the foreground.
-    is_hole : ndarray of bool, shape (n + 1,)
-        Which ids are holes; ``is_hole[0]`` is False.
-    """
-    components, n = _kernels.label_mask(background, connectivity)
-    is_hole = np.ones(n + 1, dtype=bool)
-    is_hole[_kernels._border_ids(components, 0)] = False
-    is_hole[0] = False
-    if max_area is not None:
-        areas = _kernels._bincount(components, n + 1, skip_zeros=True)
-        is_hole &= areas <= max_area
-    return components, is_hole
-
-
-def _fill_mask_holes(mask, max_area, connectivity, out=None):
-    components, is_hole = _holes(~mask, max_area, connectivity)
-    is_hole[0] = True  # the foreground stays
-    return _kernels._take(is_hole, components, out)
-
-
-def _neighbour_pairs(components, in_hole, labels, connectivity):
-    """Every (hole id, object id) of a hole pixel next to an object pixel.
-
-    Gathered offset by offset over the neighbourhood at ``connectivity``,
-    without a loop over holes; pairs may repeat.
-    """
-    structure = ndi.generate_binary_structure(labels.ndim, connectivity)
-    holes, ids = [], []
-    for offset in zip(*np.nonzero(structure)):
-        if all(o == 1 for o in offset):
-            continue
-        # hole pixels ``here`` and their neighbours ``there``, offset - 1 away
-        here = tuple(
-            slice(max(0, 1 - o), n - max(0, o - 1))
-            for o, n in zip(offset, labels.shape)
-        )
-        there = tuple(
-            slice(max(0, o - 1), n - max(0, 1 - o))
-            for o, n in zip(offset, labels.shape)
-        )
-        neighbours = labels[there]
-        found = in_hole[here] & (neighbours != 0)
-        holes.append(components[here][found])
-        ids.append(neighbours[found])
-    return np.concatenate(holes), np.concatenate(ids)
-
-
-def _enclosing_ids(components, is_hole, labels, connectivity):
-    """The id each hole is filled with; 0 where no object encloses it alone.
-
-    Every neighbour (at ``connectivity``) of a hole pixel outside the hole is
-    an object pixel.  The smallest and largest neighbouring id of each hole
-    are gathered offset by offset, without a loop over holes: when they are
-    equal, that object encloses the hole.  Holes next to several objects
-    are resolved by :func:`_innermost_enclosing`.
-
-    Returns
-    -------
-    lut : ndarray, shape (len(is_hole),)
-        The id each background component is filled with; 0 for none.
-    """
-    dtype = _kernels.kept_label_dtype(labels.dtype)
-    in_hole = _kernels._take(is_hole, components, None)
-    holes, ids = _neighbour_pairs(components, in_hole, labels, connectivity)
-    lowest = np.full(len(is_hole), np.iinfo(labels.dtype).max, dtype=labels.dtype)
-    highest = np.zeros(len(is_hole), dtype=labels.dtype)
-    np.minimum.at(lowest, holes, ids)
-    np.maximum.at(highest, holes, ids)
-    lut = np.where(is_hole & (lowest == highest), highest, 0).astype(dtype)
-    shared = is_hole & (lowest != highest)
-    if shared.any():
-        _innermost_enclosing(lut, shared, components, labels, connectivity)
-    return lut
-
-
-def _edges(image):
-    """The values on the border of an image, with repeats."""
-    pieces = []
-    for axis in range(image.ndim):
-        for end in (0, -1):
-            index = (slice(None),) * axis + (end,)
-            pieces.append(image[index].reshape(-1))
-    return np.concatenate(pieces)
-
-
-def _innermost_enclosing(lut, shared, components, labels, connectivity):
-    """Fill ``lut`` for the holes next to several objects.
-
-    Such a hole is filled with the id of the innermost of its neighbouring
-    objects that encloses it alone: the object whose own hole (a component
-    of the complement of its mask, off the border) holds it and is the
-    smallest.  Objects are the connected pieces of the ids (at full
-    connectivity), whatever the values of the ids, so the result does not
-    depend on how ids are numbered.  Each neighbouring object is examined
-    once, within its bounding box: a component of its complement leaves the
-    box only by reaching the border.
-    """
-    in_shared = _kernels._take(shared, components, None)
-    objects = _kernels.relabel_components(labels, None)
-    id_of = np.zeros(int(objects.max()) + 1, dtype=lut.dtype)
-    id_of[objects] = labels
-    holes, neighbours = _neighbour_pairs(components, in_shared, objects, connectivity)
-    ids = np.unique(neighbours)
-    boxes = ndi.find_objects(objects)
-    # the (object, hole) pairs, once each, grouped by object
-    n_holes = len(lut)
-    keys = np.searchsorted(ids, neighbours).astype(np.int64) * n_holes + holes
-    ranks, holes = np.divmod(np.unique(keys), n_holes)
-    # a pixel of each shared hole
-    flat = np.flatnonzero(in_shared)
-    pixel_of = np.zeros(n_holes, dtype=np.intp)
-    pixel_of[components.reshape(-1)[flat]] = flat
-    best_area = np.full(n_holes, np.inf)
-    starts = np.flatnonzero(np.diff(ranks, prepend=-1))
-    for rank, group in zip(ranks[starts], np.split(holes, starts[1:])):
-        label = ids[rank]
-        box = boxes[label - 1]
-        points = np.unravel_index(pixel_of[group], labels.shape)
-        inside = np.ones(len(group), dtype=bool)
-        for s, p in zip(box, points):
-            inside &= (p >= s.start) & (p < s.stop)
-        if not inside.any():
-            continue
-        group = group[inside]
-        points = tuple(p[inside] - s.start for s, p in zip(box, points))
-        complement, n = _kernels.label_mask(objects[box] != label, connectivity)
-        enclosed = np.ones(n + 1, dtype=bool)
-        enclosed[_edges(complement)] = False
-        held = complement[points]
-        group, held = group[enclosed[held]], held[enclosed[held]]
-        areas = np.bincount(complement.reshape(-1), minlength=n + 1)[held]
-        inner = areas < best_area[group]
-        best_area[group[inner]] = areas[inner]
-        lut[group[inner]] = id_of[label]
-
-
-def _fill_label_holes(labels, max_area, connectivity, out=None):
-    components, is_hole = _holes(labels == 0, max_area, connectivity)
-    dtype = _kernels.kept_label_dtype(labels.dtype)
-    if out is not None and out.dtype != dtype:
-        out = None  # the batch widens its result from a new array
-    if not is_hole.any():
-        return _kernels._into(out, labels.astype(dtype))
-    lut = _enclosing_ids(components, is_hole, labels, connectivity)
-    filled = _kernels._take(lut, components, out)
-    return np.add(filled, labels, out=filled, casting="unsafe")
 
 
 @fill_doc
@@ -527,17 +372,20 @@ class HoleFiller(ImageTransformer):
         self.image_shape = image_shape
         self.n_jobs = n_jobs
 
-    def _dask_transform(self, batch):
+    def _on_split_chunks(self, batch):
         """Images chunked within images: holes found by global labeling."""
-        from sksegment._dask import DaskBatch, global_objects, objects_of, unfused
-
         batch.check_connectivity(self.connectivity)
-        connectivity = 1 if self.connectivity is None else self.connectivity
         if np.dtype(batch.array.dtype).kind in "ui":
-            raise batch.needs_whole_images(
+            return WholeImages(
                 " (on label images, which object encloses a hole depends on whole "
                 "objects)"
             )
+        return Global(self._fill_split)
+
+    def _fill_split(self, batch):
+        from sksegment._dask import DaskBatch, global_objects, objects_of, unfused
+
+        connectivity = 1 if self.connectivity is None else self.connectivity
         mask = objects_of(batch, bool)
         mask = unfused(mask)  # read by the labeling and by the union below
         # holes: background components off the border, of at most max_area
@@ -554,5 +402,5 @@ class HoleFiller(ImageTransformer):
         objects, is_labels = as_objects(image, "HoleFiller", self.connectivity)
         connectivity = 1 if self.connectivity is None else self.connectivity
         if is_labels:
-            return _fill_label_holes(objects, self.max_area, connectivity, out)
-        return _fill_mask_holes(objects, self.max_area, connectivity, out)
+            return _kernels.fill_label_holes(objects, self.max_area, connectivity, out)
+        return _kernels.fill_mask_holes(objects, self.max_area, connectivity, out)

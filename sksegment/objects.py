@@ -9,11 +9,11 @@ image is read as the mask of its nonzero pixels.
 from numbers import Integral, Real
 
 import numpy as np
-from scipy import ndimage as ndi
 from sklearn.utils._param_validation import InvalidParameterError, StrOptions
 
 from sksegment import _kernels
 from sksegment._base import ImageStepMixin, ImageTransformer
+from sksegment._chunks import Global
 from sksegment._docstrings import fill_doc
 from sksegment._validation import StrictInterval, as_objects
 
@@ -108,16 +108,19 @@ class BorderClearer(_ObjectStep):
         self.image_shape = image_shape
         self.n_jobs = n_jobs
 
-    def _dask_transform(self, batch):
+    def _on_split_chunks(self, batch):
         """Masks chunked within images: objects joined across chunks."""
-        from sksegment._dask import global_ids, global_objects, reads_labels
-
         if self.buffer_size >= min(batch.array.shape[1:]):
             raise ValueError(
                 f"BorderClearer: buffer_size={self.buffer_size} must be smaller than "
                 "every image dimension; got images of shape "
                 f"{batch.array.shape[1:]}."
             )
+        return Global(self._clear_split)
+
+    def _clear_split(self, batch):
+        from sksegment._dask import global_ids, global_objects, reads_labels
+
         if reads_labels(batch):
             return global_ids(batch, "clear", buffer_size=self.buffer_size)[0]
         return global_objects(
@@ -194,8 +197,11 @@ class ComponentLabeler(_ObjectStep):
         self.image_shape = image_shape
         self.n_jobs = n_jobs
 
-    def _dask_transform(self, batch):
+    def _on_split_chunks(self, batch):
         """Masks chunked within images: labeled globally, ids a permutation."""
+        return Global(self._label_split)
+
+    def _label_split(self, batch):
         from sksegment._dask import global_objects
 
         return global_objects(batch, self.connectivity, "label")[0]
@@ -293,8 +299,11 @@ class AreaFilter(_ObjectStep):
                 f"max_area={self.max_area}; no object could be kept."
             )
 
-    def _dask_transform(self, batch):
+    def _on_split_chunks(self, batch):
         """Masks chunked within images: areas of objects joined across chunks."""
+        return Global(self._filter_split)
+
+    def _filter_split(self, batch):
         from sksegment._dask import global_ids, global_objects, reads_labels
 
         if reads_labels(batch):
@@ -321,142 +330,6 @@ class AreaFilter(_ObjectStep):
 
 
 # --- splitting touching objects -------------------------------------------------
-
-
-def _full(connectivity, ndim):
-    """The connectivity as an int: None means full (``ndim``)."""
-    return ndim if connectivity is None else connectivity
-
-
-def _split_region(mask, pieces, min_distance, footprint, connectivity):
-    """Watershed of one mask whose objects are ``pieces`` (ids 1..k).
-
-    The distance map of ``mask``, its maxima as markers (one marker per
-    flat top), and the watershed of the negated distance from those
-    markers, within ``mask``.
-    Returns the int32 label image and its number of ids; ids are given in
-    raster order of the markers' first pixels.
-    """
-    from skimage.feature import peak_local_max
-    from skimage.measure import label
-    from skimage.morphology import local_maxima
-    from skimage.segmentation import watershed
-
-    conn = _full(connectivity, mask.ndim)
-    # peak_local_max keeps peaks min_distance apart (Chebyshev) and, without
-    # a footprint, builds a square of side 2 * min_distance + 1: past the
-    # image's largest side both are the same as at that side (its maximum
-    # filter reads the nearest edge pixel beyond the image), at a cost
-    # bounded by the image
-    min_distance = min(min_distance, max(mask.shape))
-    distance = ndi.distance_transform_edt(mask)
-    peaks = peak_local_max(
-        distance,
-        min_distance=min_distance,
-        footprint=footprint,
-        labels=pieces,
-        exclude_border=False,
-    )
-    # A peak on a flat top (a plateau of the distance map with no higher
-    # neighbour) brings the whole flat top as its marker; other peaks are
-    # markers of one pixel.  Peaks next to each other form one marker.
-    is_marker = np.zeros(mask.shape, dtype=bool)
-    is_marker[tuple(peaks.T)] = True
-    tops, n_tops = label(
-        local_maxima(distance, connectivity=conn), connectivity=conn, return_num=True
-    )
-    with_peak = np.zeros(n_tops + 1, dtype=bool)
-    with_peak[tops[is_marker]] = True
-    with_peak[0] = False
-    is_marker |= _kernels._take(with_peak, tops, None)
-    markers, n = label(is_marker, connectivity=conn, return_num=True)
-    result = watershed(-distance, markers, mask=mask, connectivity=conn)
-    unreached = mask & (result == 0)
-    if unreached.any():
-        # a piece without a peak: only when the image has no background, so
-        # that the distance map is not one (a single pixel, say); it is kept
-        # whole rather than lost
-        extra, k = label(unreached, connectivity=conn, return_num=True)
-        result[unreached] = extra[unreached] + n
-        n += k
-    return result.astype(np.int32, copy=False), n
-
-
-def _touching_ids(labels):
-    """Whether two different nonzero ids of a label image are neighbours.
-
-    Neighbours at full connectivity (8 in 2D, 26 in 3D): each pair of
-    offsets is compared once.
-    """
-    ndim = labels.ndim
-    offsets = np.argwhere(np.ones((3,) * ndim, dtype=bool)) - 1
-    for offset in offsets[len(offsets) // 2 + 1 :]:  # half of the neighbours
-        a = tuple(
-            slice(max(-o, 0), labels.shape[i] - max(o, 0)) for i, o in enumerate(offset)
-        )
-        b = tuple(
-            slice(max(o, 0), labels.shape[i] - max(-o, 0)) for i, o in enumerate(offset)
-        )
-        x, y = labels[a], labels[b]
-        if ((x != y) & (x != 0) & (y != 0)).any():
-            return True
-    return False
-
-
-def _sequential(labels):
-    """The label image with ids made dense (1..k, order kept) when sparse."""
-    top = int(labels.max())
-    if top <= 4 * labels.size:
-        return labels, top
-    from skimage.segmentation import relabel_sequential
-
-    dense = relabel_sequential(labels)[0]
-    return dense, int(dense.max())
-
-
-def _split_labels(labels, min_distance, footprint, connectivity):
-    """Split each object of a label image within its own pixels.
-
-    Pieces are numbered object by object in increasing id, and within an
-    object in raster order of their markers.
-    """
-    labels, top = _sequential(labels)
-    if top == 0:
-        return np.zeros(labels.shape, dtype=np.int32)
-    if not _touching_ids(labels):
-        # No two objects are neighbours: the distance to the nearest pixel of
-        # another object or of the background is the distance to the
-        # background, and no flood crosses from one object into another, so
-        # one watershed over the whole image gives each object's split.
-        pieces = _kernels.relabel_components(labels, connectivity)
-        split, n = _split_region(
-            labels > 0, pieces, min_distance, footprint, connectivity
-        )
-        owner = np.zeros(n + 1, dtype=np.int64)
-        owner[split] = labels  # every marker lies within one object
-        rank = np.argsort(owner[1:], kind="stable")
-        lut = np.zeros(n + 1, dtype=np.int32)
-        lut[rank + 1] = np.arange(1, n + 1, dtype=np.int32)
-        return _kernels._take(lut, split, None)
-    from skimage.measure import label
-
-    result = np.zeros(labels.shape, dtype=np.int64)
-    offset = 0
-    for index, box in enumerate(ndi.find_objects(labels)):
-        if box is None:
-            continue
-        # one pixel of margin (within the image): the distance to the
-        # nearest pixel outside the object is found inside the crop
-        box = tuple(
-            slice(max(s.start - 1, 0), min(s.stop + 1, size))
-            for s, size in zip(box, labels.shape)
-        )
-        mask = labels[box] == index + 1
-        pieces = label(mask, connectivity=_full(connectivity, mask.ndim))
-        split, n = _split_region(mask, pieces, min_distance, footprint, connectivity)
-        result[box][mask] = split[mask] + offset
-        offset += n
-    return result.astype(_kernels.label_dtype(labels.size), copy=False)
 
 
 @fill_doc
@@ -614,13 +487,13 @@ class WatershedSplitter(_ObjectStep):
         objects, is_labels = self._objects(image)
         footprint = self._footprint(image.ndim)
         if is_labels:
-            return _split_labels(
+            return _kernels.split_labels(
                 objects, self.min_distance, footprint, self.connectivity
             )
         pieces, n = _kernels.label_mask(objects, self.connectivity)
         if n == 0:
             return np.zeros(image.shape, dtype=np.int32)
-        return _split_region(
+        return _kernels.split_region(
             objects, pieces, self.min_distance, footprint, self.connectivity
         )[0]
 
@@ -806,20 +679,20 @@ class ObjectFilter(_ObjectStep):
         bounded = self.min is not None or self.max is not None
         self._check_2d(image.ndim, image.shape)
         if is_labels:
-            labels, top = _sequential(objects)
+            labels, top = _kernels.sequential(objects)
             if not bounded:
                 return _kernels.area_filter_labels(objects, None, None, out)
             ids, values = self._values(labels)
-            keep = _kernels._in_bounds(values, self.min, self.max)
-            return _kernels._keep_ids(labels, top, ids[keep], out)
+            keep = _kernels.in_area_bounds(values, self.min, self.max)
+            return _kernels.keep_ids(labels, top, ids[keep], out)
         if not bounded:
             return _into_copy(objects, out)
         labels, n = _kernels.label_mask(objects, self.connectivity)
         keep = np.zeros(n + 1, dtype=bool)
         if n:
             ids, values = self._values(labels)
-            keep[ids] = _kernels._in_bounds(values, self.min, self.max)
-        return _kernels._take(keep, labels, out)
+            keep[ids] = _kernels.in_area_bounds(values, self.min, self.max)
+        return _kernels.take(keep, labels, out)
 
 
 def _into_copy(array, out):
@@ -900,8 +773,11 @@ class MaxCountGuard(_ObjectStep):
         self.image_shape = image_shape
         self.n_jobs = n_jobs
 
-    def _dask_transform(self, batch):
+    def _on_split_chunks(self, batch):
         """Images chunked within images: global counts, then each image kept or not."""
+        return Global(self._guard_split)
+
+    def _guard_split(self, batch):
         import dask.array as da
 
         from sksegment._dask import (

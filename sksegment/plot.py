@@ -14,16 +14,18 @@ and ``overlay(..., numbers=False)`` work without it.
 """
 
 import math
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 from skimage.color import label2rgb
 from skimage.measure import label as _label_mask
 from skimage.measure import regionprops_table
 from skimage.segmentation import find_boundaries, relabel_sequential
+from sklearn.utils._param_validation import HasMethods, validate_params
 
 from sksegment import _kernels
 from sksegment._optional import import_optional
+from sksegment._validation import HasAttributes, StrictInterval
 
 __all__ = [
     "overlay",
@@ -85,15 +87,10 @@ def _check_labels(labels, function, *, masks=False):
     return labels
 
 
-def _is_dense(labels, top):
-    """Whether ids up to ``top`` are few enough to index a table by id."""
-    return top <= 4 * labels.size + 1024
-
-
 def _objects(labels):
     """Ids, centroids (row, col) and bounding-box heights, by increasing id."""
     top = int(labels.max()) if labels.size else 0
-    if _is_dense(labels, top):
+    if _kernels.ids_fit_table(labels, top):
         dense, ids_of = labels, None
     else:  # huge sparse ids: regionprops would allocate a slot per id
         dense, _, inverse = relabel_sequential(labels)
@@ -113,7 +110,7 @@ def _rank(labels, ids):
     dtype = _kernels.label_dtype(ids.size)
     new = np.arange(1, ids.size + 1, dtype=dtype)
     top = int(labels.max()) if labels.size else 0
-    if _is_dense(labels, top):
+    if _kernels.ids_fit_table(labels, top):
         table = np.zeros(top + 1, dtype=dtype)
         table[ids] = new
         return table[labels]
@@ -138,18 +135,25 @@ def _order(rows, cols, heights, row_tolerance):
     return by_row[np.lexsort((cols[by_row], row_of))]
 
 
-def _check_tolerance(row_tolerance):
-    if row_tolerance is not None and (
-        isinstance(row_tolerance, bool)
-        or not isinstance(row_tolerance, Real)
-        or not row_tolerance >= 0
-    ):
-        raise ValueError(
-            f"row_tolerance must be a number >= 0 (pixels) or None; got "
-            f"{row_tolerance!r}."
-        )
+# Parameter constraints shared by the functions below.
+_ROW_TOLERANCE = [StrictInterval(Real, 0, None, closed="left"), None]
+_AXES = HasMethods(["imshow", "set_axis_off"])
+_DRAWING = {
+    "image": ["array-like"],
+    "labels": ["array-like"],
+    "numbers": ["boolean"],
+    "outlines": ["boolean"],
+    "alpha": [StrictInterval(Real, 0, 1, closed="both")],
+    "start": [StrictInterval(Integral, None, None, closed="neither")],
+    "fontsize": [StrictInterval(Real, 0, None, closed="neither"), None],
+    "row_tolerance": _ROW_TOLERANCE,
+}
 
 
+@validate_params(
+    {"labels": ["array-like"], "row_tolerance": _ROW_TOLERANCE},
+    prefer_skip_nested_validation=True,
+)
 def reading_order(labels, *, row_tolerance=None):
     """The ids of a 2D label image in reading order.
 
@@ -202,11 +206,14 @@ def reading_order(labels, *, row_tolerance=None):
     array([5, 7, 2, 3, 9])
     """
     labels = _check_labels(labels, "reading_order")
-    _check_tolerance(row_tolerance)
     ids, rows, cols, heights = _objects(labels)
     return ids[_order(rows, cols, heights, row_tolerance)]
 
 
+@validate_params(
+    {"labels": ["array-like"], "row_tolerance": _ROW_TOLERANCE},
+    prefer_skip_nested_validation=True,
+)
 def relabel_in_reading_order(labels, *, row_tolerance=None):
     """Renumber the objects of a 2D label image 1..n in reading order.
 
@@ -323,15 +330,10 @@ def _write_numbers(ax, order, rows, cols, start, fontsize):
         )
 
 
-def _check_drawing(function, alpha, start):
-    if isinstance(alpha, bool) or not isinstance(alpha, Real) or not 0 <= alpha <= 1:
-        raise ValueError(
-            f"{function}: alpha must be a number in [0, 1] (inclusive); got {alpha!r}."
-        )
-    if isinstance(start, bool) or not isinstance(start, (int, np.integer)):
-        raise TypeError(f"{function}: start must be an int; got {start!r}.")
-
-
+@validate_params(
+    {**_DRAWING, "ax": [_AXES, None]},
+    prefer_skip_nested_validation=True,
+)
 def show_labels(
     image,
     labels,
@@ -402,8 +404,6 @@ def show_labels(
     plt = import_optional("matplotlib.pyplot", "show_labels")
     labels = _check_labels(labels, "show_labels", masks=True)
     image = _check_image(image, labels, "show_labels")
-    _check_drawing("show_labels", alpha, start)
-    _check_tolerance(row_tolerance)
     rgb, order, rows, cols, _ = _rendering(
         image, labels, outlines, alpha, row_tolerance
     )
@@ -418,6 +418,7 @@ def show_labels(
     return ax
 
 
+@validate_params(_DRAWING, prefer_skip_nested_validation=True)
 def overlay(
     image,
     labels,
@@ -483,8 +484,6 @@ def overlay(
     """
     labels = _check_labels(labels, "overlay", masks=True)
     image = _check_image(image, labels, "overlay")
-    _check_drawing("overlay", alpha, start)
-    _check_tolerance(row_tolerance)
     rgb, order, rows, cols, heights = _rendering(
         image, labels, outlines, alpha, row_tolerance
     )
@@ -546,6 +545,14 @@ def _panel(ax, array, kind, title):
     ax.set_axis_off()
 
 
+@validate_params(
+    {
+        "pipe": [HasAttributes("steps", what="a Pipeline")],
+        "image": ["array-like"],
+        "axes": ["array-like", None],
+    },
+    prefer_skip_nested_validation=False,
+)
 def show_pipeline(pipe, image, *, axes=None):
     """Show the output of each step of a fitted pipeline on one image.
 

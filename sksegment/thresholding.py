@@ -26,7 +26,9 @@ from skimage.filters import (
 )
 from sklearn.utils._param_validation import InvalidParameterError, StrOptions
 
+from sksegment import _kernels
 from sksegment._base import ImageStepMixin, ImageTransformer
+from sksegment._chunks import Elementwise, Global, WholeImages
 from sksegment._docstrings import fill_doc
 from sksegment._kernels import exact_integer_bins, pooled_histogram
 from sksegment._validation import StrictInterval, warn_user
@@ -48,24 +50,6 @@ _METHODS = {*_HIST_METHODS, "li", "triangle", "mean", "multiotsu", "robust_backg
 # minimum smooths it up to 10000 times, and multi-Otsu takes a time that
 # grows as its length to the power ``classes - 1``.
 _MAX_EXACT = {"minimum": 1 << 12, "multiotsu": 1 << 12}
-
-
-def _intensity(image):
-    """Bool images are thresholded as 0/1 integers."""
-    return image.view(np.uint8) if image.dtype == bool else image
-
-
-def _is_integer(images):
-    return all(image.dtype.kind in "biu" for image in images)
-
-
-def _concatenated(images):
-    """All pixels of the images in one 1D array (a copy)."""
-    return np.concatenate([image.ravel() for image in images])
-
-
-def _value_range(images):
-    return min(image.min() for image in images), max(image.max() for image in images)
 
 
 def _check_pair(step, name, value, *, positive=False):
@@ -119,162 +103,14 @@ def _check_one_dtype(step, images, learns, fixes):
 # --- robust background -----------------------------------------------------------
 
 
-def _distinct_values(images):
-    """Distinct pixel values of all images, ascending, and their counts.
-
-    Integer images are counted with a pooled histogram (exact, no copy of the
-    pixels) unless their range is much wider than their number of pixels;
-    float images are sorted together.
-    """
-    if _is_integer(images):
-        lo, hi = _value_range(images)
-        n_pixels = sum(image.size for image in images)
-        if exact_integer_bins(lo, hi, n_pixels):
-            counts, values = pooled_histogram(images, 2)  # not constant here
-            keep = counts > 0
-            return values[keep], counts[keep]
-    values, counts = np.unique(_concatenated(images), return_counts=True)
-    return values, counts
-
-
-def _at_ranks(values, counts, ranks):
-    """Elements at the given ranks of the sorted sample ``repeat(values, counts)``."""
-    return values[np.searchsorted(np.cumsum(counts), ranks, side="right")]
-
-
-def _median(values, counts, n):
-    """``numpy.median`` of the sorted sample ``repeat(values, counts)`` of size n."""
-    low, high = _at_ranks(values, counts, [(n - 1) // 2, n // 2])
-    return (low + high) / 2
-
-
-def _percentile(values, counts, n, q):
-    """``numpy.percentile(sample, q)`` (linear) of the sorted sample."""
-    position = q / 100 * (n - 1)
-    below = math.floor(position)
-    low, high = _at_ranks(values, counts, [below, min(below + 1, n - 1)])
-    t = position - below
-    if t >= 0.5:
-        return high - (high - low) * (1 - t)
-    return low + (high - low) * t
-
-
-def _binned_mode(values, counts, n):
-    """CellProfiler's binned mode (``centrosome.threshold.binned_mode``).
-
-    The sample is cut into ``ceil(sqrt(n))`` equal bins over its range; the
-    mode is the sample's percentile at the centre of the fullest bin.
-    """
-    lo, hi = values[0], values[-1]
-    if lo == hi:
-        return lo
-    n_bins = math.ceil(math.sqrt(n))
-    bins = ((values - lo) / (hi - lo) * n_bins).astype(np.intp)
-    fullest = np.argmax(np.bincount(bins, weights=counts))
-    return _percentile(values, counts, n, 100 * (fullest + 0.5) / n_bins)
-
-
-def _robust_background(values, counts, lower, upper, average, deviation, n_dev):
-    """CellProfiler's RobustBackground threshold of a sample given by counts.
-
-    ``values`` ascending with their ``counts`` describe the sorted sample.
-    The ``round(n * lower)`` lowest and ``round(n * upper)`` highest values
-    are discarded (none when that would discard every value), then the
-    threshold is ``average + n_dev * deviation`` of the rest.
-    """
-    n = int(counts.sum())
-    start, stop = round(n * lower), n - round(n * upper)
-    if stop <= start:
-        start, stop = 0, n
-    cum = np.cumsum(counts)
-    kept = np.minimum(cum, stop) - np.maximum(cum - counts, start)
-    keep = kept > 0
-    values = values[keep].astype(np.float64)
-    counts = kept[keep]
-    n = stop - start
-    mean = values @ counts / n
-    if average == "mean":
-        center = mean
-    elif average == "median":
-        center = _median(values, counts, n)
-    else:
-        center = _binned_mode(values, counts, n)
-    if deviation == "std":
-        spread = math.sqrt(((values - mean) ** 2) @ counts / n)
-    else:  # median absolute deviation, unscaled, as CellProfiler's
-        distance = np.abs(values - _median(values, counts, n))
-        order = np.argsort(distance, kind="stable")
-        spread = _median(distance[order], counts[order], n)
-    return float(center + n_dev * spread)
-
-
 # --- Li and triangle from a histogram --------------------------------------------
-
-
-def _li_from_histogram(counts, values):
-    """``threshold_li`` of integer images from their histogram.
-
-    ``counts`` of every integer ``values[0] .. values[-1]`` (zeros included),
-    as ``pooled_histogram`` gives them.  For integer images scikit-image
-    iterates over such a histogram (of the image shifted to start at 0, with
-    float32 weights, a tolerance of 0.5, and the mean as the first guess);
-    this is the same computation, so the result is the same, without the
-    pixels.  The shift is exact here (int64), where scikit-image's shift in
-    the image's own dtype overflows for signed images whose range exceeds the
-    dtype's maximum.
-    """
-    centers = np.arange(len(counts))  # the values shifted to start at 0
-    n = int(counts.sum())
-    # np.mean of the shifted integers: their exact sum divided by n
-    t_next = np.float64(int(centers @ counts)) / n
-    hist = counts.astype(np.float32)
-    tolerance = 0.5
-    t_curr = -2 * tolerance
-    while abs(t_next - t_curr) > tolerance:
-        t_curr = t_next
-        foreground = centers > t_curr
-        background = ~foreground
-        mean_fore = np.average(centers[foreground], weights=hist[foreground])
-        mean_back = np.average(centers[background], weights=hist[background])
-        if mean_back == 0:
-            break
-        t_next = (mean_back - mean_fore) / (np.log(mean_back) - np.log(mean_fore))
-    return (t_next + values[0]).item()
-
-
-def _triangle_from_histogram(counts, centers):
-    """``threshold_triangle`` of images from their histogram.
-
-    The histogram as scikit-image makes it (one bin per integer for integer
-    images, ``nbins`` bins over ``[min, max]`` for float images), which
-    ``pooled_histogram`` reproduces; the same arithmetic on it.
-    """
-    nbins = len(counts)
-    arg_peak = np.argmax(counts)
-    peak_height = counts[arg_peak]
-    arg_low, arg_high = np.flatnonzero(counts)[[0, -1]]
-    flip = arg_peak - arg_low < arg_high - arg_peak
-    if flip:  # the longer tail on the left
-        counts = counts[::-1]
-        arg_low = nbins - arg_high - 1
-        arg_peak = nbins - arg_peak - 1
-    width = arg_peak - arg_low
-    x1 = np.arange(width)
-    y1 = counts[x1 + arg_low]
-    norm = np.sqrt(peak_height**2 + width**2)
-    peak_height = peak_height / norm
-    width = width / norm
-    arg_level = np.argmax(peak_height * x1 - width * y1) + arg_low
-    if flip:
-        arg_level = nbins - arg_level - 1
-    return centers[arg_level].item()
 
 
 # --- dask: thresholds from reductions over chunks -----------------------------------
 
 
 def _scalar(value):
-    """A numpy scalar as a Python number; bool as 0 or 1 (as ``_intensity``)."""
+    """A numpy scalar as a Python number; bool as 0 or 1 (as ``as_numbers``)."""
     value = value.item()
     return int(value) if isinstance(value, bool) else value
 
@@ -294,7 +130,7 @@ def _summarize_dask(step, batch, label):
 
 def _above(part, threshold):
     """A chunk of an image compared with the image's threshold."""
-    return np.greater(_intensity(part), threshold)
+    return np.greater(_kernels.as_numbers(part), threshold)
 
 
 # --- global thresholders ---------------------------------------------------------
@@ -317,7 +153,7 @@ class _GlobalThresholder(ImageTransformer):
         return value
 
     def _learn(self, images, what):
-        images = [_intensity(image) for image in images]
+        images = [_kernels.as_numbers(image) for image in images]
         value = self._raw_threshold(images)
         if value is None:
             value = images[0].flat[0].item()
@@ -384,9 +220,9 @@ class _GlobalThresholder(ImageTransformer):
         threshold = self.threshold_
         if threshold is None:
             threshold = self._learn([image], "an image is")
-        return np.greater(_intensity(image), threshold, out=out)
+        return np.greater(_kernels.as_numbers(image), threshold, out=out)
 
-    def _dask_transform(self, batch):
+    def _on_split_chunks(self, batch):
         """Images chunked within images: thresholded chunk by chunk, lazily.
 
         With a threshold (fixed or learned): elementwise.  With
@@ -395,15 +231,17 @@ class _GlobalThresholder(ImageTransformer):
         computed with the masks; an image found constant warns then.
         """
         if self.threshold_ is not None:
-            from sksegment._dask import map_elementwise
-
-            return map_elementwise(batch, self._transform_image, bool)
+            return Elementwise(bool)
         plan = self._dask_plan(batch.array.dtype)
         if plan is None:
-            raise batch.needs_whole_images(
+            return WholeImages(
                 f" (method={self.method!r} with scope='image' needs every "
                 "distinct pixel value of each float image)"
             )
+        return Global(partial(self._threshold_split, plan=plan))
+
+    def _threshold_split(self, batch, plan):
+        """Each image's threshold reduced from its chunks, then applied."""
         from sksegment._dask import map_with_image_summary
 
         return map_with_image_summary(
@@ -414,107 +252,6 @@ class _GlobalThresholder(ImageTransformer):
             _above,
             bool,
         )
-
-
-@fill_doc
-class OtsuThresholder(_GlobalThresholder):
-    """Threshold images at Otsu's threshold, learned over the training batch.
-
-    ``fit`` learns ``threshold_``: the value ``skimage.filters.threshold_otsu``
-    gives for all training pixels together.  The histograms of the images are
-    pooled, never their pixels, so a batch costs no more memory than one
-    image; for integer images the result equals ``threshold_otsu`` of the
-    stacked batch exactly.  ``transform`` returns the bool masks
-    ``image > threshold_``.
-
-    Parameters
-    ----------
-    threshold : float or None, default=None
-        A fixed threshold in the images' own units, used as is; None learns
-        Otsu's.  A grid can mix None and numbers.
-    nbins : int, default=256
-        Number of histogram bins for float images.  Integer images use one bin
-        per integer value, as scikit-image does, unless their values span
-        more than ``max(65536, number of pixels)`` integers: those are
-        binned as float images are (see Notes).
-    scope : {"batch", "image"}, default="batch"
-        ``"batch"`` learns one threshold in ``fit``; ``"image"`` computes
-        Otsu's threshold of each image at transform time instead (then
-        ``threshold_`` is None).  Ignored when ``threshold`` is a number.
-    %(image_shape_n_jobs)s
-
-    Attributes
-    ----------
-    threshold_ : float, int or None
-        The threshold used by ``transform``: the fixed ``threshold``, the
-        learned Otsu threshold, or None with ``scope="image"``.
-    %(n_features_in_)s
-
-    See Also
-    --------
-    skimage.filters.threshold_otsu : The threshold for one image.
-    Thresholder : The same step with other methods, correction and bounds.
-    MorphCloser : The step that usually follows.
-
-    Notes
-    -----
-    Images whose pixels all have one value have no Otsu threshold: the value
-    itself is used (as ``threshold_otsu`` does), so such an image is all
-    background, and a ``UserWarning`` says so.
-
-    Integer images whose values span more than ``max(65536, number of
-    pixels)`` integers (one pixel at 10**8 among small values, say) get
-    ``nbins`` equal bins over ``[min, max]``, as scikit-image bins float
-    images: the threshold is then ``threshold_otsu`` of the pixels as
-    floats, and costs memory and time bounded by the pixels, not by the
-    range.
-
-    On a dask array ``(n_images, ...)``, ``fit`` pools the histograms of the
-    chunks (two passes: the range, then the counts; one for uint8 and bool
-    images) without loading the images, and ``transform`` returns a lazy
-    dask array, thresholded chunk by chunk; chunks may split images.  With
-    ``scope="image"`` each image's histogram is pooled from its own chunks,
-    lazily, and its threshold is one task, computed with the masks (the
-    warning for a constant image is given then).  The result equals the
-    in-memory one at every chunking.  Integer images counted one bin per
-    integer over more than 2**24 integers (more pixels than that) raise
-    ``NotImplementedError`` (an exact histogram would be too large).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sksegment import OtsuThresholder
-    >>> images = np.array([[[10, 10, 200], [10, 220, 210]]], dtype=np.uint8)
-    >>> step = OtsuThresholder().fit(images)
-    >>> step.threshold_
-    10
-    >>> step.transform(images)
-    array([[[False, False,  True],
-            [False,  True,  True]]])
-    """
-
-    _parameter_constraints = {
-        **ImageStepMixin._parameter_constraints,
-        "threshold": [None, StrictInterval(Real, None, None, closed="neither")],
-        "nbins": [StrictInterval(Integral, 2, None, closed="left")],
-        "scope": [StrOptions({"batch", "image"})],
-    }
-
-    def __init__(
-        self, threshold=None, *, nbins=256, scope="batch", image_shape=None, n_jobs=None
-    ):
-        self.threshold = threshold
-        self.nbins = nbins
-        self.scope = scope
-        self.image_shape = image_shape
-        self.n_jobs = n_jobs
-
-    def _raw_threshold(self, images):
-        hist = pooled_histogram(images, self.nbins)
-        return None if hist is None else threshold_otsu(hist=hist).item()
-
-    def _raw_from_summary(self, stats, hist):
-        return None if hist is None else threshold_otsu(hist=hist).item()
 
 
 @fill_doc
@@ -738,6 +475,8 @@ class Thresholder(_GlobalThresholder):
         "deviation": [StrOptions({"std", "mad"})],
     }
 
+    _on_split_chunks = _GlobalThresholder._on_split_chunks
+
     def __init__(
         self,
         method="otsu",
@@ -806,29 +545,31 @@ class Thresholder(_GlobalThresholder):
         if method in _HIST_METHODS or method == "multiotsu":
             hist = pooled_histogram(images, self.nbins, _MAX_EXACT.get(method))
             return self._from_histogram(hist)
-        lo, hi = _value_range(images)
+        lo, hi = _kernels.value_range(images)
         if lo == hi:
             return None
         if method == "triangle":
-            return _triangle_from_histogram(*pooled_histogram(images, self.nbins))
+            return _kernels.triangle_from_histogram(
+                *pooled_histogram(images, self.nbins)
+            )
         if method == "li":
             n_pixels = sum(image.size for image in images)
-            if _is_integer(images) and exact_integer_bins(lo, hi, n_pixels):
+            if _kernels.is_integer(images) and exact_integer_bins(lo, hi, n_pixels):
                 # as scikit-image: from the histogram
-                return _li_from_histogram(*pooled_histogram(images, 2))
+                return _kernels.li_from_histogram(*pooled_histogram(images, 2))
             # float images, and integers too wide for a histogram: iterate
             # over the pixels, as scikit-image does for float images
-            pixels = _concatenated(images)
+            pixels = _kernels.concatenated(images)
             if pixels.dtype.kind != "f":
                 pixels = pixels.astype(np.float64)
             return threshold_li(pixels).item()
         if method == "mean":
             total = sum(image.sum(dtype=np.float64) for image in images)
             return (total / sum(image.size for image in images)).item()
-        return self._robust(*_distinct_values(images))
+        return self._robust(*_kernels.distinct_values(images))
 
     def _robust(self, values, counts):
-        return _robust_background(
+        return _kernels.robust_background(
             values,
             counts,
             self.lower_fraction,
@@ -880,7 +621,7 @@ class Thresholder(_GlobalThresholder):
         if method in _HIST_METHODS or method == "multiotsu":
             return self._from_histogram(hist)
         if method == "triangle":
-            return _triangle_from_histogram(*hist)
+            return _kernels.triangle_from_histogram(*hist)
         counts, values = hist
         if values.dtype.kind == "f":  # integers binned: too wide a range
             raise NotImplementedError(
@@ -892,7 +633,7 @@ class Thresholder(_GlobalThresholder):
                 "step.fit(X[:k].compute())."
             )
         if method == "li":  # integer images (the plan refuses float ones)
-            return _li_from_histogram(counts, values)
+            return _kernels.li_from_histogram(counts, values)
         present = counts > 0
         return self._robust(values[present], counts[present])
 
@@ -931,30 +672,6 @@ class Thresholder(_GlobalThresholder):
 # --- local thresholding ----------------------------------------------------------
 
 
-def _box_mean(image, size):
-    """Mean of the ``size``-wide window of every pixel of an integer image.
-
-    ``threshold_local(image, size, method="mean")`` up to float rounding,
-    with the image reflected at its edges as there (scipy's ``"reflect"``,
-    numpy's ``"symmetric"``).  The window sums are exact (integers summed in
-    float64, below 2**53), divided once by the window's size: the result of
-    a pixel does not depend on where its line starts, as scipy's running
-    sums do, so chunks of an image give exactly the whole image's result.
-    """
-    total = image.astype(np.float64)
-    radius = size // 2
-    for axis in range(image.ndim):
-        pad = [(0, 0)] * image.ndim
-        pad[axis] = (radius + 1, radius)
-        cum = np.cumsum(np.pad(total, pad, mode="symmetric"), axis=axis)
-        upper = [slice(None)] * image.ndim
-        lower = [slice(None)] * image.ndim
-        upper[axis], lower[axis] = slice(size, None), slice(0, -size)
-        total = cum[tuple(upper)] - cum[tuple(lower)]
-    total /= size**image.ndim
-    return total
-
-
 def _constant_images(lows, highs, name):
     """Which images are constant (minimum equal to maximum); warns for each."""
     constant = lows == highs
@@ -964,6 +681,83 @@ def _constant_images(lows, highs, name):
             "such an image is all background."
         )
     return constant
+
+
+@fill_doc
+class OtsuThresholder(Thresholder):
+    """Threshold images at Otsu's threshold, learned over the training batch.
+
+    The recipe's named step: ``Thresholder(method="otsu")`` with only the
+    parameters Otsu's method uses.  ``fit`` learns ``threshold_``, the value
+    ``skimage.filters.threshold_otsu`` gives for all training pixels
+    together (histograms pooled, never the pixels); ``transform`` returns
+    the masks ``image > threshold_``.
+
+    Parameters
+    ----------
+    threshold : float or None, default=None
+        A fixed threshold in the images' own units, used as is; None learns
+        Otsu's.  A grid can mix None and numbers.
+    nbins : int, default=256
+        Number of histogram bins for float images (integer images use one
+        bin per integer value, see :class:`Thresholder`).
+    scope : {"batch", "image"}, default="batch"
+        ``"batch"`` learns one threshold in ``fit``; ``"image"`` computes
+        each image's threshold at transform time (``threshold_`` is None).
+    %(image_shape_n_jobs)s
+
+    Attributes
+    ----------
+    threshold_ : float, int or None
+        The threshold used by ``transform``: the fixed ``threshold``, the
+        learned Otsu threshold, or None with ``scope="image"``.
+    %(n_features_in_)s
+
+    See Also
+    --------
+    Thresholder : Every method, with correction and bounds; the notes on
+        constant images, wide integer ranges and dask input apply here.
+    skimage.filters.threshold_otsu : The threshold for one image.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksegment import OtsuThresholder
+    >>> images = np.array([[[10, 10, 200], [10, 220, 210]]], dtype=np.uint8)
+    >>> step = OtsuThresholder().fit(images)
+    >>> step.threshold_
+    10
+    >>> step.transform(images)
+    array([[[False, False,  True],
+            [False,  True,  True]]])
+    """
+
+    _parameter_constraints = {
+        name: Thresholder._parameter_constraints[name]
+        for name in (*ImageStepMixin._parameter_constraints, "threshold", "nbins")
+    } | {"scope": Thresholder._parameter_constraints["scope"]}
+
+    _on_split_chunks = Thresholder._on_split_chunks
+
+    # Thresholder's other parameters, fixed: Otsu's threshold as it is
+    method = "otsu"
+    correction = 1.0
+    bounds = (None, None)
+
+    def __init__(
+        self, threshold=None, *, nbins=256, scope="batch", image_shape=None, n_jobs=None
+    ):
+        self.threshold = threshold
+        self.nbins = nbins
+        self.scope = scope
+        self.image_shape = image_shape
+        self.n_jobs = n_jobs
+
+    def _check_params(self):
+        """Otsu's parameters are checked by their constraints alone."""
+
+    def _dask_label(self):
+        return "OtsuThresholder"
 
 
 @fill_doc
@@ -1164,7 +958,7 @@ default="sauvola"
                 "Convert the images to one dtype first (for example with "
                 "skimage.util.img_as_float), or set clamp=None.",
             )
-            images = [_intensity(image) for image in batch.images]
+            images = [_kernels.as_numbers(image) for image in batch.images]
             value = guide._raw_threshold(images)
             constant = None if value is not None else images[0].flat[0].item()
         if value is None:
@@ -1182,7 +976,7 @@ default="sauvola"
         elif method == "niblack":
             local = threshold_niblack(image, window_size=size, k=self.k)
         elif method == "mean" and image.dtype.kind in "iu":
-            local = _box_mean(image, size)
+            local = _kernels.box_mean(image, size)
             local -= self.offset
         else:
             local = threshold_local(image, size, method=method, offset=self.offset)
@@ -1205,7 +999,7 @@ default="sauvola"
 
     def _local_mask(self, image):
         """``image > local threshold``, without the constant-image case."""
-        image = _intensity(image)
+        image = _kernels.as_numbers(image)
         return np.greater(image, self._local_threshold(image))
 
     def _check_window(self, shape):
@@ -1224,8 +1018,8 @@ default="sauvola"
                 f"Use block_size <= {2 * limit + 1}, or a global Thresholder."
             )
 
-    def _dask_transform(self, batch):
-        """Images chunked within images: ``map_overlap`` by the window's radius.
+    def _on_split_chunks(self, batch):
+        """Images chunked within images: an overlap of the window's radius.
 
         Each chunk is extended by the radius of the window (the Gaussian's
         radius for ``"gaussian"``), so every pixel sees its whole window; at
@@ -1234,12 +1028,15 @@ default="sauvola"
         minimum equal to its maximum) is all background, and warns when the
         result is computed.
         """
+        self._check_window(batch.array.shape[1:])
+        return Global(self._threshold_split)
+
+    def _threshold_split(self, batch):
         import dask.array as da
 
         from sksegment._dask import map_overlap
 
         array = batch.array
-        self._check_window(array.shape[1:])
         masks = map_overlap(batch, self._local_mask, self._depth(), bool)
         axes = tuple(range(1, array.ndim))
         constant = da.map_blocks(
@@ -1254,7 +1051,7 @@ default="sauvola"
 
     def _transform_image(self, image, out=None):
         self._check_window(image.shape)
-        image = _intensity(image)
+        image = _kernels.as_numbers(image)
         first = image.flat[0]
         if (image == first).all():
             warn_user(

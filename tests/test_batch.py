@@ -167,7 +167,7 @@ def test_image_shape_follows_the_tags():
 def test_map_never_truncates_a_result_wider_than_the_first():
     """A result that needs a wider dtype than the first image's is kept whole."""
     from sksegment._batch import ImageBatch
-    from sksegment._kernels import _into
+    from sksegment._kernels import into as _into
 
     def func(image, out):  # int32 when the values fit, else int64
         wide = image.max() > np.iinfo(np.int32).max

@@ -492,6 +492,96 @@ def test_steps_that_need_whole_images_say_so(step, X):
         step.transform(Xd)
 
 
+# --- the contract: every step on images split into chunks -------------------------
+
+# chunks smaller than every footprint here (5x7), about a footprint (16x16),
+# and uneven (23x17), on images of 40x44 pixels
+SPLIT_CHUNKS = [(1, 5, 7), (1, 16, 16), (2, 23, 17)]
+
+
+def _plan(step, Xd):
+    """The plan ``step`` declares for ``Xd`` (``sksegment._chunks``)."""
+    from sksegment._base import validate_batch
+
+    return step._on_split_chunks(validate_batch(step, Xd, reset=False))
+
+
+def _equal_results(got, expected):
+    if expected.dtype.kind in "iu" and got.ndim > 1:  # label images: ids may differ
+        assert got.dtype == expected.dtype
+        for a, b in zip(got, expected):
+            assert _same_objects(a, b)
+    else:
+        assert got.dtype == expected.dtype
+        np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.filterwarnings("ignore::sksegment.ChannelAxisWarning")
+@pytest.mark.parametrize("name, cls", all_estimators())
+@pytest.mark.parametrize("kind", ["intensity", "mask", "labels"])
+def test_every_step_on_split_chunks_equals_numpy_or_says_so(name, cls, kind):
+    """The contract: on images split into chunks, a step gives its in-memory
+    result at every chunking (chunks smaller than its footprint included) when
+    it declares a plan, and otherwise an error naming the rechunk."""
+    from sksegment._chunks import WholeImages
+
+    X = _images((2, 40, 44), seed=3)
+    if kind == "mask":
+        X = X > 128
+    elif kind == "labels":
+        X = np.stack([label(image > 128) for image in X]).astype(np.int32)
+    make = CONSTRUCTORS.get(name, lambda cls: cls())
+    step = _fit(make(cls), X)
+    expected = _result(step, X)
+    for chunks in SPLIT_CHUNKS:
+        Xd = da.from_array(X, chunks=chunks)
+        if isinstance(_plan(step, Xd), WholeImages):
+            with pytest.raises(NotImplementedError, match=f"{name}.* rechunk"):
+                _result(step, Xd)
+            continue
+        result = _result(step, Xd)
+        assert isinstance(result, da.Array)
+        _equal_results(result.compute(), expected)
+
+
+def test_a_subclass_does_not_inherit_a_plan_it_did_not_declare():
+    """A subclass of a step with an overlap plan that changes what the step
+    computes (here: fills holes, which is not local) runs on whole images only,
+    instead of giving a lazy result different from its in-memory one."""
+    from scipy.ndimage import binary_fill_holes
+
+    class HoleCloser(sks.MorphCloser):
+        def _transform_image(self, image, out=None):
+            return binary_fill_holes(image != 0)
+
+    class SameCloser(sks.MorphCloser):
+        _on_split_chunks = sks.MorphCloser._on_split_chunks
+
+    masks = np.zeros((1, 32, 32), bool)
+    masks[0, 4:28, 4:28] = True
+    masks[0, 10:22, 10:22] = False  # a hole wider than any chunk
+    Xd = da.from_array(masks, chunks=(1, 8, 8))
+    with pytest.raises(NotImplementedError, match="HoleCloser .*rechunk"):
+        HoleCloser().transform(Xd)
+    np.testing.assert_array_equal(
+        HoleCloser().transform(masks), binary_fill_holes(masks[0])[None]
+    )
+    # stated explicitly, the parent's plan is kept
+    np.testing.assert_array_equal(
+        SameCloser(3).transform(Xd).compute(), sks.MorphCloser(3).transform(masks)
+    )
+
+
+def test_an_unknown_plan_is_refused_naming_the_step():
+    class Odd(sks.MorphCloser):
+        def _on_split_chunks(self, batch):
+            return "overlap"
+
+    Xd = da.from_array(np.zeros((1, 8, 8), bool), chunks=(1, 4, 4))
+    with pytest.raises(TypeError, match="Odd declared 'overlap'"):
+        Odd().transform(Xd)
+
+
 # any width, 3 and 4 included: no colour images here
 @pytest.mark.filterwarnings("ignore::sksegment.ChannelAxisWarning")
 @hypothesis.settings(max_examples=20, deadline=None)

@@ -36,7 +36,7 @@ def backend(request, monkeypatch):
     if request.param == "opencv":
         pytest.importorskip("cv2")
     else:
-        monkeypatch.setattr(_kernels, "cv2", None)
+        monkeypatch.setattr(_kernels.common, "cv2", None)
     return request.param
 
 
@@ -225,7 +225,7 @@ def test_smoothing_within_chunks_for_other_dtypes_and_3d(dtype, da):
 
 
 def test_median_within_chunks_without_opencv(da, monkeypatch):
-    monkeypatch.setattr(_kernels, "cv2", None)
+    monkeypatch.setattr(_kernels.common, "cv2", None)
     images = _images((1, 30, 40), np.uint8)
     step = Smoother("median", size=7)
     result = step.transform(da.from_array(images, chunks=(1, 6, 7)))

@@ -3,6 +3,7 @@ import sys
 import numpy as np
 import pytest
 from sklearn.model_selection import GridSearchCV
+from sklearn.utils._param_validation import InvalidParameterError
 
 import sksegment as sks
 from sksegment.datasets import make_objects
@@ -108,6 +109,16 @@ def test_unknown_names_are_refused(search):
         plot_search(search, x="radius")
     with pytest.raises(ValueError, match="metric='f1' is not a score"):
         plot_search(search, metric="f1")
+
+
+def test_bad_arguments_name_the_function_and_parameter(search):
+    match = "'search' parameter of search_table must be a fitted search"
+    with pytest.raises(InvalidParameterError, match=match):
+        search_table(sks.ObjectCounter())
+    with pytest.raises(InvalidParameterError, match="'x' parameter of plot_search"):
+        plot_search(search, x=1)
+    with pytest.raises(InvalidParameterError, match="'ax' parameter of plot_search"):
+        plot_search(search, ax="axes")
 
 
 def test_missing_optional_dependencies_name_the_extra(search, monkeypatch):

@@ -8,6 +8,7 @@ import pytest
 import tifffile
 from PIL import Image
 from skimage.color import rgb2gray
+from sklearn.utils._param_validation import InvalidParameterError
 
 import sksegment as sks
 from sksegment.io import (
@@ -353,14 +354,22 @@ def test_glob_with_no_match(tmp_path):
 
 
 def test_bad_arguments(tmp_path):
-    with pytest.raises(ValueError, match="empty list"):
+    match = "'paths' parameter of load_images must be .* list or tuple of at least 1"
+    with pytest.raises(InvalidParameterError, match=match + ".* Got \\[\\] instead"):
         load_images([])
-    with pytest.raises(TypeError, match="got int 3"):
+    with pytest.raises(InvalidParameterError, match=match + ".* Got \\[3\\] instead"):
         load_images([3])
-    with pytest.raises(TypeError, match="as_gray"):
+    with pytest.raises(InvalidParameterError, match="'as_gray' parameter of load_"):
         load_images(tmp_path, as_gray="yes")
-    with pytest.raises(TypeError, match="channel"):
+    with pytest.raises(InvalidParameterError, match="'channel' parameter of load_"):
         load_images(tmp_path, channel=1.0)
+    with pytest.raises(InvalidParameterError, match="'recursive' parameter of load"):
+        load_images(tmp_path, recursive=None)
+    with pytest.raises(InvalidParameterError, match="'overwrite' parameter of save_"):
+        save_labels(tmp_path / "a.png", np.ones((2, 2), np.uint8), overwrite="no")
+    with pytest.raises(InvalidParameterError, match="'path' parameter of save_image"):
+        save_image(3, np.ones((2, 2), np.uint8))
+    assert not list(tmp_path.iterdir())
 
 
 # --- writing ------------------------------------------------------------------
@@ -643,8 +652,10 @@ def test_load_pipeline_bad_arguments(tmp_path):
     with pytest.raises(FileNotFoundError, match="nope.skops"):
         load_pipeline(tmp_path / "nope.skops")
     (tmp_path / "p.skops").write_bytes(b"")
-    with pytest.raises(TypeError, match="unsafe_pickle"):
+    with pytest.raises(InvalidParameterError, match="'unsafe_pickle' parameter of"):
         load_pipeline(tmp_path / "p.skops", unsafe_pickle="yes")
+    with pytest.raises(InvalidParameterError, match="'trusted' parameter of load_p"):
+        load_pipeline(tmp_path / "p.skops", trusted=[3])
     import zipfile
 
     with zipfile.ZipFile(tmp_path / "other.zip", "w") as z:

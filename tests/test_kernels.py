@@ -13,7 +13,7 @@ def backend(request, monkeypatch):
     if request.param == "opencv":
         pytest.importorskip("cv2")
     else:
-        monkeypatch.setattr(_kernels, "cv2", None)
+        monkeypatch.setattr(_kernels.common, "cv2", None)
     return request.param
 
 
@@ -89,7 +89,7 @@ def test_flood_fill_falls_back_when_the_border_is_crowded():
     pytest.importorskip("cv2")
     mask = np.zeros((20, 200), dtype=bool)
     mask[0, ::2] = True  # 100 separate runs on the top edge
-    assert _kernels._flood_border(mask, 0, None, None) is None
+    assert _kernels.flood_border(mask, 0, None, None) is None
     assert not _kernels.clear_border_mask(mask, 0, None).any()
 
 
@@ -137,12 +137,12 @@ def test_area_filter_keeping_everything_returns_a_copy():
 
 
 def test_bincount_in_chunks(monkeypatch):
-    monkeypatch.setattr(_kernels, "_CHUNK", 7)
+    monkeypatch.setattr(_kernels.common, "CHUNK", 7)
     labels = np.random.default_rng(4).integers(0, 5, size=(9, 11))
     np.testing.assert_array_equal(
-        _kernels._bincount(labels, 5), np.bincount(labels.ravel())
+        _kernels.bincount(labels, 5), np.bincount(labels.ravel())
     )
-    skipped = _kernels._bincount(labels, 5, skip_zeros=True)
+    skipped = _kernels.bincount(labels, 5, skip_zeros=True)
     assert skipped[0] == 0 and (skipped[1:] == np.bincount(labels.ravel())[1:]).all()
 
 

@@ -16,6 +16,7 @@ from sklearn.model_selection import (
     KFold,
     cross_validate,
 )
+from sklearn.utils._param_validation import InvalidParameterError
 
 import sksegment as sks
 from sksegment.datasets import make_objects
@@ -352,16 +353,18 @@ def test_bad_batches_are_refused_with_the_function_and_image():
 @pytest.mark.parametrize("iou", [0, 1.5, -0.1, np.nan, "0.5", [], [[0.5]], True])
 def test_bad_iou_is_refused(iou):
     labels = np.zeros((1, 4, 4), dtype=np.int32)
-    with pytest.raises(ValueError, match="object_matching: iou must be a number"):
+    match = r"'iou' parameter of object_matching must be a finite number in the range"
+    with pytest.raises(InvalidParameterError, match=match):
         object_matching(labels, labels, iou=iou)
 
 
 @pytest.mark.parametrize("average", ["weighted", None, "MICRO"])
 def test_bad_average_is_refused(average):
     labels = np.zeros((1, 4, 4), dtype=np.int32)
-    with pytest.raises(ValueError, match="average must be 'micro' or 'macro'"):
+    match = r"'average' parameter of object_matching must be a str among \{'m"
+    with pytest.raises(InvalidParameterError, match=match):
         object_matching(labels, labels, average=average)
-    with pytest.raises(ValueError, match="dice: average must be"):
+    with pytest.raises(InvalidParameterError, match="'average' parameter of dice"):
         dice(labels, labels, average=average)
 
 
@@ -654,14 +657,29 @@ def test_scorers_pickle_and_have_readable_reprs(objects):
         )
 
 
+@pytest.mark.parametrize("metric", [adapted_rand_error, variation_of_information])
+@pytest.mark.parametrize("ignore_labels", [0, [0.5], "0", [[0]]])
+def test_bad_ignore_labels_are_refused(metric, ignore_labels):
+    labels = np.zeros((1, 4, 4), dtype=np.int32)
+    match = f"'ignore_labels' parameter of {metric.__name__} must be a list"
+    with pytest.raises(InvalidParameterError, match=match):
+        metric(labels, labels, ignore_labels=ignore_labels)
+
+
 def test_bad_scorer_parameters_list_the_valid_names():
-    with pytest.raises(ValueError, match="'mae', 'bias', 'relative_error', 'exact"):
+    with pytest.raises(InvalidParameterError) as error:
         make_count_scorer("neg_mae")
-    with pytest.raises(ValueError, match="'precision', 'recall', 'f1', .*'dice'"):
+    assert "'metric' parameter of make_count_scorer" in str(error.value)
+    for name in ("mae", "bias", "relative_error", "exact_match"):
+        assert repr(name) in str(error.value)
+    with pytest.raises(InvalidParameterError) as error:
         make_segmentation_scorer("tp")
-    with pytest.raises(ValueError, match="make_segmentation_scorer: iou must be"):
+    assert "'metric' parameter of make_segmentation_scorer" in str(error.value)
+    for name in ("precision", "recall", "f1", "dice", "variation_of_information"):
+        assert repr(name) in str(error.value)
+    with pytest.raises(InvalidParameterError, match="'iou' parameter of make_segm"):
         make_segmentation_scorer("f1", iou=0)
-    with pytest.raises(ValueError, match="make_segmentation_scorer: average must"):
+    with pytest.raises(InvalidParameterError, match="'average' parameter of make_s"):
         make_segmentation_scorer("f1", average="samples")
 
 

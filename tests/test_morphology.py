@@ -97,7 +97,7 @@ def backend(request, monkeypatch):
     if request.param == "opencv":
         pytest.importorskip("cv2")
     else:
-        monkeypatch.setattr(_kernels, "cv2", None)
+        monkeypatch.setattr(_kernels.common, "cv2", None)
     return request.param
 
 

@@ -7,7 +7,7 @@ from skimage.morphology import closing, footprint_rectangle, local_maxima
 from skimage.segmentation import clear_border, watershed
 from sklearn.utils._param_validation import InvalidParameterError
 
-from sksegment import AreaFilter, BorderClearer, ComponentLabeler, objects
+from sksegment import AreaFilter, BorderClearer, ComponentLabeler, _kernels, objects
 from sksegment.datasets import make_objects
 from sksegment.objects import MaxCountGuard, ObjectFilter, WatershedSplitter
 
@@ -354,7 +354,7 @@ def test_splitter_on_label_images_with_and_without_touching_objects(monkeypatch)
     out = WatershedSplitter(2).fit_transform(labels)
     for lab, ours in zip(labels, out):
         np.testing.assert_array_equal(ours, _split_each_object(lab, 2))
-    monkeypatch.setattr(objects, "_touching_ids", lambda labels: True)
+    monkeypatch.setattr(_kernels.split, "touching_ids", lambda labels: True)
     np.testing.assert_array_equal(WatershedSplitter(2).fit_transform(labels), out)
 
 

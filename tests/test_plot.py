@@ -5,6 +5,7 @@ import pytest
 import sklearn.pipeline
 from skimage import data, draw, measure, morphology, segmentation
 from sklearn.cluster import KMeans
+from sklearn.utils._param_validation import InvalidParameterError
 
 import sksegment as sks
 from sksegment.plot import (
@@ -173,10 +174,38 @@ def test_show_labels_bad_input(coins):
         show_labels(image, labels[:10, :10])
     with pytest.raises(ValueError, match="as_gray"):
         show_labels(np.dstack([image] * 3), labels)
-    with pytest.raises(ValueError, match=r"alpha.*\[0, 1\].*1\.5"):
+    match = r"'alpha' parameter of show_labels must be .* \[0\.0, 1\.0\]\. Got 1\.5"
+    with pytest.raises(InvalidParameterError, match=match):
         show_labels(image, labels, alpha=1.5)
     with pytest.raises(TypeError, match="float64"):
         show_labels(image, labels.astype(float))
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("alpha", np.nan),
+        ("start", 1.0),
+        ("start", True),
+        ("fontsize", 0),
+        ("numbers", "yes"),
+        ("row_tolerance", -1),
+    ],
+)
+def test_overlay_bad_parameters_name_the_parameter(coins, name, value):
+    image, labels = coins
+    match = f"The '{name}' parameter of overlay must be"
+    with pytest.raises(InvalidParameterError, match=match):
+        overlay(image, labels, **{name: value})
+
+
+def test_show_labels_and_show_pipeline_refuse_what_cannot_draw(coins):
+    image, labels = coins
+    with pytest.raises(InvalidParameterError, match="'ax' parameter of show_labels"):
+        show_labels(image, labels, ax="axes")
+    match = "'pipe' parameter of show_pipeline must be a Pipeline"
+    with pytest.raises(InvalidParameterError, match=match):
+        show_pipeline(sks.ObjectCounter(), image)
 
 
 def test_overlay_has_the_image_size_and_marks_boundaries(coins):

@@ -1172,3 +1172,26 @@ def test_mixed_dtypes_with_a_threshold_per_image_or_a_fixed_one(step):
     fixed = step(threshold=100).fit_transform(images)
     for image, mask in zip(images, fixed):
         np.testing.assert_array_equal(mask, image > 100)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32])
+@pytest.mark.parametrize("scope", ["batch", "image"])
+def test_otsu_thresholder_is_thresholder_otsu_with_its_parameters_only(dtype, scope):
+    rng = np.random.default_rng(11)
+    images = (rng.random((3, 20, 24)) * 200).astype(dtype)
+    otsu = sks.OtsuThresholder(scope=scope, nbins=64).fit(images)
+    general = sks.Thresholder("otsu", scope=scope, nbins=64).fit(images)
+    assert isinstance(otsu, sks.Thresholder)
+    assert otsu.threshold_ == general.threshold_
+    np.testing.assert_array_equal(otsu.transform(images), general.transform(images))
+    if scope == "batch":
+        assert otsu.threshold_ == threshold_otsu(images, nbins=64)
+    assert set(otsu.get_params()) == {
+        "threshold",
+        "nbins",
+        "scope",
+        "image_shape",
+        "n_jobs",
+    }
+    with pytest.raises(ValueError, match="Invalid parameter 'method'"):
+        otsu.set_params(method="li")
