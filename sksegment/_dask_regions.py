@@ -581,7 +581,7 @@ def _keep_table(merged, values, low, high, masks):
 
     tables = []
     for m, v in zip(merged, values):
-        keep = _kernels._in_bounds(np.asarray(v, np.float64), low, high)
+        keep = _kernels.in_area_bounds(np.asarray(v, np.float64), low, high)
         if masks:
             table = np.zeros(len(m["ids"]) + 1, dtype=bool)
             table[m["ids"][keep].astype(np.intp)] = True
@@ -611,7 +611,7 @@ def _apply_keep(labels, tables, read, masks, block_id=None):
     table = tables[block_id[0]]
     part = read(labels[0])
     if masks:
-        return _kernels._take(table, part.astype(np.intp, copy=False), None)[None]
+        return _kernels.take(table, part.astype(np.intp, copy=False), None)[None]
     return _map_ids(part, table, "area", np.int32)[None]
 
 

@@ -656,11 +656,14 @@ class ObjectFilter(_ObjectStep):
             ) from error
         return table["label"], np.asarray(table[self.property], dtype=np.float64)
 
-    def _dask_transform(self, batch):
+    def _on_split_chunks(self, batch):
         """Images split into chunks: objects measured over the chunks."""
+        self._check_2d(batch.array.ndim - 1, batch.array.shape[1:])
+        return Global(self._filter_split)
+
+    def _filter_split(self, batch):
         from sksegment._dask_regions import filter_objects
 
-        self._check_2d(batch.array.ndim - 1, batch.array.shape[1:])
         return filter_objects(
             batch, self.property, self.min, self.max, self.connectivity
         )

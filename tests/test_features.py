@@ -1160,7 +1160,6 @@ def test_dask_region_tasks_are_linear_in_chunks(da):
     import dask
 
     from sksegment import _dask_regions
-    from sksegment._batch import validate_batch
 
     masks = np.zeros((1, 128, 128), dtype=bool)
     masks[0, 5:125:9, 3:125] = True  # bars across every chunk column
@@ -1171,7 +1170,8 @@ def test_dask_region_tasks_are_linear_in_chunks(da):
     per_chunk = []
     for size in (32, 16, 8):  # 16, 64 and 256 chunks
         Xd = da.from_array(masks, chunks=(1, size, size))
-        batch = validate_batch(features_module._caller("region_table"), Xd, reset=False)
+        caller = features_module._caller("region_table")
+        batch = features_module.validate_batch(caller, Xd, reset=False)
         merged = _dask_regions.lazy_summaries(
             *_dask_regions.labels_of(batch, None), None, None, True
         )
