@@ -120,10 +120,13 @@ def _chunk_summary(labels, start, image, moments):
         return None
     n = regions.num_pixels
     coords = [c + s for c, s in zip(regions.coords, start)]
-    means = np.array([regions._sum(c) / n for c in coords])
+    # sums of integers are exact: merged means equal the in-memory ones
+    sums = np.array([regions._sum(c) for c in coords])
+    means = sums / n
     summary = {
         "ids": regions.ids,
         "n": n,
+        "sum": sums,
         "mean": means,
         "lo": np.array([regions._reduce(np.minimum, c) for c in coords]),
         "hi": np.array([regions._reduce(np.maximum, c) for c in coords]),
@@ -135,8 +138,10 @@ def _chunk_summary(labels, start, image, moments):
         )
     if image is not None:
         values = regions.values
-        mean = regions.intensity_mean
+        total = regions._sum(values.astype(np.float64))
+        mean = total / n
         deviation = values - mean[regions.inverse]
+        summary["isum"] = total
         summary["imean"] = mean
         summary["im2"] = regions._sum(deviation * deviation)
         summary["imin"] = regions._reduce(np.minimum, values)
@@ -176,7 +181,7 @@ def _merge(parts, ndim, label_dtype):
         return np.concatenate([p[key] for p in parts], axis=-1)
 
     means = stack("mean")
-    mean = np.array([wsum(n * m) / total for m in means])
+    mean = np.array([wsum(s) / total for s in stack("sum")])
     merged = {
         "ids": uniques.astype(label_dtype, copy=False),
         "n": total.astype(np.int64),
@@ -193,7 +198,7 @@ def _merge(parts, ndim, label_dtype):
         )
     if "imean" in parts[0]:
         imeans = stack("imean")
-        imean = wsum(n * imeans) / total
+        imean = wsum(stack("isum")) / total
         d = imeans - imean[inverse]
         merged["imean"] = imean
         merged["im2"] = wsum(stack("im2") + n * d * d)

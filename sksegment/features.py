@@ -30,6 +30,7 @@ from sklearn.utils.validation import check_is_fitted
 from sksegment import _kernels
 from sksegment._base import ImageStepMixin, validate_batch
 from sksegment._batch import _run, shape_stated
+from sksegment._chunks import Global
 from sksegment._docstrings import fill_doc
 from sksegment._optional import import_optional
 from sksegment._validation import StrictInterval, as_objects
@@ -767,6 +768,18 @@ class RegionFeatures(ImageStepMixin, TransformerMixin, BaseEstimator):
         flat = batch.kind == "flat" or getattr(batch, "flat", False)  # dask rows
         return shape_stated() if flat else contextlib.nullcontext()
 
+    def _on_split_chunks(self, batch):
+        """Images split into chunks: objects measured as ``region_table`` does."""
+        return Global(self._split_features)
+
+    def _split_features(self, batch, segmented=None):
+        """The features of a batch split within images (segmented if None)."""
+        from sksegment._dask_regions import region_features
+
+        if segmented is None:
+            segmented = self.segmenter_.transform(batch.array)
+        return region_features(batch, segmented, self._rows())
+
     def _segmenter_input(self, X, batch):
         """The batch as the segmenter takes it: images, not flattened rows."""
         if batch.kind == "dask":
@@ -826,9 +839,7 @@ class RegionFeatures(ImageStepMixin, TransformerMixin, BaseEstimator):
 
             features = map_rows(batch, segmented, rows.row, rows.n_features)
         else:  # objects measured over the chunks (computed for crop properties)
-            from sksegment._dask_regions import region_features
-
-            features = region_features(batch, segmented, rows)
+            features = self._on_split_chunks(batch).build(batch, segmented)
         if _get_output_config("transform", self)["dense"] != "default":
             return features.compute()
         return features
