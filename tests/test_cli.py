@@ -272,9 +272,7 @@ def _mkdir(path):
 
 
 def test_colour_images_need_a_choice(tmp_path, capsys):
-    rgb = np.zeros((40, 40, 3), dtype=np.uint8)
-    rgb[10:20, 10:20] = 200
-    iio.imwrite(tmp_path / "rgb.png", rgb)
+    _rgb(tmp_path / "rgb.png")
     assert main(["count", str(tmp_path / "rgb.png")]) == 1
     assert "rgb.png" in capsys.readouterr().err
     assert main(["count", str(tmp_path / "rgb.png"), "--gray", "--min-area", "1"]) == 0
