@@ -305,3 +305,12 @@ def warn_user(message, category=UserWarning):
     if frame is None:  # called from a worker thread: no user frame above
         stacklevel = 2
     warnings.warn(message, category, stacklevel=stacklevel)
+
+
+def warn_constant(step, what, value, then="such an image is all background"):
+    """The one warning for images whose pixels all have one value.
+
+    ``what`` is the subject (``"an image is"``, ``"the training images
+    are"``), ``then`` what the step does about it.
+    """
+    warn_user(f"{step}: {what} constant (every pixel is {value}); {then}.")
