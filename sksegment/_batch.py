@@ -40,7 +40,13 @@ from sklearn.utils.validation import validate_data
 
 from sksegment._validation import ChannelAxisWarning, check_image, warn_user
 
-__all__ = ["Batch", "ImageBatch", "resolve_image_shape", "validate_images"]
+__all__ = [
+    "Batch",
+    "ImageBatch",
+    "image_list",
+    "resolve_image_shape",
+    "validate_images",
+]
 
 # Lengths of a last axis that may be colour channels (RGB, RGBA).
 _CHANNELS = (3, 4)
@@ -379,3 +385,34 @@ def validate_images(estimator, X, *, reset, finite=True):
         check_image(image, step, index=i, finite=finite) for i, image in enumerate(X)
     ]
     return ImageBatch(images, "array")
+
+
+def image_list(images, func, name):
+    """The images of a batch as a list of ndarrays, each checked.
+
+    For functions that take batches of label images or masks (metrics,
+    tables): ``images`` is an array ``(n_images, ...)`` or a list of 2D/3D
+    arrays; ``func`` and ``name`` (the argument) are named in messages.
+    """
+    if isinstance(images, (list, tuple)):
+        items = list(images)
+    else:
+        array = np.asarray(images)
+        if array.ndim not in (3, 4):
+            hint = (
+                " Wrap a single image as [image] or image[None]."
+                if array.ndim == 2
+                else ""
+            )
+            raise ValueError(
+                f"{func} expects {name} to be a batch of images, an array "
+                f"(n_images, ...) or a list of 2D/3D arrays; got a "
+                f"{array.ndim}D array of shape {array.shape}.{hint}"
+            )
+        items = list(array)
+    if not items:
+        raise ValueError(f"{func} got an empty batch: {name} holds no image.")
+    return [
+        check_image(image, f"{func} ({name})", index=i, finite=False)
+        for i, image in enumerate(items)
+    ]
