@@ -175,7 +175,8 @@ class ImageBatch(Batch):
         """Apply ``func`` to every image; the results in the container kind of X.
 
         ``func(image, out)`` gives the result for one image: an array of the
-        image's spatial shape, or a scalar.  For stacked kinds, ``out`` is the
+        image's spatial shape, or a scalar (the scalars of any kind of batch
+        come back as one 1D array).  For stacked kinds, ``out`` is the
         image's slot in the batch result, allocated once for the whole batch
         from the first image's result; ``func`` writes there and returns
         ``out`` itself, or returns a new array, which is copied in (the batch
@@ -195,7 +196,10 @@ class ImageBatch(Batch):
         """
         images = self.images
         if self.kind == "list":
-            return _run(lambda image: func(image, None), images, n_jobs)
+            results = _run(lambda image: func(image, None), images, n_jobs)
+            if all(np.ndim(result) == 0 for result in results):
+                return np.array(results)  # a scalar per image: never ragged
+            return results
         first = func(images[0], None)
         if np.ndim(first) == 0:
             rest = _run(lambda image: func(image, None), images[1:], n_jobs)
