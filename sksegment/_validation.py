@@ -37,6 +37,18 @@ class ChannelAxisWarning(UserWarning):
     axis has 3 or 4 entries after an axis of more than 4, or for a list
     holding such a 3D image; not for flattened rows read with
     ``image_shape``, whose image shape is stated.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> import sksegment
+    >>> colour = np.zeros((1, 32, 32, 3), dtype=np.uint8)  # one RGB image
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = sksegment.MorphCloser().transform(colour)
+    >>> caught[0].category.__name__
+    'ChannelAxisWarning'
     """
 
 
