@@ -145,6 +145,8 @@ class _GlobalThresholder(ImageTransformer):
     chunk-by-chunk summary that ``_dask_plan(dtype)`` asks for.
     """
 
+    _reads = "intensity"
+
     def _raw_threshold(self, images):  # pragma: no cover - abstract
         raise NotImplementedError
 
@@ -892,6 +894,7 @@ default="sauvola"
             [0, 0, 0, 0, 0]]])
     """
 
+    _reads = "intensity"
     _parameter_constraints = {
         **ImageStepMixin._parameter_constraints,
         "method": [StrOptions({"sauvola", "niblack", "gaussian", "mean", "median"})],
