@@ -432,23 +432,34 @@ def map_overlap(batch, func, depth, dtype, *, periodic=False, trailing=()):
     exactly as in memory; with ``periodic``, the image is extended there by
     its opposite edge, as an edge mode ``"wrap"`` extends it (``depth`` must
     not exceed the image).  Exact when ``func``'s result at a pixel depends
-    only on the pixels within ``depth`` of it.  ``trailing`` are the
-    lengths of axes ``func`` adds after the spatial ones (features).
+    only on the pixels within ``depth`` of it.  ``trailing`` gives the
+    lengths of the axes ``func`` adds after the image's (a feature axis).
     """
     import dask.array as da
+    from dask.array.overlap import overlap, trim_internal
 
-    if trailing:  # pragma: no cover - declared by no step yet
-        raise NotImplementedError("map_overlap with trailing axes")
-    shape = batch.array.shape
+    array = batch.array
+    shape = array.shape
     depths = {0: 0, **{a: min(depth, shape[a]) for a in range(1, len(shape))}}
-    return da.map_overlap(
-        partial(_per_part, func=func, check=batch.check),
-        batch.array,
-        depth=depths,
-        boundary="periodic" if periodic else "none",
+    boundary = "periodic" if periodic else "none"
+    per_part = partial(_per_part, func=func, check=batch.check)
+    if not trailing:
+        return da.map_overlap(
+            per_part, array, depth=depths, boundary=boundary, dtype=dtype, trim=True
+        )
+    # dask's map_overlap cannot declare the chunks of new axes: its three
+    # layers (overlap, map, trim) built here, the new axes untrimmed
+    extended = overlap(array, depth=depths, boundary=boundary)
+    new = list(range(array.ndim, array.ndim + len(trailing)))
+    mapped = extended.map_blocks(
+        per_part,
         dtype=dtype,
-        trim=True,
+        new_axis=new,
+        chunks=extended.chunks + tuple((n,) for n in trailing),
+        meta=np.empty((0,) * (array.ndim + len(trailing)), dtype=dtype),
     )
+    boundaries = {a: boundary for a in depths}
+    return trim_internal(mapped, {**depths, **dict.fromkeys(new, 0)}, boundaries)
 
 
 # --- reductions of pixels: ranges, sums and pooled histograms -----------------

@@ -26,6 +26,7 @@ from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 from sksegment import _pixel_kernels
 from sksegment._base import ImageStepMixin, ImageTransformer, _validate_cached
 from sksegment._batch import resolve_image_shape
+from sksegment._chunks import Overlap
 from sksegment._docstrings import fill_doc
 from sksegment._validation import StrictInterval
 
@@ -93,10 +94,12 @@ class PixelFeatures(ImageTransformer):
     output is an image's stack flattened (pixels first, features last).
     The stack is ``n_features`` float32 values per pixel (20 in 2D with the
     defaults), 80 times the bytes of a uint8 image: :class:`PixelClassifier`
-    computes it tile by tile instead.  A dask array chunked along images
-    gives a lazy dask array ``(n_images, *spatial, n_features)`` with the
-    same chunks along images (images split into chunks raise
-    ``NotImplementedError``).  An axis of length 1 (flattened rows read as
+    computes it tile by tile instead.  A dask array gives a lazy dask array
+    ``(n_images, *spatial, n_features)``; images split into chunks are
+    computed with ``map_overlap``, each chunk extended by the margin the
+    largest scale needs (a Gaussian radius plus 2 pixels), which gives
+    the in-memory values bit for bit (chunks smaller than that margin are
+    merged by dask).  An axis of length 1 (flattened rows read as
     ``(1, -1)`` images) is treated as a constant extension of the image
     along it: derivatives along it are 0.
 
@@ -112,6 +115,7 @@ class PixelFeatures(ImageTransformer):
     ['intensity_s1', 'edges_s1', 'texture_s1_0', 'texture_s1_1']
     """
 
+    _reads = "intensity"
     _parameter_constraints = {
         **ImageStepMixin._parameter_constraints,
         "sigma_min": [StrictInterval(Real, 0, None, closed="neither")],
@@ -178,7 +182,9 @@ class PixelFeatures(ImageTransformer):
         """
         self._check_ready()
         batch = self._validate_batch(X, reset=False)
-        return batch.map(self._transform_image, n_jobs=self.n_jobs)
+        return batch.map(
+            self._transform_image, n_jobs=self.n_jobs, split=self._on_split_chunks
+        )
 
     def fit_transform(self, X, y=None):
         """Fit to ``X`` and compute its feature stacks.
@@ -202,6 +208,13 @@ class PixelFeatures(ImageTransformer):
 
     def _transform_image(self, image, out=None):
         return _stack(image, self, out)
+
+    def _on_split_chunks(self, batch):
+        """Images chunked within images: an overlap of the largest scale's halo."""
+        n_features = self._n_features(batch.array.ndim - 1)
+        return Overlap(
+            _pixel_kernels.halo(self.sigma_max), np.float32, trailing=(n_features,)
+        )
 
     def get_feature_names_out(self, input_features=None):
         """Names of the features: ``intensity_s1``, ``edges_s2``, ``texture_s4_0``.
@@ -281,6 +294,9 @@ def _default_estimator(random_state, n_jobs):
         random_state=random_state,
     )
 
+
+# The dtype of each output of PixelClassifier.
+_OUTPUT_DTYPES = {"proba": np.float32, "classes": np.int32, "mask": np.dtype(bool)}
 
 # The default forest (see PixelClassifier's Notes and the user guide).
 _FOREST = {"n_estimators": 20, "max_depth": 10, "min_samples_leaf": 5}
@@ -377,8 +393,10 @@ class PixelClassifier(ImageTransformer):
     cost time at every pixel of ``transform``.  Tiles keep the memory of
     ``transform`` to about one tile's features (``(tile_size + 2 * halo) **
     ndim * n_features`` float32 values) above the output; ``fit`` gathers
-    the sampled pixels' features tile by tile too.  Dask arrays chunked
-    along images are transformed lazily; ``fit`` needs images in memory.
+    the sampled pixels' features tile by tile too.  Dask arrays are
+    transformed lazily, images split into chunks as :class:`PixelFeatures`
+    computes them (each chunk with the tiles' margin), equal to the
+    in-memory result; ``fit`` needs images in memory.
 
     Examples
     --------
@@ -397,6 +415,7 @@ class PixelClassifier(ImageTransformer):
     True
     """
 
+    _reads = "intensity"
     _parameter_constraints = {
         **ImageStepMixin._parameter_constraints,
         "estimator": [None, HasMethods(["fit", "predict"])],
@@ -684,7 +703,7 @@ class PixelClassifier(ImageTransformer):
     # --- transform
 
     def _transform_image(self, image, out=None, n_threads=1):
-        dtype = {"proba": np.float32, "classes": np.int32, "mask": bool}[self.output]
+        dtype = _OUTPUT_DTYPES[self.output]
         if out is None:
             out = np.empty(image.shape, dtype=dtype)
         halo = _pixel_kernels.halo(self.features_.sigma_max)
@@ -693,6 +712,11 @@ class PixelClassifier(ImageTransformer):
             rows = stack.reshape(-1, stack.shape[-1])
             out[core] = self._predict_rows(rows, n_threads).reshape(out[core].shape)
         return out
+
+    def _on_split_chunks(self, batch):
+        """Images chunked within images: an overlap of the features' halo."""
+        halo = _pixel_kernels.halo(self.features_.sigma_max)
+        return Overlap(halo, _OUTPUT_DTYPES[self.output])
 
     def _predict_rows(self, rows, n_threads):
         """``_predict(rows)``, the rows cut into one contiguous chunk per
@@ -749,6 +773,11 @@ class PixelClassifier(ImageTransformer):
                     f"it never learned. Convert the images to {self.dtype_}, or "
                     "train on images of their dtype."
                 )
+        if batch.kind == "dask" and batch.array.ndim - 1 != self.ndim_:
+            raise ValueError(
+                f"{type(self).__name__} was fitted on {self.ndim_}D images; X holds "
+                f"{batch.array.ndim - 1}D images."
+            )
         if batch.kind != "dask":
             for i, image in enumerate(batch.images):
                 if image.ndim != self.ndim_:
@@ -763,7 +792,9 @@ class PixelClassifier(ImageTransformer):
                 return self._transform_image(image, out, n_threads)
 
             return batch.map(one)
-        return batch.map(self._transform_image, n_jobs=self.n_jobs)
+        return batch.map(
+            self._transform_image, n_jobs=self.n_jobs, split=self._on_split_chunks
+        )
 
 
 def _dtypes_of(batch):

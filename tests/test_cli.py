@@ -2,7 +2,7 @@ import csv
 import os
 import pathlib
 import pickle
-import subprocess
+import runpy
 import sys
 
 import imageio.v3 as iio
@@ -25,6 +25,8 @@ from sksegment.io import (
 )
 from sksegment.metrics import make_segmentation_scorer
 from sksegment.plot import overlay
+
+from conftest import recipe
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 
@@ -64,17 +66,6 @@ def folder(tmp_path_factory):
     return root, data, paths
 
 
-def _recipe(threshold=None, size=5, min_area=101):
-    return sks.make_pipeline(
-        sks.OtsuThresholder(threshold),
-        sks.MorphCloser(size),
-        sks.BorderClearer(),
-        sks.ComponentLabeler(),
-        sks.AreaFilter(min_area=min_area),
-        sks.ObjectCounter(),
-    )
-
-
 def test_count_on_bundled_coins_at_120(capsys):
     assert main(["count", "--threshold", "120"]) == 0
     assert capsys.readouterr().out.splitlines()[1].split()[-2:] == ["24", "120"]
@@ -101,7 +92,7 @@ def test_count_folder_writes_csv_equal_to_the_pipeline(folder, tmp_path, run):
     with open(tmp_path / "out.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     images, names = load_images(root / "images")
-    pipe = _recipe(min_area=30).fit(images)
+    pipe = recipe(min_area=30).fit(images)
     assert [int(r["count"]) for r in rows] == pipe.predict(images).tolist()
     assert [r["path"] for r in rows] == names
     assert {r["threshold"] for r in rows} == {f"{pipe[0].threshold_:g}"}
@@ -113,7 +104,7 @@ def test_count_folder_writes_csv_equal_to_the_pipeline(folder, tmp_path, run):
 
 def test_count_with_a_saved_pipeline(folder, tmp_path, run):
     root, data, _ = folder
-    pipe = _recipe(threshold=130, size=3, min_area=30).fit(data.images)
+    pipe = recipe(threshold=130, size=3, min_area=30).fit(data.images)
     save_pipeline(pipe, tmp_path / "pipe.skops")
     code, out, err = run(
         "count", root / "images", "--pipeline", tmp_path / "pipe.skops"
@@ -136,7 +127,7 @@ def test_count_with_a_saved_pipeline(folder, tmp_path, run):
 def test_recipe_options_with_a_saved_pipeline_are_refused(folder, tmp_path, run, flags):
     # issue 15 item 5: --pipeline with --threshold 50 ignored the threshold
     root, data, _ = folder
-    save_pipeline(_recipe(threshold=130).fit(data.images), tmp_path / "pipe.skops")
+    save_pipeline(recipe(threshold=130).fit(data.images), tmp_path / "pipe.skops")
     code, out, err = run(
         "count", root / "images", "--pipeline", tmp_path / "pipe.skops", *flags
     )
@@ -177,7 +168,7 @@ def test_tune_on_counts_finds_the_parameters_of_gridsearchcv(
         "morphcloser__size": [1, 3],
         "areafilter__min_area": [30.0, 60.0],
     }
-    search = GridSearchCV(_recipe(), grid, scoring="neg_mean_absolute_error", cv=3)
+    search = GridSearchCV(recipe(), grid, scoring="neg_mean_absolute_error", cv=3)
     search.fit(images, data.counts)
     best = search.best_params_
     threshold = best["otsuthresholder__threshold"]
@@ -281,9 +272,7 @@ def _mkdir(path):
 
 
 def test_colour_images_need_a_choice(tmp_path, capsys):
-    rgb = np.zeros((40, 40, 3), dtype=np.uint8)
-    rgb[10:20, 10:20] = 200
-    iio.imwrite(tmp_path / "rgb.png", rgb)
+    _rgb(tmp_path / "rgb.png")
     assert main(["count", str(tmp_path / "rgb.png")]) == 1
     assert "rgb.png" in capsys.readouterr().err
     assert main(["count", str(tmp_path / "rgb.png"), "--gray", "--min-area", "1"]) == 0
@@ -299,17 +288,26 @@ def test_bad_option_is_a_usage_error(run):
     _one_line(err)
 
 
-def test_python_dash_m_runs_the_command_line():
-    """The one subprocess test: ``python -m sksegment`` is the entry point."""
-    path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
-    result = subprocess.run(
-        [sys.executable, "-m", "sksegment", "count", "--threshold", "120"],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": path},
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[1].split()[-2:] == ["24", "120"]
+def test_python_dash_m_and_the_console_script_run_main(capsys, monkeypatch):
+    """``python -m sksegment`` and the ``sksegment`` script exit with main's code.
+
+    In process (runpy runs ``__main__`` as ``python -m`` does); a fresh
+    interpreter importing sksegment is tested in test_features.py.
+    """
+    from importlib.metadata import entry_points
+
+    (script,) = entry_points(group="console_scripts", name="sksegment")
+    assert script.load() is main
+    monkeypatch.setattr(sys, "argv", ["sksegment", "count", "--threshold", "120"])
+    with pytest.raises(SystemExit) as exit_:
+        runpy.run_module("sksegment", run_name="__main__", alter_sys=True)
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out.splitlines()[1].split()[-2:] == ["24", "120"]
+    monkeypatch.setattr(sys, "argv", ["sksegment", "count", "--threshold", "high"])
+    with pytest.raises(SystemExit) as exit_:
+        runpy.run_module("sksegment", run_name="__main__", alter_sys=True)
+    assert exit_.value.code == 1
+    _one_line(capsys.readouterr().err)
 
 
 def test_failed_write_leaves_no_partial_file(folder, tmp_path, run):
@@ -372,7 +370,7 @@ def test_csv_onto_an_input_is_refused_before_reading_even_with_force(victim, run
 
 def test_outputs_on_the_pipeline_file_or_each_other_are_refused(folder, tmp_path, run):
     root, data, _ = folder
-    save_pipeline(_recipe().fit(data.images), tmp_path / "pipe.skops")
+    save_pipeline(recipe().fit(data.images), tmp_path / "pipe.skops")
     before = (tmp_path / "pipe.skops").read_bytes()
     code, _, err = run(
         "count", root / "images", "--pipeline", tmp_path / "pipe.skops",
@@ -443,7 +441,7 @@ def test_overlays_of_inputs_with_the_same_name_do_not_collide(tmp_path, run):
     written = sorted(p.relative_to(tmp_path / "ov").as_posix() for p in
                      (tmp_path / "ov").rglob("*.png"))  # fmt: skip
     assert written == ["good/img1.png.png", "good2/img1.png.png", "good2/img1.tif.png"]
-    pipe = _recipe(threshold=100, min_area=20).fit(data.images)
+    pipe = recipe(threshold=100, min_area=20).fit(data.images)
     for relative, image in zip(written, data.images):
         labels = pipe[:-1].transform([image])[0]
         np.testing.assert_array_equal(
@@ -469,7 +467,7 @@ def test_crafted_pickle_is_refused_and_runs_nothing(
     marker = tmp_path / "marker"
     path = tmp_path / "pipe.joblib"
     # the payload runs, then a working pipeline comes back: the run looks normal
-    joblib.dump([pickle_payload(marker), _recipe().fit(data.images)], path)
+    joblib.dump([pickle_payload(marker), recipe().fit(data.images)], path)
     code, _, err = run("count", root / "images", "--pipeline", path)
     assert code == 1 and "--unsafe-pickle" in err and "not a skops file" in err
     _one_line(err)
@@ -496,7 +494,7 @@ def test_crafted_skops_file_is_refused_and_runs_nothing(
 
 def test_unsafe_pickle_loads_a_joblib_file(folder, tmp_path, run):
     root, data, _ = folder
-    pipe = _recipe(threshold=130, size=3, min_area=30).fit(data.images)
+    pipe = recipe(threshold=130, size=3, min_area=30).fit(data.images)
     joblib.dump(pipe, tmp_path / "pipe.joblib")
     code, out, err = run(
         "count", root / "images", "--pipeline", tmp_path / "pipe.joblib",
@@ -514,7 +512,7 @@ class Brighten(sks.Smoother):
 
 def test_trust_lets_a_listed_type_through(folder, tmp_path, run):
     root, data, _ = folder
-    pipe = sks.make_pipeline(Brighten(sigma=0.5), *_recipe(threshold=130)[:]).fit(
+    pipe = sks.make_pipeline(Brighten(sigma=0.5), *recipe(threshold=130)[:]).fit(
         data.images
     )
     save_pipeline(pipe, tmp_path / "mine.skops")
@@ -1316,7 +1314,7 @@ def test_counts_file_with_a_byte_order_mark(folder, tmp_path, run):
     )  # fmt: skip
     assert code == 0, err
     images, _ = load_images(root / "images")
-    error = np.abs(_recipe(120, 3, 30).fit(images).predict(images) - data.counts)
+    error = np.abs(recipe(120, 3, 30).fit(images).predict(images) - data.counts)
     assert f"mean absolute count error: {error.mean():.3f}" in out
 
 
@@ -1369,7 +1367,7 @@ def test_pages_as_images(folder, tmp_path, run):
     )  # fmt: skip
     assert code == 0 and err == ""
     rows = [line.split() for line in out.splitlines()[1:]]
-    pipe = _recipe(min_area=30).fit(data.images[:3])
+    pipe = recipe(min_area=30).fit(data.images[:3])
     assert [name for name, *_ in rows] == [
         f"{tmp_path}/stack.tif[{i}]" for i in range(3)
     ]
@@ -1445,7 +1443,7 @@ def test_readme_first_steps_say_to_tune_with_true_numbers():
     first_steps = readme[: readme.index("## The recipe, learned")]
     assert "sksegment tune images/ --counts truth.csv --save tuned.skops" in first_steps
     data = make_objects(shape=(512, 512), random_state=0)
-    pipe = _recipe().fit(data.images)
+    pipe = recipe().fit(data.images)
     found = pipe.predict(data.images)
     said = (
         f"Otsu's\nthreshold ({pipe[0].threshold_:g}) is too low and `sksegment "
@@ -1454,6 +1452,6 @@ def test_readme_first_steps_say_to_tune_with_true_numbers():
         f"{np.abs(found - data.counts).mean():.1f})"
     )
     assert said in first_steps
-    tuned = _recipe(threshold=120, size=3, min_area=50).fit(data.images)
+    tuned = recipe(threshold=120, size=3, min_area=50).fit(data.images)
     assert "picks `--threshold 120 --close 3 --min-area 50`" in first_steps
     np.testing.assert_array_equal(tuned.predict(data.images), data.counts)

@@ -1,8 +1,9 @@
 """Conformance of every public estimator, found automatically.
 
-A new estimator exported from ``sksegment`` is covered here by existing, and
-by adding its example data to ``_INPUTS`` when it needs input of a special
-kind.  Expected failures of scikit-learn's own checks live in
+A new estimator exported from ``sksegment`` is covered here by existing.  It
+gets masks as input unless it is listed in ``INTENSITY_INPUT``; required
+parameters and a required y go in ``CONSTRUCTORS`` and ``TARGETS`` of
+``conftest.py``.  Expected failures of scikit-learn's own checks live in
 ``EXPECTED_FAILED_CHECKS``, with their reasons, and nowhere else.
 """
 
@@ -11,7 +12,6 @@ import pickle
 import numpy as np
 import pytest
 from sklearn.base import clone, is_regressor
-from sklearn.ensemble import RandomForestClassifier
 from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import (
@@ -29,43 +29,22 @@ from sklearn.utils.estimator_checks import (
 import sksegment as sks
 from sksegment.discovery import all_estimators
 
+from conftest import fit_estimator, make_estimator
+
 ESTIMATORS = all_estimators()
 NAMES = [name for name, _ in ESTIMATORS]
 
-# Estimators with required parameters, and how to build them: the one place
-# a new estimator may need an entry.
-CONSTRUCTORS = {
-    # area and intensity: properties defined in 2D and 3D
-    "RegionFeatures": lambda cls, **kwargs: cls(
-        sks.make_pipeline(sks.OtsuThresholder(), sks.ComponentLabeler()),
-        properties=("area", "intensity_mean"),
-        **kwargs,
-    ),
-    # seeded, so that two fits give one forest; a small forest (given, so
-    # that its parameters are nested ones) and small scales for tiny images
-    "PixelClassifier": lambda cls, **kwargs: cls(
-        RandomForestClassifier(n_estimators=5, random_state=0),
-        features=sks.PixelFeatures(sigma_max=4),
-        random_state=0,
-        **kwargs,
-    ),
+# Estimators that take intensity images (the others take masks): the one
+# place a new step that reads intensities needs an entry.
+INTENSITY_INPUT = {
+    "LocalThresholder",
+    "OtsuThresholder",
+    "PixelClassifier",
+    "PixelFeatures",
+    "RegionFeatures",
+    "Smoother",
+    "Thresholder",
 }
-
-# Estimators whose fit needs y, and the y they get for a batch X (in X's
-# layout: array, list or flattened rows): the one place for a required y.
-TARGETS = {
-    # dense annotations: the bright blobs of _intensity_batch
-    "PixelClassifier": lambda X: (
-        [x > 100 for x in X] if isinstance(X, list) else np.asarray(X) > 100
-    ),
-}
-
-# Estimators that take intensity images (the others take masks).
-INTENSITY_INPUT = {"RegionFeatures", "Smoother", "PixelFeatures", "PixelClassifier"}
-
-
-def _make(cls, **kwargs):
-    return CONSTRUCTORS.get(cls.__name__, lambda cls, **kw: cls(**kw))(cls, **kwargs)
 
 
 def _images_out(estimator):
@@ -91,7 +70,7 @@ EXPECTED_FAILED_CHECKS = {
 
 
 def _flat_instances():
-    return [_make(cls, image_shape=(1, -1)) for _, cls in ESTIMATORS]
+    return [make_estimator(cls, image_shape=(1, -1)) for _, cls in ESTIMATORS]
 
 
 def _expected_failed_checks(estimator):
@@ -110,16 +89,17 @@ def test_full_sklearn_suite_runs(name, cls):
     """A tag mistake must not shrink scikit-learn's suite to the clone check."""
     from sklearn.utils.estimator_checks import _yield_all_checks
 
-    checks = list(_yield_all_checks(_make(cls, image_shape=(1, -1)), legacy=True))
+    flat = make_estimator(cls, image_shape=(1, -1))
+    checks = list(_yield_all_checks(flat, legacy=True))
     assert len(checks) >= 40
     # without image_shape the estimator takes images only: sklearn skips it
     with pytest.warns(Warning, match="Can't test estimator"):
-        assert list(_yield_all_checks(_make(cls), legacy=True)) == []
+        assert list(_yield_all_checks(make_estimator(cls), legacy=True)) == []
 
 
 @pytest.mark.parametrize("name, cls", ESTIMATORS, ids=NAMES)
 def test_param_validation(name, cls):
-    check_param_validation(name, _make(cls, image_shape=(1, -1)))
+    check_param_validation(name, make_estimator(cls, image_shape=(1, -1)))
 
 
 DATA_FREE_CHECKS = [
@@ -136,7 +116,7 @@ DATA_FREE_CHECKS = [
 @pytest.mark.parametrize("check", DATA_FREE_CHECKS, ids=lambda c: c.__name__)
 @pytest.mark.parametrize("name, cls", ESTIMATORS, ids=NAMES)
 def test_data_free_checks(name, cls, check):
-    check(name, _make(cls))
+    check(name, make_estimator(cls))
 
 
 # ---------------------------------------------------------------------------
@@ -156,21 +136,19 @@ def _intensity_batch(rng, n=3, shape=(24, 30)):
 def _input_for(estimator, rng):
     """A batch of the kind the estimator expects: intensities or masks."""
     images = _intensity_batch(rng)
-    name = type(estimator).__name__
-    if name.endswith("Thresholder") or name in INTENSITY_INPUT:
+    if type(estimator).__name__ in INTENSITY_INPUT:
         return images
     return images > 100
 
 
-def _fit(estimator, X):
-    target = TARGETS.get(type(estimator).__name__)
-    return estimator.fit(X) if target is None else estimator.fit(X, target(X))
+def test_intensity_input_names_estimators():
+    assert INTENSITY_INPUT <= set(NAMES)
 
 
 def _output(estimator, X):
     if is_regressor(estimator):
-        return _fit(estimator, X).predict(X)
-    return _fit(estimator, X).transform(X)
+        return fit_estimator(estimator, X).predict(X)
+    return fit_estimator(estimator, X).transform(X)
 
 
 def _assert_same(a, b):
@@ -186,13 +164,13 @@ def _assert_same(a, b):
 
 @pytest.fixture(params=ESTIMATORS, ids=NAMES)
 def estimator(request):
-    return _make(request.param[1])
+    return make_estimator(request.param[1])
 
 
 def test_clone_and_pickle_round_trip(estimator):
     X = _input_for(estimator, np.random.default_rng(0))
     expected = _output(clone(estimator), X)
-    fitted = _fit(clone(estimator), X)
+    fitted = fit_estimator(clone(estimator), X)
     restored = pickle.loads(pickle.dumps(fitted))
     method = "predict" if is_regressor(estimator) else "transform"
     _assert_same(getattr(restored, method)(X), expected)
@@ -207,7 +185,7 @@ def test_clone_and_pickle_round_trip(estimator):
 
 def test_fit_returns_self(estimator):
     X = _input_for(estimator, np.random.default_rng(1))
-    assert _fit(estimator, X) is estimator
+    assert fit_estimator(estimator, X) is estimator
 
 
 def test_not_fitted_error_where_fit_is_required(estimator):
@@ -235,7 +213,7 @@ def test_output_never_aliases_input(estimator):
     if not _images_out(estimator):
         pytest.skip("the output is counts or features, not images")
     X = list(_input_for(estimator, np.random.default_rng(4)))
-    for x, out in zip(X, _fit(estimator, X).transform(X)):
+    for x, out in zip(X, fit_estimator(estimator, X).transform(X)):
         assert not np.shares_memory(x, out)
 
 
@@ -253,7 +231,7 @@ def test_list_and_array_give_equal_results(estimator):
 
 def test_batch_equals_image_by_image(estimator):
     X = _input_for(estimator, np.random.default_rng(6))
-    fitted = _fit(clone(estimator), X)
+    fitted = fit_estimator(clone(estimator), X)
     method = getattr(fitted, "predict" if is_regressor(estimator) else "transform")
     whole = method(X)
     for i in range(len(X)):
@@ -342,7 +320,7 @@ def _numeric_params(cls, kind):
 
 def _fit_or_predict(estimator):
     X = _intensity_batch(np.random.default_rng(0), n=2, shape=(12, 14))
-    _fit(estimator, X)
+    fit_estimator(estimator, X)
 
 
 @pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
@@ -350,7 +328,7 @@ def _fit_or_predict(estimator):
 def test_real_parameters_refuse_nan_and_infinity(name, cls, value):
     params = _numeric_params(cls, "real")
     for param in params:
-        estimator = _make(cls, **{param: value})
+        estimator = make_estimator(cls, **{param: value})
         if np.isnan(value) and (name, param) in NAN_ALLOWED:
             _fit_or_predict(estimator)  # documented: NaN is accepted
             continue
@@ -391,7 +369,7 @@ def test_numeric_parameters_refuse_bools(name, cls, value):
     params = _numeric_params(cls, "int") + _numeric_params(cls, "real")
     assert "n_jobs" in params
     for param in params:
-        estimator = _make(cls, **{param: value})
+        estimator = make_estimator(cls, **{param: value})
         with pytest.raises(InvalidParameterError, match=f"'{param}' parameter"):
             _fit_or_predict(estimator)
 
@@ -406,4 +384,4 @@ def test_morph_closer_refuses_true_as_size():
 def test_image_shape_refuses_bools(name, cls):
     X = np.zeros((2, 9), dtype=np.uint8)
     with pytest.raises(InvalidParameterError, match="image_shape"):
-        _make(cls, image_shape=(True, -1)).fit(X)
+        make_estimator(cls, image_shape=(True, -1)).fit(X)

@@ -13,6 +13,10 @@ from skimage.measure import label
 import sksegment as sks
 from sksegment.discovery import all_estimators
 
+from conftest import fit_estimator as _fit
+from conftest import make_estimator
+from conftest import same_partition as _same_objects
+
 da = pytest.importorskip("dask.array")
 hypothesis = pytest.importorskip("hypothesis")
 st = pytest.importorskip("hypothesis.strategies")
@@ -23,41 +27,6 @@ def _images(shape=(4, 24, 28), seed=0, dtype=np.uint8):
     smooth = ndi.gaussian_filter(rng.random(shape), (0,) + (2,) * (len(shape) - 1))
     smooth = (smooth - smooth.min()) / (smooth.max() - smooth.min())
     return (smooth * 255).astype(dtype)
-
-
-def _same_objects(a, b):
-    """Whether two label images are equal up to a permutation of the ids."""
-    a, b = np.asarray(a), np.asarray(b)
-    if a.shape != b.shape or not np.array_equal(a > 0, b > 0):
-        return False
-    pairs = np.unique(np.stack([a[a > 0], b[b > 0]]), axis=1)
-    return len(np.unique(pairs[0])) == pairs.shape[1] == len(np.unique(pairs[1]))
-
-
-# Steps with required parameters (as in test_common.py).
-CONSTRUCTORS = {
-    "RegionFeatures": lambda cls: cls(
-        sks.make_pipeline(sks.OtsuThresholder(), sks.ComponentLabeler()),
-        properties=("area", "intensity_mean"),
-    ),
-    "PixelClassifier": lambda cls: cls(
-        features=sks.PixelFeatures(sigma_max=4), random_state=0
-    ),
-}
-
-# Steps whose fit needs y (as in test_common.py), and the y of a batch X:
-# masks of its bright pixels or of its objects.
-TARGETS = {
-    "PixelClassifier": lambda X: np.asarray(X) > (128 if X.dtype == np.uint8 else 0),
-}
-
-
-def _fit(step, X, y_of=None):
-    """Fit ``step`` to ``X``, with the y it needs computed from ``y_of``."""
-    target = TARGETS.get(type(step).__name__)
-    if target is None:
-        return step.fit(X)
-    return step.fit(X, target(X if y_of is None else y_of))
 
 
 def _result(step, X):
@@ -76,16 +45,12 @@ def test_every_step_on_chunks_of_whole_images_equals_numpy(name, cls, kind):
     elif kind == "labels":
         X = np.stack([label(image > 128) for image in X]).astype(np.int32)
     Xd = da.from_array(X, chunks=(3, -1, -1))
-    make = CONSTRUCTORS.get(name, lambda cls: cls())
-    expected = _result(_fit(make(cls), X), X)
+    expected = _result(_fit(make_estimator(cls), X), X)
     try:
-        step = _fit(make(cls), Xd, y_of=X)
+        step = _fit(make_estimator(cls), Xd, y_of=X)
     except NotImplementedError as error:  # must say so clearly, naming the step
         assert name in str(error)
-        step = _fit(make(cls), X)
-    except TypeError as error:  # a step that does not take dask arrays at all
-        assert name in str(error) and "dask" in str(error)
-        return
+        step = _fit(make_estimator(cls), X)
     result = _result(step, Xd)
     assert isinstance(result, da.Array)
     computed = result.compute()
@@ -530,8 +495,7 @@ def test_every_step_on_split_chunks_equals_numpy_or_says_so(name, cls, kind):
         X = X > 128
     elif kind == "labels":
         X = np.stack([label(image > 128) for image in X]).astype(np.int32)
-    make = CONSTRUCTORS.get(name, lambda cls: cls())
-    step = _fit(make(cls), X)
+    step = _fit(make_estimator(cls), X)
     expected = _result(step, X)
     for chunks in SPLIT_CHUNKS:
         Xd = da.from_array(X, chunks=chunks)
@@ -652,56 +616,3 @@ def test_global_object_steps_on_any_mask_and_chunking_equal_numpy(
         np.testing.assert_array_equal(
             per_image.transform(Xi).compute(), per_image.transform(image)
         )
-
-
-# --- distributed ------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def client():
-    distributed = pytest.importorskip("distributed")
-    with (
-        distributed.LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=False,
-            dashboard_address=None,
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
-        yield client
-
-
-def test_the_same_pipeline_on_a_local_cluster(client):
-    X = _images((2, 40, 44), seed=7)
-    Xd = da.from_array(X, chunks=(1, 16, 12))
-    step = sks.OtsuThresholder().fit(Xd)
-    closed = sks.MorphCloser(3).transform(step.transform(Xd))
-    labels = sks.ComponentLabeler().transform(closed)
-    counts = sks.ObjectCounter().predict(closed)
-    labels, counts = client.compute([labels, counts], sync=True)
-    mask = sks.MorphCloser(3).transform(sks.OtsuThresholder().fit_transform(X))
-    for got, expected in zip(labels, sks.ComponentLabeler().transform(mask)):
-        assert _same_objects(got, expected)
-    np.testing.assert_array_equal(counts, sks.ObjectCounter().predict(mask))
-
-
-def test_grid_search_under_the_dask_joblib_backend_equals_local(client):
-    from joblib import parallel_backend
-    from sklearn.model_selection import GridSearchCV
-
-    X = _images((12, 24, 24), seed=8)
-    y = sks.ObjectCounter().predict(X > 150)
-    pipe = sks.make_pipeline(
-        sks.OtsuThresholder(), sks.MorphCloser(), sks.ObjectCounter()
-    )
-    grid = {"otsuthresholder__threshold": [100, 150, None], "morphcloser__size": [1, 3]}
-    search = GridSearchCV(pipe, grid, cv=3, scoring="neg_mean_absolute_error")
-    local = search.fit(X, y)
-    best, scores = local.best_params_, local.cv_results_["mean_test_score"]
-    with parallel_backend("dask"):
-        remote = GridSearchCV(
-            pipe, grid, cv=3, scoring="neg_mean_absolute_error", n_jobs=-1
-        ).fit(X, y)
-    assert remote.best_params_ == best
-    np.testing.assert_array_equal(remote.cv_results_["mean_test_score"], scores)

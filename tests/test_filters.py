@@ -30,16 +30,6 @@ def _images(shape, dtype, seed=0):
     return images.astype(dtype)
 
 
-@pytest.fixture(params=["opencv", "pure"])
-def backend(request, monkeypatch):
-    """Run a test with OpenCV, and again with scipy only."""
-    if request.param == "opencv":
-        pytest.importorskip("cv2")
-    else:
-        monkeypatch.setattr(_kernels.common, "cv2", None)
-    return request.param
-
-
 @pytest.mark.parametrize("dtype", list(GAUSSIAN_DTYPES))
 @pytest.mark.parametrize("sigma", [0.5, 1.0, 2.5])
 @pytest.mark.parametrize("shape", [(3, 17, 20), (2, 6, 9, 8)], ids=["2d", "3d"])
@@ -178,14 +168,6 @@ SMOOTHERS = [
     {"method": "median", "size": 5},
     {"method": "median", "size": 9},
 ]
-
-
-@pytest.fixture
-def da():
-    """dask.array, with the synchronous scheduler (tiny chunks compute faster)."""
-    dask = pytest.importorskip("dask")
-    with dask.config.set(scheduler="synchronous"):
-        yield pytest.importorskip("dask.array")
 
 
 @pytest.mark.parametrize("index, chunks", list(enumerate(CHUNKS_2D)))

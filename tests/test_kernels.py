@@ -8,15 +8,6 @@ from skimage.exposure import histogram
 from sksegment import _kernels
 
 
-@pytest.fixture(params=["opencv", "pure"])
-def backend(request, monkeypatch):
-    if request.param == "opencv":
-        pytest.importorskip("cv2")
-    else:
-        monkeypatch.setattr(_kernels.common, "cv2", None)
-    return request.param
-
-
 def _masks(n=4, shape=(37, 41), seed=0):
     rng = np.random.default_rng(seed)
     return [rng.random(shape) > rng.uniform(0.35, 0.8) for _ in range(n)]
@@ -115,18 +106,26 @@ def test_area_filters(backend, bounds):
 
 
 def test_area_filter_sparse_and_dense_paths_agree():
-    labels = np.zeros((64, 64), dtype=np.int32)
-    labels[10:12, 10:12] = 7
-    labels[30:40, 30:40] = 3
-    expected = np.where(labels == 3, 1, 0)
-    sparse = _kernels.area_filter_labels(labels, 10, None, np.empty_like(labels))
-    np.testing.assert_array_equal(sparse, expected)
-    full = labels.copy()
-    full[full == 0] = 9  # foreground everywhere: the dense path
-    dense = _kernels.area_filter_labels(full, 10, None, np.empty_like(full))
-    np.testing.assert_array_equal(
-        dense, np.where(full == 3, 1, np.where(full == 9, 2, 0))
-    )
+    """Small ids are looked up in a table; ids past 4 x the pixels are searched.
+
+    The sparse ids reach 2**40: a lookup table of that size cannot be
+    allocated, so this test fails if the dense path runs on them.
+    """
+    small = np.zeros((64, 64), dtype=np.int64)
+    small[10:12, 10:12] = 7  # 4 pixels: dropped
+    small[30:40, 30:40] = 3  # 100 pixels: kept
+    small[50:60, 5:20] = 5  # 150 pixels: kept
+    expected = np.select([small == 3, small == 5], [1, 2], 0)
+    sparse = np.select([small == 7, small == 3, small == 5], [2**40, 2**39, 2**40 - 1])
+    assert 7 <= 4 * small.size < 2**39  # dense ids, sparse ids
+    for labels in (small, sparse):
+        out = np.empty(labels.shape, dtype=np.int32)
+        kept = _kernels.area_filter_labels(labels, 10, None, out)
+        assert kept is out
+        np.testing.assert_array_equal(kept, expected)
+        np.testing.assert_array_equal(
+            _kernels.area_filter_labels(labels, 10, None), expected
+        )
 
 
 def test_area_filter_keeping_everything_returns_a_copy():

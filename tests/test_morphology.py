@@ -4,7 +4,7 @@ from scipy import ndimage as ndi
 from skimage import measure, morphology
 from sklearn.utils._param_validation import InvalidParameterError
 
-from sksegment import MorphCloser, _kernels
+from sksegment import MorphCloser
 from sksegment.morphology import HoleFiller, MorphOpener
 
 
@@ -89,16 +89,6 @@ def test_even_size_with_round_shape_is_refused():
 # --- MorphOpener ------------------------------------------------------------
 
 ALL_MODES = ["ignore", "reflect", "constant", "nearest", "mirror", "wrap", "max", "min"]
-
-
-@pytest.fixture(params=["opencv", "pure"])
-def backend(request, monkeypatch):
-    """Run a test with OpenCV, and again with the scikit-image fallback."""
-    if request.param == "opencv":
-        pytest.importorskip("cv2")
-    else:
-        monkeypatch.setattr(_kernels.common, "cv2", None)
-    return request.param
 
 
 @pytest.mark.parametrize("mode", ALL_MODES)

@@ -11,16 +11,12 @@ from sklearn.utils._param_validation import InvalidParameterError
 import sksegment as sks
 from sksegment.datasets import make_objects
 
+from conftest import recipe_steps
+
 
 def _steps(threshold=None):
-    return [
-        sks.OtsuThresholder(threshold),
-        sks.MorphCloser(5),
-        sks.BorderClearer(),
-        sks.ComponentLabeler(),
-        sks.AreaFilter(min_area=50),
-        sks.ObjectCounter(),
-    ]
+    """The recipe's steps, with the area bound of make_objects' objects."""
+    return recipe_steps(threshold, min_area=50)
 
 
 @pytest.fixture(scope="module")
@@ -55,9 +51,9 @@ def test_fit_does_not_transform_for_steps_that_learn_nothing(data, monkeypatch):
     pipe.predict(data.images)
     assert len(calls) == len(data.images)
     # the thresholder learns, so what precedes it is transformed in fit
-    smoothing_first = sks.make_pipeline(sks.MorphCloser(3), *_steps())
+    closing_first = sks.make_pipeline(sks.MorphCloser(3), *_steps())
     calls.clear()
-    smoothing_first.fit(data.images > 100)
+    closing_first.fit(data.images > 100)
     assert len(calls) == len(data.images)
 
 

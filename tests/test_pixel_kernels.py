@@ -10,16 +10,6 @@ from skimage.util import img_as_float32
 from sksegment import _pixel_kernels as pk
 
 
-@pytest.fixture(params=["opencv", "pure"])
-def backend(request, monkeypatch):
-    """Both paths: OpenCV's (2D) and the scipy one (3D, or OpenCV missing)."""
-    if request.param == "opencv":
-        pytest.importorskip("cv2")
-    else:
-        monkeypatch.setattr(pk, "cv2", None)
-    return request.param
-
-
 def _reference(image, **kwargs):
     return feature.multiscale_basic_features(image, channel_axis=None, **kwargs)
 

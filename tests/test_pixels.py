@@ -151,8 +151,47 @@ def test_features_of_dask_images_are_lazy_and_equal():
     assert isinstance(lazy, da.Array) and lazy.shape == (3, 40, 44, 8)
     np.testing.assert_array_equal(lazy.compute(), step.transform(images))
     assert step.get_feature_names_out().tolist()[:1] == ["intensity_s1"]
-    with pytest.raises(NotImplementedError, match="PixelFeatures"):
-        step.transform(da.from_array(images, chunks=(1, 20, 44)))
+
+
+def _smooth_images(shape, seed):
+    """Smooth uint8 images with structure at every scale of the features."""
+    from scipy import ndimage as ndi
+
+    rng = np.random.default_rng(seed)
+    noise = rng.random(shape)
+    sigma = (0,) + (1.5,) * (len(shape) - 1)
+    smooth = ndi.gaussian_filter(noise, sigma) + 0.3 * noise
+    smooth = (smooth - smooth.min()) / (smooth.max() - smooth.min())
+    return (smooth * 255).astype(np.uint8)
+
+
+# chunks larger and smaller than the halo (6 for sigma_max=1, 18 for 4), and
+# uneven ones; sigma_max=16 (halo 66) reaches across the whole image
+SPLIT_CHUNKS = [(1, 16, 16), (1, 13, 21), (2, 5, 7), (1, 48, 9)]
+
+
+@pytest.mark.parametrize("sigma_max", [1, 4, 16])
+@pytest.mark.parametrize("chunks", SPLIT_CHUNKS)
+def test_features_of_images_split_into_chunks_equal_in_memory_bit_for_bit(
+    sigma_max, chunks
+):
+    da = pytest.importorskip("dask.array")
+    images = _smooth_images((2, 48, 53), seed=3)
+    step = sks.PixelFeatures(sigma_max=sigma_max).fit(images)
+    lazy = step.transform(da.from_array(images, chunks=chunks))
+    expected = step.transform(images)
+    assert isinstance(lazy, da.Array)
+    assert lazy.shape == expected.shape and lazy.dtype == np.float32
+    # the halo gives each pixel the inputs and arithmetic of the whole image
+    np.testing.assert_array_equal(lazy.compute(), expected)
+
+
+def test_3d_features_of_images_split_into_chunks_equal_in_memory():
+    da = pytest.importorskip("dask.array")
+    images = _smooth_images((1, 14, 20, 23), seed=4)
+    step = sks.PixelFeatures(sigma_max=1, num_sigma=1).fit(images)
+    lazy = step.transform(da.from_array(images, chunks=(1, 7, 8, 9)))
+    np.testing.assert_array_equal(lazy.compute(), step.transform(images))
 
 
 # --- PixelClassifier: fit, sampling, outputs
@@ -369,6 +408,42 @@ def test_dask_transform_and_fit_refusal():
     np.testing.assert_array_equal(lazy.compute(), step.transform(images))
     with pytest.raises(NotImplementedError, match="PixelClassifier needs"):
         clone(step).fit(da.from_array(images, chunks=(1, -1, -1)), masks)
+
+
+@pytest.mark.parametrize("output", ["proba", "classes", "mask"])
+def test_classifier_on_images_split_into_chunks_equals_in_memory(output):
+    da = pytest.importorskip("dask.array")
+    train, masks = _blobs(np.random.default_rng(13), n=2, shape=(48, 53))
+    images, _ = _blobs(np.random.default_rng(14), n=2, shape=(48, 53))
+    step = _small(output=output, tile_size=20).fit(train, masks)
+    expected = step.transform(images)
+    foreground = {"proba": expected > 0.5, "classes": expected == 2, "mask": expected}
+    assert 0 < foreground[output].mean() < 1  # both classes predicted
+    # chunks larger and smaller than the halo (18), and than the tiles
+    for chunks in SPLIT_CHUNKS:
+        lazy = step.transform(da.from_array(images, chunks=chunks))
+        assert lazy.dtype == expected.dtype
+        np.testing.assert_array_equal(lazy.compute(), expected, err_msg=str(chunks))
+    with pytest.raises(ValueError, match="fitted on 2D images; X holds 3D"):
+        step.transform(da.from_array(images[:, None], chunks=(1, 1, 16, 16)))
+
+
+def test_classifier_then_labeler_on_images_split_into_chunks():
+    da = pytest.importorskip("dask.array")
+    from skimage.measure import label
+
+    train, masks = _blobs(np.random.default_rng(15), n=2, shape=(48, 53))
+    images, _ = _blobs(np.random.default_rng(16), n=2, shape=(48, 53))
+    pipe = sks.make_pipeline(_small(output="mask"), sks.ComponentLabeler())
+    pipe.fit(train, masks)
+    expected = pipe.transform(images)
+    for image, labels in zip(images, expected):  # scikit-image's labels
+        mask = pipe[0].transform(image[None])[0]
+        np.testing.assert_array_equal(labels, label(mask))
+    assert expected.max() >= 2
+    for chunks in [(1, 16, 16), (1, 13, 21)]:
+        lazy = pipe.transform(da.from_array(images, chunks=chunks))
+        np.testing.assert_array_equal(lazy.compute(), expected)
 
 
 # --- in pipelines: model selection, persistence

@@ -6,50 +6,23 @@ import pickle
 import joblib
 import numpy as np
 import pytest
-from skimage import data, filters, measure, morphology, segmentation
+from skimage import filters
 from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
 from sklearn.pipeline import Pipeline, make_pipeline
 
 import sksegment as sks
 from sksegment.datasets import make_objects
 
-
-def recipe(threshold=None, size=5, min_area=101):
-    return make_pipeline(
-        sks.OtsuThresholder(threshold),
-        sks.MorphCloser(size),
-        sks.BorderClearer(),
-        sks.ComponentLabeler(),
-        sks.AreaFilter(min_area=min_area),
-        sks.ObjectCounter(),
-    )
+from conftest import recipe_steps, same_partition, skimage_recipe
 
 
-def skimage_recipe(image, threshold, size=5, min_area=101):
-    """The recipe written with scikit-image alone."""
-    closed = morphology.closing(
-        image > threshold, morphology.footprint_rectangle((size, size))
-    )
-    labels = measure.label(segmentation.clear_border(closed))
-    areas = np.bincount(labels.ravel())
-    labels[(areas < min_area)[labels]] = 0
-    return labels
+def recipe(**kwargs):
+    """The recipe in scikit-learn's own Pipeline (sksegment's: test_pipeline.py)."""
+    return make_pipeline(*recipe_steps(**kwargs))
 
 
 def _count(labels):
     return len(np.unique(labels[labels > 0]))
-
-
-def same_partition(a, b):
-    if not ((a == 0) == (b == 0)).all():
-        return False
-    pairs = np.unique(np.stack([a.ravel(), b.ravel()]), axis=1)
-    return len(np.unique(pairs[0])) == len(np.unique(pairs[1])) == pairs.shape[1]
-
-
-@pytest.fixture(scope="module")
-def coins():
-    return data.coins()[None]
 
 
 def test_coins_recipe_at_120_gives_the_24_coins_of_scikit_image(coins):
@@ -183,14 +156,7 @@ def test_extended_pipeline_beats_the_best_grid_searched_recipe():
         random_state=1,
     )
     plain = GridSearchCV(
-        sks.make_pipeline(
-            sks.OtsuThresholder(),
-            sks.MorphCloser(),
-            sks.BorderClearer(),
-            sks.ComponentLabeler(),
-            sks.AreaFilter(min_area=50),
-            sks.ObjectCounter(),
-        ),
+        sks.make_pipeline(*recipe_steps(min_area=50)),
         {
             "otsuthresholder__threshold": [None, *range(90, 181, 10)],
             "morphcloser__size": [1, 3, 5, 7],

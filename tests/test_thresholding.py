@@ -4,7 +4,7 @@ import warnings
 import numpy as np
 import pytest
 from scipy import ndimage as ndi
-from skimage import data, filters
+from skimage import filters
 from skimage.filters import threshold_otsu
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
@@ -16,11 +16,6 @@ import sksegment as sks
 from sksegment import OtsuThresholder
 from sksegment.datasets import make_objects
 from sksegment.thresholding import LocalThresholder, Thresholder
-
-
-@pytest.fixture
-def coins():
-    return data.coins()[None]
 
 
 def test_learns_otsu_107_on_coins(coins):
@@ -733,14 +728,6 @@ def test_local_thresholder_bool_images():
 # Dask arrays: fit reduced over chunks, images chunked within images
 
 CHUNKS_2D = [(1, 32, 36), (1, 12, 20), (1, 7, 9), (1, 5, 4), (1, 1, 36), (1, 32, 1)]
-
-
-@pytest.fixture
-def da():
-    """dask.array, with the synchronous scheduler (tiny chunks compute faster)."""
-    dask = pytest.importorskip("dask")
-    with dask.config.set(scheduler="synchronous"):
-        yield pytest.importorskip("dask.array")
 
 
 def _scene(dtype, seed=0, shape=(50, 60), level=0.0):
