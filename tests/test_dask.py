@@ -444,7 +444,6 @@ def test_thresholding_within_chunks_is_elementwise():
     "step, X",
     [
         (sks.WatershedSplitter(), np.zeros((1, 8, 8), bool)),
-        (sks.ObjectFilter(), np.zeros((1, 8, 8), bool)),
         (sks.MorphCloser(11, mode="wrap"), np.zeros((1, 8, 8), bool)),
     ],
     ids=lambda x: type(x).__name__,
