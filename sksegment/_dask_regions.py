@@ -38,35 +38,19 @@ from sksegment._dask import (
     reads_labels,
     unfused,
 )
+from sksegment._kernels.regions import Regions, column, fast_properties
 from sksegment._validation import as_objects
 
 __all__ = [
-    "SUMMABLE",
     "filter_objects",
     "lazy_summaries",
     "object_columns",
     "region_features",
 ]
 
-# Reduced chunk by chunk (the 2D ones only on 2D images).
-SUMMABLE = frozenset(
-    {
-        "label",
-        "area",
-        "num_pixels",
-        "centroid",
-        "bbox",
-        "area_bbox",
-        "extent",
-        "equivalent_diameter_area",
-        "intensity_mean",
-        "intensity_min",
-        "intensity_max",
-        "intensity_std",
-    }
-)
-SUMMABLE_2D = frozenset({"axis_major_length", "axis_minor_length", "eccentricity"})
-_MOMENTS = SUMMABLE_2D
+# The summable properties that need the second moments of the coordinates
+# (those defined in 2D only).
+_MOMENTS = fast_properties(2, summable_only=True) - fast_properties(3)
 _INTENSITY = frozenset(
     {"intensity_mean", "intensity_min", "intensity_max", "intensity_std"}
 )
@@ -76,7 +60,7 @@ _SHIFTED = frozenset({"centroid_weighted"})
 
 def summable(properties, ndim):
     """The properties of ``properties`` reduced chunk by chunk, as a set."""
-    return set(properties) & (SUMMABLE | (SUMMABLE_2D if ndim == 2 else set()))
+    return set(properties) & fast_properties(ndim, summable_only=True)
 
 
 # --- reading the labels ------------------------------------------------------------
@@ -113,39 +97,37 @@ def _read_labels_checked(part, check):
 
 def _chunk_summary(labels, start, image, moments):
     """What the merge needs of the objects of one chunk (None: no object)."""
-    from sksegment.features import _Regions
-
-    regions = _Regions(labels, image)
+    regions = Regions(labels, image)
     if regions.n == 0:
         return None
     n = regions.num_pixels
     coords = [c + s for c, s in zip(regions.coords, start)]
     # sums of integers are exact: merged means equal the in-memory ones
-    sums = np.array([regions._sum(c) for c in coords])
+    sums = np.array([regions.sum(c) for c in coords])
     means = sums / n
     summary = {
         "ids": regions.ids,
         "n": n,
         "sum": sums,
         "mean": means,
-        "lo": np.array([regions._reduce(np.minimum, c) for c in coords]),
-        "hi": np.array([regions._reduce(np.maximum, c) for c in coords]),
+        "lo": np.array([regions.reduce(np.minimum, c) for c in coords]),
+        "hi": np.array([regions.reduce(np.maximum, c) for c in coords]),
     }
     if moments:  # 2D: co-moments of (row, row), (row, col), (col, col)
         dev = [c - m[regions.inverse] for c, m in zip(coords, means)]
         summary["com"] = np.array(
-            [regions._sum(dev[a] * dev[b]) for a, b in ((0, 0), (0, 1), (1, 1))]
+            [regions.sum(dev[a] * dev[b]) for a, b in ((0, 0), (0, 1), (1, 1))]
         )
     if image is not None:
         values = regions.values
-        total = regions._sum(values.astype(np.float64))
+        total = regions.sum(values.astype(np.float64))
         mean = total / n
         deviation = values - mean[regions.inverse]
         summary["isum"] = total
         summary["imean"] = mean
-        summary["im2"] = regions._sum(deviation * deviation)
-        summary["imin"] = regions._reduce(np.minimum, values)
-        summary["imax"] = regions._reduce(np.maximum, values)
+        summary["im2"] = regions.sum(deviation * deviation)
+        summary["imin"] = regions.reduce(np.minimum, values)
+        summary["imax"] = regions.reduce(np.maximum, values)
     return summary
 
 
@@ -259,44 +241,27 @@ def lazy_summaries(labels, read, images, check, moments):
 # --- columns from the merged summaries ---------------------------------------------
 
 
+class _Merged:
+    """The measures of ``_kernels.regions`` from an image's merged summaries."""
+
+    def __init__(self, merged, ndim):
+        self.ndim = ndim
+        self.ids = merged["ids"]
+        self.n = len(self.ids)
+        self.num_pixels = merged["n"]
+        if self.n:
+            self.centroid = list(merged["mean"])
+            self.bbox_min, self.bbox_max = merged["lo"], merged["hi"]
+        self.coord_m2 = merged.get("com")
+        self.intensity_mean = merged.get("imean")
+        self.intensity_m2 = merged.get("im2")
+        self.intensity_min = merged.get("imin")
+        self.intensity_max = merged.get("imax")
+
+
 def _summable_column(merged, name, ndim):
-    """The values of a summable property, a list of arrays, as ``_Regions``."""
-    n = merged["n"]
-    if name == "label":
-        return [merged["ids"]]
-    if name == "num_pixels":
-        return [n]
-    if name == "area":
-        return [n.astype(np.float64)]
-    if name == "centroid":
-        return list(merged["mean"])
-    lo, hi = merged["lo"], merged["hi"] + 1
-    if name == "bbox":
-        return [a.astype(np.int64) for a in (*lo, *hi)]
-    if name in ("area_bbox", "extent"):
-        area_bbox = np.prod(hi - lo, axis=0).astype(np.float64)
-        return [area_bbox] if name == "area_bbox" else [n / area_bbox]
-    if name == "equivalent_diameter_area":
-        return [(2 * ndim * n.astype(np.float64) / np.pi) ** (1 / ndim)]
-    if name == "intensity_mean":
-        return [merged["imean"]]
-    if name == "intensity_std":
-        return [np.sqrt(merged["im2"] / n)]
-    if name == "intensity_min":
-        return [merged["imin"].astype(np.float64)]
-    if name == "intensity_max":
-        return [merged["imax"].astype(np.float64)]
-    rr, rc, cc = (m / n for m in merged["com"])
-    half_trace = (cc + rr) / 2
-    root = np.hypot((cc - rr) / 2, -rc)
-    l1 = np.maximum(half_trace + root, 0)
-    l2 = np.maximum(half_trace - root, 0)
-    if name == "axis_major_length":
-        return [4 * np.sqrt(l1)]
-    if name == "axis_minor_length":
-        return [4 * np.sqrt(l2)]
-    ratio = np.divide(l2, l1, out=np.ones_like(l1), where=l1 > 0)
-    return [np.sqrt(1 - ratio)]
+    """The values of a summable property, a list of arrays."""
+    return column(_Merged(merged, ndim), name)
 
 
 def _columns(merged, properties, ndim, slow_columns):

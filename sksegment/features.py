@@ -15,7 +15,6 @@ by ``skimage.measure.regionprops_table``, asked for those properties only.
 """
 
 import contextlib
-from functools import cached_property
 from numbers import Integral, Real
 
 import numpy as np
@@ -32,6 +31,8 @@ from sksegment._base import ImageStepMixin, validate_batch
 from sksegment._batch import _run, shape_stated
 from sksegment._chunks import Global
 from sksegment._docstrings import fill_doc
+from sksegment._kernels.regions import PROPERTIES_2D_ONLY as _PROPERTIES_2D_ONLY
+from sksegment._kernels.regions import Regions, fast_properties
 from sksegment._optional import import_optional
 from sksegment._validation import StrictInterval, as_objects
 
@@ -66,43 +67,10 @@ _MULTI_VALUED = frozenset(
 )
 # One number per object: what RegionFeatures aggregates ("label" is an id).
 _SCALAR_PROPERTIES = _TABLE_PROPERTIES - _MULTI_VALUED - {"label"}
-# Defined for 2D label images only (regionprops raises NotImplementedError).
-_PROPERTIES_2D_ONLY = frozenset(
-    {
-        "eccentricity",
-        "moments_hu",
-        "moments_weighted_hu",
-        "orientation",
-        "perimeter",
-        "perimeter_crofton",
-    }
-)
 _INTENSITY_PROPERTIES = frozenset(
     name
     for name in _TABLE_PROPERTIES
     if name.startswith("intensity_") or "weighted" in name
-)
-
-# Measured here for all objects at once; the others by regionprops_table.
-_FAST_PROPERTIES = frozenset(
-    {
-        "label",
-        "area",
-        "area_bbox",
-        "bbox",
-        "centroid",
-        "equivalent_diameter_area",
-        "extent",
-        "intensity_max",
-        "intensity_mean",
-        "intensity_median",
-        "intensity_min",
-        "intensity_std",
-        "num_pixels",
-    }
-)
-_FAST_PROPERTIES_2D = frozenset(
-    {"axis_major_length", "axis_minor_length", "eccentricity"}
 )
 
 _AGGREGATIONS = ("count", "sum", "mean", "std", "min", "max", "median")
@@ -146,164 +114,6 @@ def _check_names(caller, param, value, valid, *, allow_empty=False):
 # --- measuring the objects of one image ---------------------------------------------
 
 
-class _Regions:
-    """The objects of one label image, measured together from their pixels.
-
-    Only the object pixels (nonzero labels) are gathered, once, in raster
-    order; every property is then a ``numpy.bincount`` or a sorted
-    ``reduceat`` over them, for all objects at once.  Objects are the
-    distinct nonzero ids, in increasing order, as in ``regionprops``.
-    """
-
-    def __init__(self, labels, image=None):
-        self.shape = labels.shape
-        self.ndim = labels.ndim
-        self.image = image
-        flat = labels.reshape(-1)
-        self.index = np.flatnonzero(flat != 0)  # faster than on the ints
-        lab = flat[self.index]
-        if lab.size == 0:
-            self.ids = np.zeros(
-                0, dtype=np.uint64 if labels.dtype == np.uint64 else np.int64
-            )
-            self.inverse = np.zeros(0, dtype=np.intp)
-            self.n = 0
-            return
-        top = int(lab.max())
-        if top <= 4 * lab.size + 1024:  # ids dense enough for a lookup table
-            lab = lab.astype(np.intp, copy=False)
-            counts = np.bincount(lab, minlength=top + 1)
-            ids = np.flatnonzero(counts)
-            if len(ids) == top:  # ids 1..top: no renumbering
-                inverse = lab - 1
-            else:
-                lookup = np.zeros(top + 1, dtype=np.intp)
-                lookup[ids] = np.arange(len(ids))
-                inverse = lookup[lab]
-            self._area = counts[ids]
-        else:
-            ids, inverse = np.unique(lab, return_inverse=True)
-        # int64 ids, uint64 for uint64 labels: ids >= 2**63 never wrap
-        wide = labels.dtype == np.uint64
-        self.ids = ids.astype(np.uint64 if wide else np.int64, copy=False)
-        self.inverse = inverse
-        self.n = len(ids)
-
-    def _sum(self, weights):
-        return np.bincount(self.inverse, weights, minlength=self.n)
-
-    @cached_property
-    def num_pixels(self):
-        if hasattr(self, "_area"):
-            return self._area.astype(np.int64, copy=False)
-        return np.bincount(self.inverse, minlength=self.n).astype(np.int64)
-
-    @cached_property
-    def coords(self):
-        return np.unravel_index(self.index, self.shape)
-
-    @cached_property
-    def centroid(self):
-        area = self.num_pixels
-        return [self._sum(c) / area for c in self.coords]
-
-    @cached_property
-    def _sorted(self):
-        """Order of the object pixels grouped by object, and group starts."""
-        order = np.argsort(self.inverse, kind="stable")
-        starts = np.zeros(self.n, dtype=np.intp)
-        np.cumsum(self.num_pixels[:-1], out=starts[1:])
-        return order, starts
-
-    def _reduce(self, ufunc, values):
-        order, starts = self._sorted
-        return ufunc.reduceat(values[order], starts)
-
-    @cached_property
-    def bbox(self):
-        """Start (inclusive) and stop (exclusive) of each axis, as regionprops."""
-        if self.n == 0:
-            return [np.zeros(0, np.int64)] * (2 * self.ndim)
-        starts = [self._reduce(np.minimum, c) for c in self.coords]
-        stops = [self._reduce(np.maximum, c) + 1 for c in self.coords]
-        return [a.astype(np.int64, copy=False) for a in (*starts, *stops)]
-
-    @cached_property
-    def values(self):
-        return self.image.reshape(-1)[self.index]
-
-    @cached_property
-    def intensity_mean(self):
-        return self._sum(self.values.astype(np.float64)) / self.num_pixels
-
-    @cached_property
-    def inertia_eigvals(self):
-        """Eigenvalues of the 2D inertia tensor, larger first, clipped at 0."""
-        rows, cols = self.coords
-        cy, cx = self.centroid
-        dr = rows - cy[self.inverse]
-        dc = cols - cx[self.inverse]
-        area = self.num_pixels
-        a = self._sum(dc * dc) / area  # mu02 / mu00
-        c = self._sum(dr * dr) / area  # mu20 / mu00
-        b = -self._sum(dr * dc) / area  # -mu11 / mu00
-        half_trace = (a + c) / 2
-        root = np.hypot((a - c) / 2, b)
-        return np.maximum(half_trace + root, 0), np.maximum(half_trace - root, 0)
-
-    def column(self, name):
-        """The values of one fast property, a list of arrays (one per column)."""
-        if self.n == 0:
-            width = {"centroid": self.ndim, "bbox": 2 * self.ndim}.get(name, 1)
-            return [np.zeros(0, np.int64)] * width
-        if name == "label":
-            return [self.ids]
-        if name == "num_pixels":
-            return [self.num_pixels]
-        if name == "area":
-            return [self.num_pixels.astype(np.float64)]
-        if name == "centroid":
-            return self.centroid
-        if name == "bbox":
-            return self.bbox
-        if name in ("area_bbox", "extent"):
-            box = self.bbox
-            extents = [box[k + self.ndim] - box[k] for k in range(self.ndim)]
-            area_bbox = np.prod(extents, axis=0).astype(np.float64)
-            if name == "area_bbox":
-                return [area_bbox]
-            return [self.num_pixels / area_bbox]
-        if name == "equivalent_diameter_area":
-            area = self.num_pixels.astype(np.float64)
-            return [(2 * self.ndim * area / np.pi) ** (1 / self.ndim)]
-        if name == "intensity_mean":
-            return [self.intensity_mean]
-        if name == "intensity_std":
-            deviation = self.values - self.intensity_mean[self.inverse]
-            return [np.sqrt(self._sum(deviation * deviation) / self.num_pixels)]
-        if name == "intensity_min":
-            return [self._reduce(np.minimum, self.values).astype(np.float64)]
-        if name == "intensity_max":
-            return [self._reduce(np.maximum, self.values).astype(np.float64)]
-        if name == "intensity_median":
-            # sorted by object, then by value within each object
-            order = np.lexsort((self.values, self.inverse))
-            ordered = self.values[order]
-            starts = self._sorted[1]
-            size = self.num_pixels
-            low = ordered[starts + (size - 1) // 2].astype(np.float64)
-            high = ordered[starts + size // 2].astype(np.float64)
-            return [(low + high) / 2]
-        l1, l2 = self.inertia_eigvals
-        if name == "axis_major_length":
-            return [4 * np.sqrt(l1)]
-        if name == "axis_minor_length":
-            return [4 * np.sqrt(l2)]
-        # eccentricity, 0 for objects whose inertia is 0 (single pixels)
-        ratio = np.divide(l2, l1, out=np.ones_like(l1), where=l1 > 0)
-        return [np.sqrt(1 - ratio)]
-
-
 def _column_names(name, width):
     if name in ("centroid", "bbox") or width > 1:
         return [f"{name}-{k}" for k in range(width)]
@@ -325,9 +135,9 @@ def _measure(labels, image, properties, caller, *, index=None):
                 f"got a {labels.ndim}D image of shape {labels.shape}{where}. The "
                 f"2D-only properties are {sorted(_PROPERTIES_2D_ONLY)}."
             )
-    fast = _FAST_PROPERTIES | (_FAST_PROPERTIES_2D if labels.ndim == 2 else set())
+    fast = fast_properties(labels.ndim)
     slow = [name for name in properties if name not in fast]
-    regions = _Regions(labels, image)
+    regions = Regions(labels, image)
     table = {}
     if slow:
         from skimage.measure import regionprops_table

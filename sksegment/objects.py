@@ -15,6 +15,7 @@ from sksegment import _kernels
 from sksegment._base import ImageStepMixin, ImageTransformer
 from sksegment._chunks import Global
 from sksegment._docstrings import fill_doc
+from sksegment._kernels.regions import PROPERTIES_2D_ONLY as _PROPERTIES_2D_ONLY
 from sksegment._validation import StrictInterval, as_objects
 
 __all__ = [
@@ -501,10 +502,7 @@ class WatershedSplitter(_ObjectStep):
 # --- filtering by any shape property ---------------------------------------------
 
 # Scalar properties of skimage.measure.regionprops (scikit-image 0.26) that
-# need no intensity image; the 2D-only ones raise NotImplementedError in 3D.
-_PROPERTIES_2D_ONLY = frozenset(
-    {"eccentricity", "orientation", "perimeter", "perimeter_crofton"}
-)
+# need no intensity image; some are defined in 2D only (PROPERTIES_2D_ONLY).
 _SCALAR_PROPERTIES = frozenset(
     {
         "area",
@@ -513,14 +511,17 @@ _SCALAR_PROPERTIES = frozenset(
         "area_filled",
         "axis_major_length",
         "axis_minor_length",
+        "eccentricity",
         "equivalent_diameter_area",
         "euler_number",
         "extent",
         "feret_diameter_max",
         "num_pixels",
+        "orientation",
+        "perimeter",
+        "perimeter_crofton",
         "solidity",
     }
-    | _PROPERTIES_2D_ONLY
 )
 
 

@@ -29,14 +29,15 @@ from sklearn.utils.estimator_checks import (
 
 import sksegment as sks
 from sksegment import features as features_module
+from sksegment._kernels.regions import fast_properties
 from sksegment.datasets import make_objects
 from sksegment.features import RegionFeatures, region_table
 
 pd = pytest.importorskip("pandas")
 
 # Every property RegionFeatures and region_table compute without regionprops.
-FAST_ND = sorted(features_module._FAST_PROPERTIES - {"label"})
-FAST = sorted({*FAST_ND, *features_module._FAST_PROPERTIES_2D})
+FAST_ND = sorted(fast_properties(3) - {"label"})
+FAST = sorted(fast_properties(2) - {"label"})
 SLOW_2D = ["area_filled", "euler_number", "orientation", "perimeter", "solidity"]
 
 
