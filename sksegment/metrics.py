@@ -162,7 +162,7 @@ def _image_list(images, func, name):
 
 
 def _as_labels(image, func, name, index, label_masks):
-    """An image of a batch as a label image (masks labelled when asked)."""
+    """An image of a batch as a label image (masks labeled when asked)."""
     kind = image.dtype.kind
     if kind == "b":
         return _kernels.label_mask(image, None)[0] if label_masks else image

@@ -59,7 +59,7 @@ _PALETTE = (
 
 
 def _check_labels(labels, function, *, masks=False):
-    """A 2D label image (ints >= 0); a bool mask is labelled when ``masks``."""
+    """A 2D label image (ints >= 0); a bool mask is labeled when ``masks``."""
     labels = np.asarray(labels)
     if labels.ndim != 2:
         raise ValueError(
@@ -359,7 +359,7 @@ def show_labels(
         from their minimum to their maximum.
     labels : ndarray of int or bool, shape (height, width)
         The objects: a label image (0 is the background), or a bool mask
-        whose connected components are labelled (full connectivity).
+        whose connected components are labeled (full connectivity).
     numbers : bool, default=True
         Write each object's number at its centroid.
     outlines : bool, default=True
