@@ -259,9 +259,9 @@ class Thresholder(_GlobalThresholder):
     """Threshold images at a global threshold learned over the training batch.
 
     The global thresholding methods of scikit-image and CellProfiler in one
-    step, so a grid search can choose the method.  ``fit`` learns
-    ``threshold_``: the method's threshold of all training pixels together
-    (see Notes for what that means for each method), then multiplied by
+    step, so a grid search can choose the method (their CellProfiler names:
+    :ref:`cellprofiler-names`).  ``fit`` learns ``threshold_``: the method's
+    threshold of all training pixels together, then multiplied by
     ``correction`` and clipped to ``bounds``.  ``transform`` returns the bool
     masks ``image > threshold_``.
 
@@ -274,12 +274,11 @@ class Thresholder(_GlobalThresholder):
         ``"robust_background"`` (:ref:`robust-background`).
     threshold : float or None, default=None
         A fixed threshold in the images' own units, used as is (neither
-        corrected nor bounded, as CellProfiler's manual threshold); None
-        learns the method's.  A grid can mix None and numbers.
+        corrected nor bounded); None learns the method's.  A grid can mix
+        None and numbers.
     correction : float, default=1.0
-        Factor, > 0, that multiplies the computed threshold (CellProfiler's
-        "threshold correction factor"): below 1 is more lenient, above 1 more
-        stringent.
+        Factor, > 0, that multiplies the computed threshold: below 1 is more
+        lenient, above 1 more stringent.
     bounds : tuple of (float or None, float or None), default=(None, None)
         ``(low, high)``: the corrected threshold is clipped to the inclusive
         range ``[low, high]``, in the images' units; None leaves that side
@@ -304,29 +303,24 @@ class Thresholder(_GlobalThresholder):
         threshold is the highest of the ``classes - 1`` thresholds),
         ``"all_but_lowest"`` every class but the darkest (the lowest
         threshold), an int ``n`` the ``n`` brightest classes, with
-        ``1 <= n < classes``.  With three classes these are CellProfiler's
-        three-class Otsu with the middle class assigned to the background
-        (``"upper"``) or to the foreground (``"all_but_lowest"``).
+        ``1 <= n < classes``.
     lower_fraction : float, default=0.05
         For ``method="robust_background"``: the fraction, in ``[0, 1)``, of
-        the darkest pixels discarded before averaging (CellProfiler's "lower
-        outlier fraction").
+        the darkest pixels discarded before averaging.
     upper_fraction : float, default=0.05
         For ``method="robust_background"``: the fraction, in ``[0, 1)``, of
-        the brightest pixels discarded (CellProfiler's "upper outlier
-        fraction").  ``lower_fraction + upper_fraction`` must be below 1.
+        the brightest pixels discarded.  ``lower_fraction + upper_fraction``
+        must be below 1.
     n_deviations : float, default=2.0
         For ``method="robust_background"``: the number of deviations added
-        to the average (CellProfiler's "number of deviations"); negative
-        values put the threshold below the average.
+        to the average; negative values put the threshold below it.
     average : {"mean", "median", "mode"}, default="mean"
         For ``method="robust_background"``: the average of the remaining
         pixels; ``"mode"`` is a binned mode (:ref:`robust-background`).
     deviation : {"std", "mad"}, default="std"
         For ``method="robust_background"``: the spread of the remaining
         pixels, their standard deviation (about their mean, ``ddof=0``) or
-        their median absolute deviation (about their median, unscaled), as
-        CellProfiler's "variance method".
+        their median absolute deviation (about their median, unscaled).
     %(image_shape_n_jobs)s
 
     Attributes
