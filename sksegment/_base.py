@@ -88,6 +88,9 @@ class ImageStepMixin:
     }
     _stateless = False
     _on_split_chunks = whole_images_only
+    # What the step reads: "objects" (masks or label images) or "intensity"
+    # images; the tests build each step's input from it.
+    _reads = "objects"
     # Whether NaN and infinite values are rejected.
     _finite_input = True
 

@@ -40,7 +40,13 @@ from sklearn.utils.validation import validate_data
 
 from sksegment._validation import ChannelAxisWarning, check_image, warn_user
 
-__all__ = ["Batch", "ImageBatch", "resolve_image_shape", "validate_images"]
+__all__ = [
+    "Batch",
+    "ImageBatch",
+    "image_list",
+    "resolve_image_shape",
+    "validate_images",
+]
 
 # Lengths of a last axis that may be colour channels (RGB, RGBA).
 _CHANNELS = (3, 4)
@@ -169,7 +175,8 @@ class ImageBatch(Batch):
         """Apply ``func`` to every image; the results in the container kind of X.
 
         ``func(image, out)`` gives the result for one image: an array of the
-        image's spatial shape, or a scalar.  For stacked kinds, ``out`` is the
+        image's spatial shape, or a scalar (the scalars of any kind of batch
+        come back as one 1D array).  For stacked kinds, ``out`` is the
         image's slot in the batch result, allocated once for the whole batch
         from the first image's result; ``func`` writes there and returns
         ``out`` itself, or returns a new array, which is copied in (the batch
@@ -189,7 +196,10 @@ class ImageBatch(Batch):
         """
         images = self.images
         if self.kind == "list":
-            return _run(lambda image: func(image, None), images, n_jobs)
+            results = _run(lambda image: func(image, None), images, n_jobs)
+            if all(np.ndim(result) == 0 for result in results):
+                return np.array(results)  # a scalar per image: never ragged
+            return results
         first = func(images[0], None)
         if np.ndim(first) == 0:
             rest = _run(lambda image: func(image, None), images[1:], n_jobs)
@@ -379,3 +389,34 @@ def validate_images(estimator, X, *, reset, finite=True):
         check_image(image, step, index=i, finite=finite) for i, image in enumerate(X)
     ]
     return ImageBatch(images, "array")
+
+
+def image_list(images, func, name):
+    """The images of a batch as a list of ndarrays, each checked.
+
+    For functions that take batches of label images or masks (metrics,
+    tables): ``images`` is an array ``(n_images, ...)`` or a list of 2D/3D
+    arrays; ``func`` and ``name`` (the argument) are named in messages.
+    """
+    if isinstance(images, (list, tuple)):
+        items = list(images)
+    else:
+        array = np.asarray(images)
+        if array.ndim not in (3, 4):
+            hint = (
+                " Wrap a single image as [image] or image[None]."
+                if array.ndim == 2
+                else ""
+            )
+            raise ValueError(
+                f"{func} expects {name} to be a batch of images, an array "
+                f"(n_images, ...) or a list of 2D/3D arrays; got a "
+                f"{array.ndim}D array of shape {array.shape}.{hint}"
+            )
+        items = list(array)
+    if not items:
+        raise ValueError(f"{func} got an empty batch: {name} holds no image.")
+    return [
+        check_image(image, f"{func} ({name})", index=i, finite=False)
+        for i, image in enumerate(items)
+    ]

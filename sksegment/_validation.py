@@ -37,6 +37,18 @@ class ChannelAxisWarning(UserWarning):
     axis has 3 or 4 entries after an axis of more than 4, or for a list
     holding such a 3D image; not for flattened rows read with
     ``image_shape``, whose image shape is stated.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> import sksegment
+    >>> colour = np.zeros((1, 32, 32, 3), dtype=np.uint8)  # one RGB image
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = sksegment.MorphCloser().transform(colour)
+    >>> caught[0].category.__name__
+    'ChannelAxisWarning'
     """
 
 
@@ -305,3 +317,61 @@ def warn_user(message, category=UserWarning):
     if frame is None:  # called from a worker thread: no user frame above
         stacklevel = 2
     warnings.warn(message, category, stacklevel=stacklevel)
+
+
+def warn_constant(step, what, value, then="such an image is all background"):
+    """The one warning for images whose pixels all have one value.
+
+    ``what`` is the subject (``"an image is"``, ``"the training images
+    are"``), ``then`` what the step does about it.
+    """
+    warn_user(f"{step}: {what} constant (every pixel is {value}); {then}.")
+
+
+def label_image(image, caller, *, where="the label image", masks="label"):
+    """The one reading of a label image: integer ids >= 0, 0 the background.
+
+    Parameters
+    ----------
+    image : ndarray
+        An integer label image or a bool mask (floats are refused: ids are
+        integers).
+    caller : str
+        The function or step named in messages.
+    where : str, default="the label image"
+        Which image, in messages (``"image 2 of true_labels"``).
+    masks : {"label", "keep", "refuse"}, default="label"
+        What a bool mask becomes: its connected components (full
+        connectivity, as ``skimage.measure.label``), the mask itself, or a
+        ``TypeError``.
+
+    Returns
+    -------
+    labels : ndarray
+        The label image (not copied), or the mask with ``masks="keep"``.
+    """
+    from sksegment import _kernels
+
+    kind = image.dtype.kind
+    if kind == "b":
+        if masks == "label":
+            return _kernels.label_mask(image, None)[0]
+        if masks == "keep":
+            return image
+        raise TypeError(
+            f"{caller} expects a label image (integers); {where} is a bool mask. "
+            "Label it first (skimage.measure.label or sksegment.ComponentLabeler)."
+        )
+    if kind not in "ui":
+        what = " or bool masks" if masks != "refuse" else ""
+        raise TypeError(
+            f"{caller} expects integer label images{what} (0 is the background); "
+            f"{where} has dtype {image.dtype}. Cast ids with .astype(int), or "
+            "compare with 0 for a mask."
+        )
+    if kind == "i" and image.size and image.min() < 0:
+        raise ValueError(
+            f"{caller} expects label ids >= 0 (0 is the background); {where} has "
+            f"the id {image.min()}."
+        )
+    return image

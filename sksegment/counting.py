@@ -135,9 +135,7 @@ class ObjectCounter(ImageStepMixin, RegressorMixin, BaseEstimator):
         self._check_ready()
         batch = self._validate_batch(X, reset=False)
         counts = batch.map(self._count, n_jobs=self.n_jobs, split=self._on_split_chunks)
-        if batch.kind == "dask":  # a lazy 1D dask array
-            return counts.astype(np.int64)
-        return np.asarray(counts, dtype=np.int64)
+        return counts.astype(np.int64, copy=False)  # lazy for a dask batch
 
     def _on_split_chunks(self, batch):
         """Counts of masks chunked within images: objects joined across chunks."""

@@ -85,6 +85,7 @@ class Smoother(ImageTransformer):
             [ 5.3,  8.7,  5.3,  1.2]]], dtype=float32)
     """
 
+    _reads = "intensity"
     _parameter_constraints = {
         **ImageStepMixin._parameter_constraints,
         "method": [StrOptions({"gaussian", "median"})],

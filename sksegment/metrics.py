@@ -94,7 +94,8 @@ from sklearn.utils._param_validation import StrOptions, validate_params
 from sklearn.utils.validation import check_array, check_consistent_length
 
 from sksegment import _kernels
-from sksegment._validation import SequenceOf, StrictInterval, check_image
+from sksegment._batch import image_list
+from sksegment._validation import SequenceOf, StrictInterval, label_image
 
 __all__ = [
     "adapted_rand_error",
@@ -135,55 +136,11 @@ _IGNORE_LABELS_CONSTRAINTS = [
 # --- validation --------------------------------------------------------------
 
 
-def _image_list(images, func, name):
-    """The images of a batch as a list of ndarrays, each checked."""
-    if isinstance(images, (list, tuple)):
-        items = list(images)
-    else:
-        array = np.asarray(images)
-        if array.ndim not in (3, 4):
-            hint = (
-                " Wrap a single image as [image] or image[None]."
-                if array.ndim == 2
-                else ""
-            )
-            raise ValueError(
-                f"{func} expects {name} to be a batch of images, an array "
-                f"(n_images, ...) or a list of 2D/3D arrays; got a "
-                f"{array.ndim}D array of shape {array.shape}.{hint}"
-            )
-        items = list(array)
-    if not items:
-        raise ValueError(f"{func} got an empty batch: {name} holds no image.")
-    return [
-        check_image(image, f"{func} ({name})", index=i, finite=False)
-        for i, image in enumerate(items)
-    ]
-
-
-def _as_labels(image, func, name, index, label_masks):
-    """An image of a batch as a label image (masks labeled when asked)."""
-    kind = image.dtype.kind
-    if kind == "b":
-        return _kernels.label_mask(image, None)[0] if label_masks else image
-    if kind == "f":
-        raise TypeError(
-            f"{func} expects integer label images or bool masks; image {index} of "
-            f"{name} has dtype {image.dtype}. Cast ids with .astype(int), or "
-            "compare with 0 for a mask."
-        )
-    if kind == "i" and image.min() < 0:
-        raise ValueError(
-            f"{func} expects label ids >= 0 (0 is the background); image {index} "
-            f"of {name} has the id {image.min()}."
-        )
-    return image
-
-
 def _label_pairs(true_labels, pred_labels, func, *, label_masks=True):
     """Validated (true, pred) pairs of label images, in batch order."""
-    true = _image_list(true_labels, func, "true_labels")
-    pred = _image_list(pred_labels, func, "pred_labels")
+    true = image_list(true_labels, func, "true_labels")
+    pred = image_list(pred_labels, func, "pred_labels")
+    masks = "label" if label_masks else "keep"
     if len(true) != len(pred):
         raise ValueError(
             f"{func}: true_labels and pred_labels must hold as many images; got "
@@ -197,8 +154,8 @@ def _label_pairs(true_labels, pred_labels, func, *, label_masks=True):
             )
     return [
         (
-            _as_labels(t, func, "true_labels", i, label_masks),
-            _as_labels(p, func, "pred_labels", i, label_masks),
+            label_image(t, func, where=f"image {i} of true_labels", masks=masks),
+            label_image(p, func, where=f"image {i} of pred_labels", masks=masks),
         )
         for i, (t, p) in enumerate(zip(true, pred))
     ]
@@ -871,8 +828,8 @@ def _true_counts(y, func):
     if not images:
         return y
     counts = []
-    for i, image in enumerate(_image_list(y, func, "y")):
-        objects = _as_labels(image, func, "y", i, label_masks=False)
+    for i, image in enumerate(image_list(y, func, "y")):
+        objects = label_image(image, func, where=f"image {i} of y", masks="keep")
         if objects.dtype == bool:
             counts.append(_kernels.count_mask(objects, None))
         else:

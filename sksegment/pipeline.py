@@ -133,6 +133,7 @@ def make_pipeline(*steps, **kwargs):
     Returns
     -------
     pipeline : Pipeline
+        The steps chained, named after their classes in lower case.
 
     Examples
     --------

@@ -111,6 +111,7 @@ class PixelFeatures(ImageTransformer):
     ['intensity_s1', 'edges_s1', 'texture_s1_0', 'texture_s1_1']
     """
 
+    _reads = "intensity"
     _parameter_constraints = {
         **ImageStepMixin._parameter_constraints,
         "sigma_min": [StrictInterval(Real, 0, None, closed="neither")],
@@ -409,6 +410,7 @@ class PixelClassifier(ImageTransformer):
     True
     """
 
+    _reads = "intensity"
     _parameter_constraints = {
         **ImageStepMixin._parameter_constraints,
         "estimator": [None, HasMethods(["fit", "predict"])],

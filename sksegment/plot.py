@@ -18,14 +18,13 @@ from numbers import Integral, Real
 
 import numpy as np
 from skimage.color import label2rgb
-from skimage.measure import label as _label_mask
 from skimage.measure import regionprops_table
 from skimage.segmentation import find_boundaries, relabel_sequential
 from sklearn.utils._param_validation import HasMethods, validate_params
 
 from sksegment import _kernels
 from sksegment._optional import import_optional
-from sksegment._validation import HasAttributes, StrictInterval
+from sksegment._validation import HasAttributes, StrictInterval, label_image
 
 __all__ = [
     "overlay",
@@ -59,32 +58,14 @@ _PALETTE = (
 
 
 def _check_labels(labels, function, *, masks=False):
-    """A 2D label image (ints >= 0); a bool mask is labeled when ``masks``."""
+    """A 2D label image; a bool mask is labeled when ``masks``."""
     labels = np.asarray(labels)
     if labels.ndim != 2:
         raise ValueError(
             f"{function} expects a 2D label image; got an array of shape "
             f"{labels.shape}."
         )
-    if labels.dtype.kind == "b":
-        if masks:
-            return _label_mask(labels).astype(np.int32)
-        raise TypeError(
-            f"{function} expects a label image (integers); got a bool mask. Label "
-            "it first (skimage.measure.label or sksegment.ComponentLabeler)."
-        )
-    if labels.dtype.kind not in "ui":
-        what = "or a bool mask " if masks else ""
-        raise TypeError(
-            f"{function} expects an integer label image {what}(0 is the "
-            f"background); got dtype {labels.dtype}."
-        )
-    if labels.dtype.kind == "i" and labels.size and labels.min() < 0:
-        raise ValueError(
-            f"{function} expects ids >= 0 (0 is the background); got a smallest "
-            f"id of {labels.min()}."
-        )
-    return labels
+    return label_image(labels, function, masks="label" if masks else "refuse")
 
 
 def _objects(labels):

@@ -31,7 +31,7 @@ from sksegment._base import ImageStepMixin, ImageTransformer
 from sksegment._chunks import Elementwise, Global, WholeImages
 from sksegment._docstrings import fill_doc
 from sksegment._kernels import exact_integer_bins, pooled_histogram
-from sksegment._validation import StrictInterval, warn_user
+from sksegment._validation import StrictInterval, warn_constant, warn_user
 
 __all__ = ["LocalThresholder", "OtsuThresholder", "Thresholder"]
 
@@ -145,6 +145,8 @@ class _GlobalThresholder(ImageTransformer):
     chunk-by-chunk summary that ``_dask_plan(dtype)`` asks for.
     """
 
+    _reads = "intensity"
+
     def _raw_threshold(self, images):  # pragma: no cover - abstract
         raise NotImplementedError
 
@@ -154,15 +156,21 @@ class _GlobalThresholder(ImageTransformer):
 
     def _learn(self, images, what):
         images = [_kernels.as_numbers(image) for image in images]
-        value = self._raw_threshold(images)
-        if value is None:
-            value = images[0].flat[0].item()
-            warn_user(
-                f"{type(self).__name__}: {what} constant (every pixel is {value}); "
-                f"using {value} as the threshold, so such an image is all background."
+        return self._finish(self._raw_threshold(images), images[0].flat[0], what)
+
+    def _finish(self, raw, first, what):
+        """The corrected threshold, or (``raw`` None: constant images) the
+        images' one value ``first``, with a warning."""
+        if raw is None:
+            value = _scalar(first)
+            warn_constant(
+                type(self).__name__,
+                what,
+                value,
+                f"using {value} as the threshold, so such an image is all background",
             )
             return value
-        return self._adjust(value)
+        return self._adjust(raw)
 
     def _fit(self, batch):
         if self.threshold is not None:
@@ -206,15 +214,7 @@ class _GlobalThresholder(ImageTransformer):
 
     def _threshold_from(self, stats, hist, what):
         """As ``_learn``, from a summary of the pixels (``_dask.pixel_summary``)."""
-        raw = self._raw_from_summary(stats, hist)
-        if raw is None:
-            value = _scalar(stats[0])
-            warn_user(
-                f"{type(self).__name__}: {what} constant (every pixel is {value}); "
-                f"using {value} as the threshold, so such an image is all background."
-            )
-            return value
-        return self._adjust(raw)
+        return self._finish(self._raw_from_summary(stats, hist), stats[0], what)
 
     def _transform_image(self, image, out=None):
         threshold = self.threshold_
@@ -585,10 +585,7 @@ def _constant_images(lows, highs, name):
     """Which images are constant (minimum equal to maximum); warns for each."""
     constant = lows == highs
     for value in lows[constant]:
-        warn_user(
-            f"{name}: an image is constant (every pixel is {_scalar(value)}); "
-            "such an image is all background."
-        )
+        warn_constant(name, "an image is", _scalar(value))
     return constant
 
 
@@ -769,6 +766,7 @@ default="sauvola"
             [0, 0, 0, 0, 0]]])
     """
 
+    _reads = "intensity"
     _parameter_constraints = {
         **ImageStepMixin._parameter_constraints,
         "method": [StrOptions({"sauvola", "niblack", "gaussian", "mean", "median"})],
@@ -835,9 +833,11 @@ default="sauvola"
             constant = None if value is not None else images[0].flat[0].item()
         if value is None:
             value = constant
-            warn_user(
-                f"LocalThresholder: the training images are constant (every pixel "
-                f"is {value}); using {value} as the global threshold for clamp."
+            warn_constant(
+                "LocalThresholder",
+                "the training images are",
+                value,
+                f"using {value} as the global threshold for clamp",
             )
         self.global_threshold_ = value
 
@@ -926,10 +926,7 @@ default="sauvola"
         image = _kernels.as_numbers(image)
         first = image.flat[0]
         if (image == first).all():
-            warn_user(
-                f"LocalThresholder: an image is constant (every pixel is "
-                f"{first.item()}); such an image is all background."
-            )
+            warn_constant("LocalThresholder", "an image is", first.item())
             if out is None:
                 return np.zeros(image.shape, dtype=bool)
             out[...] = False

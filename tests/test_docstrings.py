@@ -28,10 +28,8 @@ CLASS_AND_FUNCTION_ONLY = {"EX01"}
 
 # {name: codes it fails}: to fix in the docstrings, then remove from here.
 KNOWN_FAILURES = {
-    "sksegment.ChannelAxisWarning": {"EX01"},
     "sksegment.PixelFeatures.get_feature_names_out": {"SS05"},
     "sksegment.inspection.plot_search": {"EX01", "RT03"},
-    "sksegment.make_pipeline": {"RT03"},
 }
 
 
