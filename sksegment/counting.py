@@ -26,11 +26,8 @@ class ObjectCounter(ImageStepMixin, RegressorMixin, BaseEstimator):
 
     Parameters
     ----------
-    connectivity : int or None, default=None
-        Which neighbours join pixels of a mask into one object, as in
-        ``skimage.measure.label``: 1 for face neighbours only, up to the
-        number of dimensions; None means full connectivity.  Only used for
-        masks.
+    %(connectivity)s
+        Only used for masks.
     image_shape : tuple of int or None, default=None
         When set, ``X`` may be a 2D array of flattened images, one per row,
         each of this shape (one entry may be -1).
@@ -53,10 +50,8 @@ class ObjectCounter(ImageStepMixin, RegressorMixin, BaseEstimator):
     connected components.  The step learns nothing: ``fit`` validates ``X``
     and ``y`` (when given), and ``predict`` works unfitted.  ``score`` is the
     coefficient of determination R², as for every scikit-learn regressor.
-
-    On a dask array ``(n_images, ...)`` ``predict`` returns a lazy 1D dask
-    array of counts; masks split into chunks are counted with their objects
-    joined across chunks, label images by their distinct ids.
+    On a dask array ``predict`` returns a lazy 1D dask array of counts
+    (:ref:`dask-split-chunks`).
 
     Examples
     --------

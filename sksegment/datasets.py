@@ -234,145 +234,80 @@ def make_objects(
     """Generate images of bright objects with exact counts and label images.
 
     Each image shows bright filled ellipses (the counted objects) on a darker,
-    unevenly lit and noisy background, together with distractors that a
-    counting recipe must discard: objects cut by the image border, small
-    bright debris, and thin dark cracks that split some objects in two. The
-    images are built so that the classical recipe (global threshold, binary
-    closing, ``clear_border``, ``label``, area filter) recovers the counts
-    exactly; see Notes.
-
-    Two options make harder images, for the steps that exist for them:
-    ``touching`` puts some objects in clumps of overlapping discs (one
-    connected component, several objects: split them by a watershed), and
-    ``dim_fraction`` makes some objects dimmer than the bright side of the
-    background (no global threshold separates them: threshold locally).
-
-    ``classes`` makes a classification data set: each image belongs to a
-    class whose objects differ in size, shape, brightness or number, and
-    ``target`` gives the class of each image, true by construction.
+    unevenly lit and noisy background, with distractors that a counting
+    recipe must discard: objects cut by the border, small bright debris, and
+    thin dark cracks that split some objects in two.  The classical recipe
+    (global threshold, closing, ``clear_border``, ``label``, area filter)
+    recovers the counts exactly.  ``touching``, ``dim_fraction``, ``texture``,
+    ``haze`` and ``contrast`` make harder images; ``classes`` makes a
+    classification data set.
 
     Parameters
     ----------
     n_images : int, default=10
         Number of images, >= 1.
     shape : tuple of 2 int, default=(256, 256)
-        Height and width of each image in pixels, each >= 32. Only 2D images
-        are supported.
+        Height and width of each image in pixels, each >= 32 (2D only).
     n_objects : int or tuple of 2 int, default=(8, 16)
-        Number of counted objects to place in each image, drawn uniformly
-        from the inclusive range ``(low, high)`` for each image, with
-        ``0 <= low <= high``; an int ``n`` means ``(n, n)``. When an object
-        cannot be placed (see Notes), the image has fewer objects; ``counts``
-        always gives the number actually placed.
+        Inclusive range ``(low, high)``, ``0 <= low <= high``, of the number
+        of counted objects per image, drawn uniformly; an int ``n`` means
+        ``(n, n)``.  An object that cannot be placed is skipped: ``counts``
+        gives the number placed.
     radius : float or tuple of 2 float, default=(7, 14)
-        Inclusive range ``(low, high)`` of the semi-axes of the objects and of
-        the border objects, in pixels, with ``5 <= low <= high``; a number
-        ``r`` means ``(r, r)`` (discs). The two semi-axes of each ellipse are
-        drawn independently and uniformly from this range. An object and its
-        margins must fit in the image:
+        Inclusive range ``(low, high)``, ``5 <= low <= high``, of the
+        semi-axes of the objects and border objects in pixels, each drawn
+        uniformly; a number ``r`` means discs of radius ``r``.  It needs
         ``2 * high + 2 * min_gap + 1 <= min(shape)``.
     border_objects : int, default=2
-        Number of extra objects cut by the image border in each image, >= 0.
-        They are neither counted nor in ``labels``.
+        Number of objects cut by the image border per image, >= 0; neither
+        counted nor in ``labels``.
     debris : int, default=6
-        Number of small bright specks in each image, >= 0, each of 1 to 20
-        pixels (inclusive). They are neither counted nor in ``labels``.
+        Number of bright specks of 1 to 20 pixels per image, >= 0; neither
+        counted nor in ``labels``.
     crack_fraction : float, default=0.3
-        Fraction of the counted objects of each image, in ``[0, 1]``
-        (inclusive), crossed by a straight dark crack 1 or 2 pixels wide
-        that runs through the object near its centre and splits it into
-        (at least) two 8-connected components; a closing mends it.
-        ``round(crack_fraction * count)`` objects, chosen at random, are
-        cracked in each image; objects in clumps (see ``touching``) are
-        never cracked, so fewer are when too few others exist.
+        Fraction, in ``[0, 1]``, of the counted objects crossed by a dark
+        crack 1 or 2 pixels wide that splits them in two; a closing mends it.
+        Objects in clumps are never cracked.
     touching : float, default=0.0
-        Fraction of the counted objects of each image, in ``[0, 1]``
-        (inclusive), that come in clumps of 2 or 3 touching discs. The discs
-        of a clump have one radius, drawn from ``radius``; they form a chain
-        (bent by at most 30 degrees) whose consecutive centres are 1.3 to
-        1.6 radii apart (inclusive), so they overlap and form one connected
-        component with a narrower neck between discs. Each disc is
-        a counted object with its own grey level and its own id in
-        ``labels`` (a pixel covered by several discs goes to the nearest
-        centre). Of the ``n`` objects drawn for an image,
-        ``round(touching * n)`` are in clumps (2 when that gives 1, none when
-        ``n < 2``), in clumps of random size. A clump keeps ``min_gap`` from
-        everything else, as a single object does.
+        Fraction, in ``[0, 1]``, of the counted objects that come in clumps
+        of 2 or 3 overlapping discs: one connected component, one id per
+        disc in ``labels``.
     dim_fraction : float, default=0.0
-        Fraction of the counted objects of each image, in ``[0, 1]``
-        (inclusive), that are dim: a dim object has a flat grey level 40
-        above the brightest background pixel under it, and is placed on the
-        dark side of the gradient, where that level is at least 15 grey
-        levels below the brightest background of the image. Of the ``n``
-        objects drawn for an image, ``round(dim_fraction * n)`` are dim (at
-        most those not in clumps). It needs ``gradient >= 0.3`` (inclusive),
-        and ``touching + dim_fraction <= 1``. No global threshold then
-        separates all objects from the background, while a local one does
-        (see Notes).
+        Fraction, in ``[0, 1]``, of the counted objects that are dimmer than
+        the bright side of the background, so that no global threshold finds
+        them all.  It needs ``gradient >= 0.3`` and
+        ``touching + dim_fraction <= 1``.
     gradient : float, default=0.3
-        Strength of the linear illumination gradient of the background, as a
-        fraction of the 0-255 range, in ``[0, 0.45]`` (inclusive): the
-        background rises from 25 to ``25 + 255 * gradient`` grey levels
-        across the image, in a random direction for each image.
+        Strength of the linear illumination gradient, as a fraction of 255,
+        in ``[0, 0.45]``: the background rises from 25 to
+        ``25 + 255 * gradient`` across the image, in a random direction.
     noise : float, default=0.05
         Standard deviation of the additive Gaussian noise, as a fraction of
-        255, in ``[0, 1]`` (inclusive).
+        255, in ``[0, 1]``.
     min_gap : int, default=8
-        Smallest separation, in pixels, >= 2. Any two bright things (objects,
-        border objects, debris) are at a Chebyshev distance of at least
-        ``min_gap + 1`` from each other, that is at least ``min_gap``
-        background pixels lie between them along every row, column and
-        diagonal. Counted objects also keep ``min_gap`` background pixels
-        from every image edge.
+        Smallest number of background pixels, >= 2, between any two bright
+        things, and between a counted object and the image edge.
     classes : int, sequence of dict or None, default=None
-        None: one kind of image, as described above. Otherwise the images
-        are split into classes (as evenly as possible, in random order) whose
-        counted objects differ; ``target`` gives each image's class. A
-        sequence gives one dict per class, whose optional keys override the
-        arguments for the counted objects of that class's images:
-
-        - ``"n_objects"``: as the argument;
-        - ``"radius"``: as the argument (for the short semi-axis when
-          ``"elongation"`` is given);
-        - ``"elongation"``: a number or an inclusive range ``(low, high)``,
-          ``1 <= low <= high``, of the ratio of the long semi-axis to the
-          short one; the short one is drawn from ``radius``, the ratio
-          uniformly from this range (without it, both semi-axes are drawn
-          independently from ``radius``). Clumps (``touching``) stay discs;
-        - ``"level"``: a number or an inclusive range ``(low, high)`` of the
-          grey levels of the objects, within ``[150, 255]`` (default
-          ``(150, 220)``); dim objects keep theirs;
-        - ``"name"``: the class's name in ``target_names``.
-
-        An int ``k`` (2 to 4) uses the first ``k`` of these classes:
-        ``"small round"`` (radius 6 to 9, elongation 1 to 1.3),
-        ``"large round"`` (radius 10 to 14, elongation 1 to 1.3),
-        ``"elongated"`` (radius 6 to 8, elongation 1.8 to 2.5) and
-        ``"crowded"`` (as ``"small round"`` with twice ``n_objects``: both
-        ends of its range doubled). Border objects and debris are drawn from
-        the arguments in every class. Each class's objects must fit as
-        ``radius`` must: ``2 * radius_high * elongation_high + 2 * min_gap +
-        1 <= min(shape)``.
+        None: one kind of image.  An int ``k`` (2 to 4): the first ``k`` of
+        the classes "small round", "large round", "elongated" and "crowded".
+        A sequence: one dict per class, with optional keys ``"n_objects"``,
+        ``"radius"``, ``"elongation"``, ``"level"`` and ``"name"``
+        overriding the arguments for that class's counted objects.
     texture : float, default=0.0
-        Standard deviation of a texture added to the background, as a
-        fraction of 255, in ``[0, 0.5]`` (inclusive): white noise smoothed
-        by a Gaussian of sigma 1.5 pixels, grains of a few pixels as bright
-        as faint objects. Objects stay flat; cracks show the texture.
+        Standard deviation of a grainy texture added to the background, as a
+        fraction of 255, in ``[0, 0.5]``.
     haze : float, default=0.0
-        Peak of a bright haze added over everything (objects too), as a
-        fraction of 255, in ``[0, 0.8]`` (inclusive): 1 to 3 broad Gaussian
-        glows (sigma 15% to 30% of the smaller side), so the background
-        under the haze is brighter than objects elsewhere. The brightest
-        object level plus ``255 * haze`` must not exceed 255, so that no
-        object saturates: give ``contrast`` with a strong haze.
+        Peak of 1 to 3 broad bright glows added over everything, as a
+        fraction of 255, in ``[0, 0.8]``.  The brightest object level plus
+        ``255 * haze`` must not exceed 255: give ``contrast`` with a strong
+        haze.
     contrast : float, tuple of 2 float or None, default=None
         None: objects, border objects and debris have flat grey levels from
-        150 to 220 (or the classes' ``"level"``). A range ``(low, high)``,
+        150 to 220 (or the classes' ``"level"``).  A range ``(low, high)``,
         ``1 <= low <= high``: each has a flat level this many grey levels
-        above the brightest lighting (gradient, without texture or haze)
-        under it, drawn uniformly, so contrast varies from object to
-        object; ``25 + 255 * gradient + high`` plus ``255 * haze`` must not
-        exceed 255. Not with classes that set ``"level"``.
+        above the lighting under it; ``25 + 255 * gradient + high`` plus
+        ``255 * haze`` must not exceed 255.  Not with classes that set
+        ``"level"``.
     random_state : int, RandomState instance or None, default=None
         Seed or generator of all random choices. Pass an int for
         reproducible output; a RandomState instance is advanced.
@@ -406,48 +341,11 @@ def make_objects(
 
     Notes
     -----
-    Grey levels before noise: the background goes from 25 to
-    ``25 + 255 * gradient`` (101.5 with the default gradient); each object,
-    border object and speck has a flat level drawn from 150 to 220. Any
-    global threshold between the brightest background and 150 therefore
-    separates objects from background before noise. Crack pixels keep the
-    background level.
-
-    Dim objects (``dim_fraction > 0``) break this: a dim object is brighter
-    than the background around it by 40 grey levels or more, but dimmer than
-    the bright side of the background by at least 15, so a global threshold
-    either misses it or takes in a band of bright background. A threshold
-    that follows the background (``skimage.filters.threshold_local`` on a
-    smoothed image, or subtracting an estimate of the background) finds it.
-
-    ``texture``, ``haze`` and ``contrast`` make images whose objects no
-    global threshold separates from the background, while their labels stay
-    exact: texture grains pass a low threshold, the haze lifts the
-    background above faint objects elsewhere, and faint objects fall below
-    a high threshold. A classifier of multi-scale pixel features
-    (:class:`~sksegment.PixelClassifier`) still sees each object as a flat
-    blob brighter than its surroundings. Their defaults leave every output
-    unchanged.
-
-    Things are placed one after the other by rejection sampling, border
-    objects first, then counted objects (dim objects, then clumps, then the
-    others), then debris: a candidate is redrawn (new size, orientation and
-    position) when it comes closer than allowed to something already
-    placed, or, for a dim object, when it is not dark enough, at most 50
-    times, after which it is skipped. ``counts`` and ``labels`` describe the
-    objects actually placed; the ids of ``labels`` follow that order.
-
-    With the default ``min_gap=8``, a binary closing with a square of side up
-    to 7 cannot join two bright things, nor a counted object and the image
-    edge, while a closing with a square of side 3 to 7 mends every crack.
-    Debris (at most 20 pixels) is far smaller than any object (semi-axes >= 5
-    pixels, about 78 pixels or more). Hence thresholding between background
-    and objects, closing with a 5x5 square, ``clear_border``, ``label`` and
-    keeping the components of at least 50 pixels recovers ``counts``
-    exactly, whereas skipping the closing over-counts cracked objects. With
-    the default parameters, thresholds from 125 to 150 work; closer to the
-    background, noise specks on its bright side merge under the closing into
-    components that pass the area filter.
+    With the defaults, thresholding between 125 and 150, closing with a 5 x 5
+    square, ``clear_border``, ``label`` and keeping the components of at
+    least 50 pixels recovers ``counts`` exactly.  :ref:`make-objects` says
+    how the images are built and why the recipe is exact, and details the
+    harder images and the classes.
 
     Examples
     --------

@@ -39,8 +39,7 @@ class Smoother(ImageTransformer):
         The filter.
     sigma : float, default=1.0
         Standard deviation of the Gaussian in pixels, the same along every
-        axis; must be > 0 (exclusive).  Used by ``"gaussian"`` only.  Any
-        value works: see Notes for sigmas larger than the image.
+        axis; must be > 0 (exclusive).  Used by ``"gaussian"`` only.
     size : int, default=3
         Side of the median filter's square (cube) footprint in pixels; odd,
         >= 1 (inclusive), and 1 leaves images unchanged.  Used by
@@ -61,42 +60,13 @@ class Smoother(ImageTransformer):
 
     Notes
     -----
-    Intensities stay in the images' own units: they are never rescaled to
-    [0, 1] (``preserve_range=True``), so a threshold learned after smoothing,
-    or a fixed one, means the same as on the raw images.  Bool images are
-    read as 0 and 1.
-
-    Output dtypes:
-
-    - ``"median"`` keeps the input's dtype, bool included: each output pixel
-      is one of the input's values, so nothing is rounded.
-    - ``"gaussian"`` keeps float32 and float64, and returns float32 for bool
-      and 8- and 16-bit integer images (float32 holds each of their values
-      exactly; the result differs from scikit-image's float64 by float32
-      rounding, about 1e-7 relative), float64 for wider integers.  It never
-      rounds back to the integer dtype: rounding would move every smoothed
-      value by up to half a unit, and Otsu's threshold of the rounded
-      values would be biased towards the integers.
-
-    A Gaussian whose radius (``int(4 * sigma + 0.5)``) exceeds 4 times an
-    axis of the image is applied along that axis with the weights beyond the
-    image added to those of the edge pixels, which every offset beyond the
-    edge reads (``mode="nearest"``): the same filter up to float rounding
-    (about 1e-14 relative), at a cost bounded by the image, not by
-    ``sigma``.  As ``sigma`` grows the result tends to the mean of the
-    image's corner pixels.
-
-    The step learns nothing: ``fit`` only validates, and ``transform`` works
-    unfitted.
-
-    On a dask array ``(n_images, ...)``, ``transform`` returns a lazy dask
-    array, for any chunking.  Images chunked within images are filtered
-    with ``dask.array.map_overlap``: each chunk is extended by the filter's
-    radius (``int(4 * sigma + 0.5)`` pixels, scipy's truncation of the
-    Gaussian, or ``size // 2`` for the median), and at the image's own edges
-    the nearest pixel is repeated as in memory.  Every output pixel is then
-    computed from the same pixels by the same operations as in memory: the
-    result equals the in-memory one exactly, at every chunking.
+    Intensities stay in the images' own units, never rescaled to [0, 1];
+    bool images are read as 0 and 1.  ``"median"`` keeps the input's dtype;
+    ``"gaussian"`` returns float32 for bool and 8- and 16-bit integer images,
+    float64 for wider integers, and keeps float dtypes.  A Gaussian much
+    wider than the image is folded at its edges, at a cost bounded by the
+    image (:ref:`smoothing`).  The step learns nothing.  Dask arrays: see
+    :ref:`dask-split-chunks`.
 
     Examples
     --------

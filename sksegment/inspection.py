@@ -185,7 +185,7 @@ def plot_search(search, x=None, y=None, *, metric=None, ax=None):
     Notes
     -----
     A parameter value of None, such as a threshold learned in ``fit``, is
-    labelled "learned".
+    labeled "learned".
     """
     plt = import_optional("matplotlib.pyplot", "plot_search")
     results = search.cv_results_

@@ -111,21 +111,12 @@ class MorphCloser(_MaskMorphology):
 
     Notes
     -----
-    Input of any dtype is read as a mask: bool as is, other dtypes as their
-    nonzero pixels.  The output is a bool mask.  The step learns nothing:
-    ``fit`` only validates, and ``transform`` works unfitted.
+    Input of any dtype is read as a mask (its nonzero pixels), and the output
+    is a bool mask; the step learns nothing (:ref:`step-common`).  A
+    footprint wider than the image is cropped, with the same result
+    (:ref:`morphology-footprints`).
 
-    A footprint reaching more than ``n`` pixels beyond its centre along an
-    axis of ``n`` pixels is cropped there: in every ``mode`` the offsets
-    beyond read what a shorter one reads, so the result is the same, and a
-    huge ``size`` costs no more than one as wide as the image.
-
-    A dask array ``(n_images, ...)`` gives a lazy dask array; images split into
-    chunks are processed with ``map_overlap`` extended by twice the footprint's
-    radius, which makes the closing exact for every chunking and every ``mode``
-    (with ``"wrap"``, chunks at the image's edges are extended by the opposite
-    edge; a footprint wider than the image raises ``NotImplementedError``
-    there: rechunk along images).
+    Dask arrays: see :ref:`dask-split-chunks`.
 
     Examples
     --------
@@ -197,25 +188,12 @@ class MorphOpener(_MaskMorphology):
 
     Notes
     -----
-    Input of any dtype is read as a mask: bool as is, other dtypes as their
-    nonzero pixels.  The output is a bool mask.  The step learns nothing:
-    ``fit`` only validates, and ``transform`` works unfitted.
+    Input of any dtype is read as a mask (its nonzero pixels), and the output
+    is a bool mask; the step learns nothing (:ref:`step-common`).  A
+    footprint wider than the image is cropped, with the same result
+    (:ref:`morphology-footprints`).
 
-    A footprint reaching more than ``n`` pixels beyond its centre along an
-    axis of ``n`` pixels is cropped there: in every ``mode`` the offsets
-    beyond read what a shorter one reads, so the result is the same, and a
-    huge ``size`` costs no more than one as wide as the image.
-
-    An even ``size`` is padded at its start to an odd one, as scikit-image
-    pads it, so the erosion and the dilation shift the mask in opposite
-    directions and the opening stays in place.
-
-    A dask array ``(n_images, ...)`` gives a lazy dask array; images split into
-    chunks are processed with ``map_overlap`` extended by twice the footprint's
-    radius, which makes the opening exact for every chunking and every ``mode``
-    (with ``"wrap"``, chunks at the image's edges are extended by the opposite
-    edge; a footprint wider than the image raises ``NotImplementedError``
-    there: rechunk along images).
+    Dask arrays: see :ref:`dask-split-chunks`.
 
     Examples
     --------
@@ -270,10 +248,8 @@ class HoleFiller(ImageTransformer):
         Which neighbours join background pixels into one hole, as in
         ``skimage.morphology.remove_small_holes``: 1 for face neighbours
         only, up to the number of dimensions.  None means 1, the default of
-        scikit-image and scipy for holes: background that leaks out only
-        through diagonal gaps is still a hole, which suits objects labelled
-        at full connectivity (the default of :class:`ComponentLabeler`).  It
-        must not exceed the images' number of dimensions.
+        scikit-image and scipy for holes (:ref:`hole-filling`).  It must not
+        exceed the images' number of dimensions.
     %(image_shape_n_jobs)s
 
     Attributes
@@ -291,41 +267,12 @@ class HoleFiller(ImageTransformer):
     A bool image is a mask, and the output is a bool mask: with
     ``max_area=None`` it equals ``scipy.ndimage.binary_fill_holes(mask,
     structure)`` for the structure of ``connectivity``.  A float image is
-    read as the mask of its nonzero pixels.
-
-    An integer image is a label image (0 is the background; an integer 0/1
-    image is a label image with one id), and the output is a label image
-    with the ids kept, not renumbered, in the dtype ``BorderClearer`` gives
-    (int32, or int64 for uint32 and int64, uint64 for uint64).
-    A hole is filled with the id of the innermost of the objects around it
-    that encloses it on its own, that is, whose own mask has the hole inside
-    one of its holes.  So the background between a ring and an object inside
-    it takes the ring's id, and a gap enclosed only by several touching
-    objects together stays background.  For objects that neither touch nor
-    nest, each object is filled as ``binary_fill_holes(labels == id)``.  An
-    object here is a connected piece of an id (at full connectivity): an id
-    made of several pieces counts as several objects, whatever the values of
-    the ids.
-
-    With ``max_area`` a mask's result equals
-    ``skimage.morphology.remove_small_holes(mask, max_size=max_area,
-    connectivity=connectivity)`` except for background components that touch
-    the border: those are never holes here, while ``remove_small_holes``
-    fills them when they are small (it fills any background component of at
-    most ``max_size`` pixels).  So raising ``max_area`` only ever fills more
-    holes, and ``max_area=None`` is the limit of large values.
-    ``remove_small_holes`` also turns label images into masks.
-
-    The step learns nothing: ``fit`` only validates, and ``transform`` works
-    unfitted.
-
-    A dask array ``(n_images, ...)`` gives a lazy dask array.  Masks split
-    into chunks are filled exactly, equal to the in-memory result for every
-    chunking: the background components are labeled across chunks, so a hole
-    larger than a chunk or cut by chunk borders is found whole, with its
-    global area.  Label images split into chunks raise
-    ``NotImplementedError`` (which object encloses a hole depends on whole
-    objects): rechunk them so that every chunk holds whole images.
+    read as the mask of its nonzero pixels.  An integer image is a label
+    image: each hole takes the id of the innermost object that encloses it
+    on its own, and the ids are kept (:ref:`hole-filling`).  Background
+    touching the border is never a hole, unlike in
+    ``remove_small_holes``.  The step learns nothing.  Dask arrays: see
+    :ref:`dask-split-chunks`.
 
     Examples
     --------

@@ -95,11 +95,7 @@ class PixelFeatures(ImageTransformer):
     The stack is ``n_features`` float32 values per pixel (20 in 2D with the
     defaults), 80 times the bytes of a uint8 image: :class:`PixelClassifier`
     computes it tile by tile instead.  A dask array gives a lazy dask array
-    ``(n_images, *spatial, n_features)``; images split into chunks are
-    computed with ``map_overlap``, each chunk extended by the margin the
-    largest scale needs (a Gaussian radius plus 2 pixels), which gives
-    the in-memory values bit for bit (chunks smaller than that margin are
-    merged by dask).  An axis of length 1 (flattened rows read as
+    (:ref:`dask-split-chunks`).  An axis of length 1 (flattened rows read as
     ``(1, -1)`` images) is treated as a constant extension of the image
     along it: derivatives along it are 0.
 
@@ -394,9 +390,8 @@ class PixelClassifier(ImageTransformer):
     ``transform`` to about one tile's features (``(tile_size + 2 * halo) **
     ndim * n_features`` float32 values) above the output; ``fit`` gathers
     the sampled pixels' features tile by tile too.  Dask arrays are
-    transformed lazily, images split into chunks as :class:`PixelFeatures`
-    computes them (each chunk with the tiles' margin), equal to the
-    in-memory result; ``fit`` needs images in memory.
+    transformed lazily (:ref:`dask-split-chunks`); ``fit`` needs images in
+    memory.
 
     Examples
     --------

@@ -340,7 +340,7 @@ def show_labels(
         from their minimum to their maximum.
     labels : ndarray of int or bool, shape (height, width)
         The objects: a label image (0 is the background), or a bool mask
-        whose connected components are labelled (full connectivity).
+        whose connected components are labeled (full connectivity).
     numbers : bool, default=True
         Write each object's number at its centroid.
     outlines : bool, default=True

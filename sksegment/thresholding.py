@@ -259,9 +259,9 @@ class Thresholder(_GlobalThresholder):
     """Threshold images at a global threshold learned over the training batch.
 
     The global thresholding methods of scikit-image and CellProfiler in one
-    step, so a grid search can choose the method.  ``fit`` learns
-    ``threshold_``: the method's threshold of all training pixels together
-    (see Notes for what that means for each method), then multiplied by
+    step, so a grid search can choose the method (their CellProfiler names:
+    :ref:`cellprofiler-names`).  ``fit`` learns ``threshold_``: the method's
+    threshold of all training pixels together, then multiplied by
     ``correction`` and clipped to ``bounds``.  ``transform`` returns the bool
     masks ``image > threshold_``.
 
@@ -271,21 +271,19 @@ class Thresholder(_GlobalThresholder):
 "multiotsu", "robust_background"}, default="otsu"
         How the threshold is computed: the ``skimage.filters.threshold_<method>``
         function, or CellProfiler's RobustBackground method for
-        ``"robust_background"`` (see Notes).
+        ``"robust_background"`` (:ref:`robust-background`).
     threshold : float or None, default=None
         A fixed threshold in the images' own units, used as is (neither
-        corrected nor bounded, as CellProfiler's manual threshold); None
-        learns the method's.  A grid can mix None and numbers.
+        corrected nor bounded); None learns the method's.  A grid can mix
+        None and numbers.
     correction : float, default=1.0
-        Factor, > 0, that multiplies the computed threshold (CellProfiler's
-        "threshold correction factor"): below 1 is more lenient, above 1 more
-        stringent.
+        Factor, > 0, that multiplies the computed threshold: below 1 is more
+        lenient, above 1 more stringent.
     bounds : tuple of (float or None, float or None), default=(None, None)
         ``(low, high)``: the corrected threshold is clipped to the inclusive
-        range ``[low, high]`` (CellProfiler's "lower and upper bounds on
-        threshold"), in the images' units; None leaves that side unbounded.
-        A lower bound keeps images without objects from being split at their
-        noise.
+        range ``[low, high]``, in the images' units; None leaves that side
+        unbounded.  A lower bound keeps images without objects from being
+        split at their noise.
     scope : {"batch", "image"}, default="batch"
         ``"batch"`` learns one threshold in ``fit``; ``"image"`` computes the
         method's threshold of each image at transform time instead (then
@@ -295,8 +293,8 @@ class Thresholder(_GlobalThresholder):
         Number of histogram bins for float images, for the methods that use
         a histogram (otsu, yen, triangle, isodata, minimum, multiotsu).
         Integer images use one bin per integer value, as scikit-image does,
-        unless their values span too many integers (see Notes): then they
-        are binned as float images are.
+        unless their values span too many integers
+        (:ref:`wide-integer-ranges`).
     classes : int, default=3
         Number of classes, >= 2, for ``method="multiotsu"``.
     foreground : {"upper", "all_but_lowest"} or int, default="upper"
@@ -305,30 +303,24 @@ class Thresholder(_GlobalThresholder):
         threshold is the highest of the ``classes - 1`` thresholds),
         ``"all_but_lowest"`` every class but the darkest (the lowest
         threshold), an int ``n`` the ``n`` brightest classes, with
-        ``1 <= n < classes``.  With three classes these are CellProfiler's
-        three-class Otsu with the middle class assigned to the background
-        (``"upper"``) or to the foreground (``"all_but_lowest"``).
+        ``1 <= n < classes``.
     lower_fraction : float, default=0.05
         For ``method="robust_background"``: the fraction, in ``[0, 1)``, of
-        the darkest pixels discarded before averaging (CellProfiler's "lower
-        outlier fraction").
+        the darkest pixels discarded before averaging.
     upper_fraction : float, default=0.05
         For ``method="robust_background"``: the fraction, in ``[0, 1)``, of
-        the brightest pixels discarded (CellProfiler's "upper outlier
-        fraction").  ``lower_fraction + upper_fraction`` must be below 1.
+        the brightest pixels discarded.  ``lower_fraction + upper_fraction``
+        must be below 1.
     n_deviations : float, default=2.0
         For ``method="robust_background"``: the number of deviations added
-        to the average (CellProfiler's "number of deviations"); negative
-        values put the threshold below the average.
+        to the average; negative values put the threshold below it.
     average : {"mean", "median", "mode"}, default="mean"
         For ``method="robust_background"``: the average of the remaining
-        pixels (CellProfiler's "averaging method"; ``"mode"`` is its binned
-        mode, see Notes).
+        pixels; ``"mode"`` is a binned mode (:ref:`robust-background`).
     deviation : {"std", "mad"}, default="std"
         For ``method="robust_background"``: the spread of the remaining
         pixels, their standard deviation (about their mean, ``ddof=0``) or
-        their median absolute deviation (about their median, unscaled), as
-        CellProfiler's "variance method".
+        their median absolute deviation (about their median, unscaled).
     %(image_shape_n_jobs)s
 
     Attributes
@@ -347,96 +339,13 @@ class Thresholder(_GlobalThresholder):
 
     Notes
     -----
-    **What "learned over the batch" means.**  For every method the threshold
-    is that of all training pixels together, as if the images were stacked:
-
-    - otsu, yen, isodata, minimum and multiotsu: the scikit-image function
-      applied to the pooled histogram of the images (``hist=``), never to
-      their pixels, so the batch costs no more memory than one image.
-      Pooled histograms bin exactly as scikit-image bins the stacked batch,
-      so the result equals the function of the stacked batch.
-    - triangle, and li for integer (and bool) images: scikit-image
-      computes them from the histogram of the image (one bin per integer
-      for integer images), so the same computation is made on the pooled
-      histogram; the result equals the function of the stacked batch.  (For
-      signed images whose values span more than the dtype's maximum,
-      scikit-image's Li overflows; this step does not.)
-    - li for float images: scikit-image iterates over the pixels, so the
-      function is applied to all training pixels concatenated (one copy of
-      the training pixels is held during ``fit``); the result equals the
-      function of the stacked batch.
-    - mean: the mean of all training pixels, accumulated in float64 (equal
-      to ``threshold_mean`` of the stacked batch for integer images; for
-      float images it is at least as accurate).
-    - robust_background: computed from the pooled counts of the distinct
-      pixel values: a pooled histogram for integer images (no copy of the
-      pixels), all pixels sorted together for float images.
-
-    With ``scope="image"`` the same computation is made on each image alone.
-
-    **Wide integer ranges.**  One bin per integer costs memory and time in
-    proportion to the range of the values, not to the pixels.  When integer
-    values span more than ``max(65536, number of pixels)`` integers (4096
-    for minimum and multiotsu, whose cost grows faster than the
-    histogram's length), the images are thresholded as float images of the
-    same values: ``nbins`` equal bins over ``[min, max]`` for the histogram
-    methods and triangle, the pixels themselves for li (and for
-    robust_background, which needs every distinct value).  The result then
-    equals the scikit-image function of the pixels cast to float64 (with
-    ``nbins``), where scikit-image's own histogram of the integers would
-    need a count per integer.
-
-    **RobustBackground** (CellProfiler's definition, from its ``Threshold``
-    module): sort the ``n`` pixels, discard the ``round(n * lower_fraction)``
-    darkest and ``round(n * upper_fraction)`` brightest, and return
-    ``average + n_deviations * deviation`` of the remaining pixels.  The
-    binned mode cuts the remaining pixels into ``ceil(sqrt(m))`` equal bins
-    over their range (``m`` pixels) and takes their percentile at the centre
-    of the fullest bin.  Two corner cases differ from CellProfiler: each end
-    is trimmed on its own (CellProfiler skips the upper trim when the lower
-    one discards no pixel), and when trimming would discard every pixel none
-    is discarded.
-
-    **Images without objects.**  Otsu's method always splits the histogram
-    in two: on an image of pure noise it marks about half of the pixels,
-    in large connected blobs.  RobustBackground models the background
-    (most of the pixels) and puts the threshold ``n_deviations`` deviations
-    above it: on pure Gaussian noise only a few percent of the pixels
-    remain, as isolated specks that an area filter removes, so an empty
-    image counts 0 objects.  ``bounds`` gives the same protection to any
-    method when the background level is known.
-
-    Images whose pixels all have one value have no threshold: the value
-    itself is used, uncorrected, so such an image is all background, and a
-    ``UserWarning`` says so.  Multi-Otsu on images with fewer distinct
-    values than ``classes`` makes each value its own class (as
-    ``threshold_multiotsu`` does for exactly ``classes`` values) and warns.
-    The minimum method raises a ``ValueError`` when the histogram does not
-    have two peaks.
-
-    CellProfiler marks pixels ``>=`` the threshold as foreground; this step,
-    as scikit-image's examples, marks pixels ``>`` it.
-
-    **Dask arrays** ``(n_images, ...)``, chunked in any way, chunks within
-    images included: ``fit`` reduces the chunks one by one without loading
-    the images.  The histogram methods, triangle, and li and
-    robust_background of integer (and bool) images pool the histograms of
-    the chunks (two passes: the range, then the counts; one for uint8 and
-    bool images); mean sums the chunks in float64.  The threshold is the
-    in-memory one, exactly but for the mean of float images (float rounding
-    of the sums).  li and robust_background of float images need every
-    distinct pixel value and raise ``NotImplementedError``: fit on a sample
-    in memory (for example ``X[:k].compute()``), then transform the dask
-    array.  So do li and robust_background of integer images whose values
-    span too many integers for a histogram (see above); integer images
-    counted one bin per integer over more than 2**24 integers raise too (an
-    exact histogram would be too large).  ``transform`` returns a
-    lazy dask array, thresholded chunk by chunk.  With ``scope="image"``
-    each image's threshold is reduced from its own chunks the same way,
-    lazily, in one task per image computed with the masks (a constant image
-    warns then); on images chunked within images, li and robust_background
-    of float images raise ``NotImplementedError`` (rechunk so that every
-    chunk holds whole images: the in-memory code then runs per image).
+    The threshold is that of all training pixels together, as if the images
+    were stacked; the histogram methods pool the images' histograms instead
+    of their pixels.  :ref:`threshold-methods` says what that means for each
+    method, for integer images spanning many values and for images without
+    objects, and defines RobustBackground.  A constant image is thresholded
+    at its value and warns (:ref:`constant-images`).  Pixels equal to the
+    threshold are background.  Dask arrays: see :ref:`threshold-dask`.
 
     Examples
     --------
@@ -712,9 +621,13 @@ class OtsuThresholder(Thresholder):
 
     See Also
     --------
-    Thresholder : Every method, with correction and bounds; the notes on
-        constant images, wide integer ranges and dask input apply here.
+    Thresholder : Every method, with correction and bounds.
     skimage.filters.threshold_otsu : The threshold for one image.
+
+    Notes
+    -----
+    Constant images, wide integer ranges and dask arrays are handled as by
+    :class:`Thresholder` (:ref:`threshold-methods`).
 
     Examples
     --------
@@ -778,7 +691,7 @@ default="sauvola"
         (local mean and standard deviation); ``"gaussian"``, ``"mean"`` and
         ``"median"``: ``skimage.filters.threshold_local`` with that method
         (a weighted mean, the mean or the median of the window; for integer
-        images the mean is computed from exact window sums, see Notes).
+        images the mean is computed from exact window sums).
     block_size : int, default=15
         Odd side, >= 1, of the window in pixels (scikit-image's
         ``block_size``, or ``window_size`` for Sauvola and Niblack).  A
@@ -807,17 +720,13 @@ default="sauvola"
         ``guide`` threshold of all training pixels, learned in ``fit``; None
         on one side leaves it open.  CellProfiler clamps to ``(0.7, 1.5)`` so
         that windows of pure background or of pure foreground are not split
-        at their noise.  None: no clamping, and ``fit`` learns nothing.
+        at their noise.  None: no clamping.
     guide : {"otsu", "li", "yen", "triangle", "isodata", "mean", "minimum", \
 "multiotsu", "robust_background"}, default="otsu"
         The global method of ``global_threshold_``, learned over the batch as
         ``Thresholder(guide)`` learns it (with that step's defaults); only
-        used with ``clamp``.  CellProfiler's guide is the adaptive method's
-        own global version, Li's threshold for Sauvola.  When background and
-        objects are well apart, Otsu's threshold sits just above the
-        background (every threshold in the gap splits the same way and
-        scikit-image takes the first), so ``0.7`` times it may fall inside
-        the background; Li's sits between the two.
+        used with ``clamp``.  With background and objects well apart, Li's
+        threshold suits ``clamp`` better than Otsu's (:ref:`local-thresholds`).
     %(image_shape_n_jobs)s
 
     Attributes
@@ -838,47 +747,10 @@ default="sauvola"
     -----
     The step always needs ``fit``, like the global thresholders, even
     though it learns nothing without ``clamp``.  Images are thresholded in
-    their own units, never rescaled; bool images as 0/1 integers.
-
-    Every method puts the threshold of a window of flat, noisy background
-    near that background's level: at its mean for Niblack, mean and
-    Gaussian windows (about half the noisy pixels end above it), at
-    ``(1 - k)`` times its mean for Sauvola (nearly all of them, for bright
-    objects on a dark background).  ``clamp``, a negative ``offset``, or a
-    negative ``k`` with Niblack keep such windows background.
-
-    An image whose pixels all have one value is all background, and a
-    ``UserWarning`` says so.
-
-    For integer (and bool) images the ``"mean"`` window is averaged from
-    exact integer window sums, divided once by the window's size.
-    scikit-image's running sums round differently along each line: the two
-    agree up to float rounding, and differ only at pixels equal to the mean
-    of their window (minus ``offset``), which are background here and
-    either side of it there, by rounding.
-
-    **Dask arrays** ``(n_images, ...)``: ``fit`` learns ``global_threshold_``
-    as ``Thresholder(guide)`` does on a dask array (chunk by chunk; li and
-    robust_background of float images raise ``NotImplementedError``).
-    ``transform`` returns a lazy dask array.  Images chunked within images
-    are thresholded with ``dask.array.map_overlap``: each chunk is extended
-    by the window's radius (``block_size // 2``; for ``"gaussian"`` the
-    radius of scikit-image's Gaussian, ``int(4 * sigma + 0.5)`` with
-    ``sigma = (block_size - 1) / 6``), and at the image's own edges the
-    image is reflected as in memory.  Whether an image is constant is
-    decided on the whole image (its lazy minimum and maximum), and warned
-    about when the result is computed.  The result equals the in-memory one
-    at every chunking: exactly for ``"gaussian"`` and ``"median"``, and for
-    the other methods on integer (and bool) images, whose window sums are
-    exact.  On float images, the mean (scipy's running sums) and Sauvola
-    and Niblack (integral images) round differently depending on where the
-    chunk starts: their thresholds equal the in-memory ones up to float
-    rounding, and the masks differ only at pixels within rounding of their
-    threshold (on noisy data, none, unless the window is a single pixel,
-    where every pixel is its own threshold).  (For Sauvola and Niblack, integer
-    images whose integral image of squares exceeds 2**53, such as
-    full-range uint16 images of more than about 2 million pixels, round in
-    memory too: equal up to that rounding.)
+    their own units, never rescaled; a constant image is all background and
+    warns.  :ref:`local-thresholds` says where each method puts the
+    threshold of flat background, and how the ``"mean"`` window rounds.
+    Dask arrays: see :ref:`dask-split-chunks`.
 
     Examples
     --------
