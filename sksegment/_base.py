@@ -23,9 +23,10 @@ def validate_batch(step, X, *, reset, finite=True):
 
     Parameters
     ----------
-    step : estimator
-        The step; its class name is used in messages and its
-        ``image_shape`` says whether ``X`` holds flattened images.
+    step : estimator or str
+        The step, whose class name is used in messages and whose
+        ``image_shape`` says whether ``X`` holds flattened images; or the
+        name of a function that takes batches of images.
     X : ndarray, list, tuple or dask array
         The batch.
     reset : bool

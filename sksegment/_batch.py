@@ -274,6 +274,11 @@ def _run_chunk(func, items):
     return [func(item) for item in items]
 
 
+def name_of(step):
+    """The name of a step (its class) or of a function (a str), for messages."""
+    return step if isinstance(step, str) else type(step).__name__
+
+
 def resolve_image_shape(image_shape, n_features, step):
     """The image shape for rows of ``n_features`` values, with -1 filled in."""
     shape = tuple(image_shape)
@@ -310,9 +315,10 @@ def validate_images(estimator, X, *, reset, finite=True):
 
     Parameters
     ----------
-    estimator : estimator
-        The step; its class name is used in messages and its ``image_shape``
-        says whether ``X`` holds flattened images.
+    estimator : estimator or str
+        The step, whose class name is used in messages and whose
+        ``image_shape`` says whether ``X`` holds flattened images; or the
+        name of a function that takes batches of images.
     X : ndarray, list or tuple
         The batch.
     reset : bool
@@ -325,7 +331,7 @@ def validate_images(estimator, X, *, reset, finite=True):
     -------
     batch : ImageBatch
     """
-    step = type(estimator).__name__
+    step = name_of(estimator)
     image_shape = getattr(estimator, "image_shape", None)
     if image_shape is not None:
         X = validate_data(

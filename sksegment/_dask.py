@@ -48,6 +48,7 @@ from sksegment._batch import (
     Batch,
     ImageBatch,
     may_be_channels,
+    name_of,
     resolve_image_shape,
     warn_channel_axis,
 )
@@ -102,7 +103,7 @@ class DaskBatch(Batch):
 
     @property
     def name(self):
-        return type(self.step).__name__
+        return name_of(self.step)
 
     @property
     def images(self):
@@ -211,7 +212,7 @@ def validate_dask_batch(step, X, *, reset, finite):
     """
     import dask.array as da
 
-    name = type(step).__name__
+    name = name_of(step)
     if not isinstance(X, da.Array):
         raise TypeError(
             f"{name} accepts dask collections that are dask arrays "

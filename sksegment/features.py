@@ -22,6 +22,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
 from sklearn.utils._param_validation import (
     HasMethods,
     InvalidParameterError,
+    validate_params,
 )
 from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import check_is_fitted
@@ -191,7 +192,7 @@ def _dask_tables(labels, images, properties, connectivity, caller):
         labels = da.from_array(np.asarray(labels), chunks=images.chunks)
     if images is not None and not _is_dask(images):
         images = da.from_array(np.asarray(images), chunks=labels.chunks)
-    batch = validate_batch(_caller(caller), labels, reset=False)
+    batch = validate_batch(caller, labels, reset=False)
     intensities = None
     needs_images = sorted(set(properties) & _INTENSITY_PROPERTIES)
     if images is None and needs_images:
@@ -200,7 +201,7 @@ def _dask_tables(labels, images, properties, connectivity, caller):
             f"pass images=..."
         )
     if images is not None:
-        intensities = validate_batch(_caller(caller), images, reset=False)
+        intensities = validate_batch(caller, images, reset=False)
         if intensities.array.shape != batch.array.shape:
             raise ValueError(
                 f"{caller}: the label images have shape {batch.array.shape} but "
@@ -222,14 +223,19 @@ def _dask_tables(labels, images, properties, connectivity, caller):
     return tables
 
 
-def _caller(name):
-    """An object that stands for a function in batch validation messages."""
-    return type(name, (), {"image_shape": None})()
-
-
 # --- per-object table ------------------------------------------------------------
 
 
+@validate_params(
+    {
+        "labels": ["array-like"],
+        "images": ["array-like", None],
+        "properties": "no_validation",  # the names: _check_names
+        "connectivity": [None, StrictInterval(Integral, 1, 3, closed="both")],
+    },
+    prefer_skip_nested_validation=True,
+)
+@fill_doc
 def region_table(
     labels,
     images=None,
@@ -263,11 +269,8 @@ def region_table(
         (``"centroid-0"``, ``"centroid-1"``, ...).  Properties whose values
         are arrays of varying size (``"coords"``, ``"image"``, ...) are not
         accepted.
-    connectivity : int or None, default=None
-        Which neighbours join pixels of a mask into one object, as in
-        ``skimage.measure.label``: 1 for face neighbours only, up to the
-        number of dimensions; None means full connectivity.  Only used for
-        masks.
+    %(connectivity)s
+        Only used for masks.
 
     Returns
     -------
@@ -324,19 +327,10 @@ def region_table(
     pd = import_optional("pandas", "region_table")
     caller = "region_table"
     properties = _check_names(caller, "properties", properties, _TABLE_PROPERTIES)
-    if connectivity is not None and (
-        isinstance(connectivity, bool)
-        or not isinstance(connectivity, Integral)
-        or not 1 <= connectivity <= 3
-    ):
-        raise InvalidParameterError(
-            f"The 'connectivity' parameter of {caller} must be None or an int in "
-            f"[1, 3]; got {connectivity!r}."
-        )
     if _is_dask(labels) or _is_dask(images):
         tables = _dask_tables(labels, images, properties, connectivity, caller)
         return _table_frame(tables, properties, pd)
-    batch = validate_batch(_caller(caller), labels, reset=False)
+    batch = validate_batch(caller, labels, reset=False)
     needs_images = sorted(set(properties) & _INTENSITY_PROPERTIES)
     if images is None:
         if needs_images:
@@ -346,7 +340,7 @@ def region_table(
             )
         intensities = [None] * len(batch)
     else:
-        intensities = validate_batch(_caller(caller), images, reset=False).images
+        intensities = validate_batch(caller, images, reset=False).images
         if len(intensities) != len(batch):
             raise ValueError(
                 f"{caller}: got {len(batch)} label images but {len(intensities)} "
@@ -435,11 +429,8 @@ class RegionFeatures(ImageStepMixin, TransformerMixin, BaseEstimator):
         count feature, lets trees tell empty images apart; ``numpy.nan`` is
         the honest value, for estimators that handle missing values (such
         as ``HistGradientBoostingClassifier``).
-    connectivity : int or None, default=None
-        Which neighbours join pixels of a mask into one object, as in
-        ``skimage.measure.label``: 1 for face neighbours only, up to the
-        number of dimensions; None means full connectivity.  Only used when
-        the segmenter gives masks.
+    %(connectivity)s
+        Only used when the segmenter gives masks.
     image_shape : tuple of int or None, default=None
         When set, ``X`` may be a 2D array of flattened images, one per row,
         each of this shape (one entry may be -1).
@@ -478,21 +469,11 @@ class RegionFeatures(ImageStepMixin, TransformerMixin, BaseEstimator):
     floating-point rounding).  A property whose value is NaN for an object
     makes that image's aggregates of it NaN.
 
-    ``X`` may be a dask array ``(n_images, ...)``.  Chunked along the image
-    axis only (whole images per chunk), ``fit`` fits the segmenter
-    on it, as its steps do on dask arrays (thresholds learned from a
-    histogram pooled over the chunks, for instance); ``transform`` and
-    ``fit_transform`` give a lazy float64 dask array ``(n_images,
-    n_features)`` chunked along the images as ``X``, each chunk of rows
-    computed from a chunk of images and the matching chunk of the
-    segmenter's lazy output, equal to the in-memory result.  Images split
-    into chunks are measured as :func:`region_table` measures them: the
-    features stay lazy (one chunk of rows) when every property is summed
-    over chunks (``"area"``, ``"eccentricity"``, ``"intensity_mean"``, ...),
-    and are computed by ``transform`` otherwise (properties measured on
-    object crops), then wrapped in a dask array.  A DataFrame is in memory: with
-    ``set_output(transform="pandas")`` the features of a dask array are
-    computed (one row per image, small) and returned as a DataFrame.
+    A dask array ``X`` gives a float64 dask array ``(n_images, n_features)``
+    chunked along the images as ``X``; images split into chunks are measured
+    as :func:`region_table` measures them (:ref:`dask-split-chunks`).  With
+    ``set_output(transform="pandas")`` the features are computed and
+    returned as a DataFrame.
 
     Examples
     --------
@@ -516,6 +497,7 @@ class RegionFeatures(ImageStepMixin, TransformerMixin, BaseEstimator):
            'intensity_mean_max'], dtype=object)
     """
 
+    _reads = "intensity"
     _parameter_constraints = {
         **ImageStepMixin._parameter_constraints,
         "segmenter": [HasMethods(["fit", "transform"])],

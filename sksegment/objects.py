@@ -70,17 +70,13 @@ class BorderClearer(_ObjectStep):
     Notes
     -----
     The output is of the input's kind: a mask for a mask, a label image for a
-    label image (ids kept, not renumbered, as ``clear_border`` keeps them;
-    int32 for label images of 8 and 16 bits and int32, int64 for uint32 and
-    int64, uint64 for uint64: decided by the dtype, never by the values, so
-    no id is ever changed).  On a label image a whole id is
+    label image, ids kept as ``clear_border`` keeps them
+    (:ref:`label-dtypes`).  On a label image a whole id is
     removed when any pixel of it touches the border zone, even where the id
     has pieces elsewhere; ``clear_border`` removes only the touching piece.
     For label images whose objects are connected the two agree.
 
-    A dask array ``(n_images, ...)`` gives a lazy dask array.  Masks split into
-    chunks are cleared against each image's own border, with the objects joined
-    across chunks; label images keep the same dtype as in memory.
+    Dask arrays, images split into chunks included: :ref:`dask-split-chunks`.
 
     Examples
     --------
@@ -165,15 +161,11 @@ class ComponentLabeler(_ObjectStep):
     -----
     Ids are given in raster order of each object's first pixel.  The output
     is int32 (int64 for images of more than 2**31 - 1 pixels).  A
-    label image as input is relabelled as ``skimage.measure.label`` does:
+    label image as input is relabeled as ``skimage.measure.label`` does:
     each connected piece of each id becomes an object, and touching objects
     with different ids stay apart.
 
-    A dask array ``(n_images, ...)`` gives a lazy dask array.  Masks split into
-    chunks are labeled globally: each chunk by the fast kernel, the labels
-    joined across chunk faces and renumbered in raster order, so the result
-    equals the in-memory one for every chunking; label images likewise, the
-    pieces of each id joined across chunks.
+    Dask arrays, images split into chunks included: :ref:`dask-split-chunks`.
 
     Examples
     --------
@@ -250,9 +242,7 @@ class AreaFilter(_ObjectStep):
     an id of a label
     image is its number of pixels, wherever they lie.
 
-    A dask array ``(n_images, ...)`` gives a lazy dask array.  Masks split into
-    chunks are filtered on the global areas of the objects joined across
-    chunks, label images on the pixel counts of their ids summed over chunks.
+    Dask arrays, images split into chunks included: :ref:`dask-split-chunks`.
 
     Examples
     --------
@@ -417,12 +407,8 @@ class WatershedSplitter(_ObjectStep):
     elongated objects, larger ones miss the centres of small touching
     objects.
 
-    A dask array ``(n_images, ...)`` whose chunks hold whole images gives a
-    lazy dask array, each image split by the in-memory code.  Images split
-    into chunks raise ``NotImplementedError`` whatever the parameters: the
-    distance map, its peaks and the flood of an object depend on all its
-    pixels, which chunk borders would cut.  Rechunk along images only, for
-    example ``X.rechunk({0: 1, 1: -1, 2: -1})`` for 2D images.
+    Dask arrays need whole images in each chunk: the distance map of an
+    object depends on all its pixels (:ref:`dask-split-chunks`).
 
     Examples
     --------
@@ -588,12 +574,8 @@ class ObjectFilter(_ObjectStep):
     Qhull, which fails on objects whose voxels lie in one plane: it warns,
     or, for ``"feret_diameter_max"``, raises an error.
 
-    A dask array ``(n_images, ...)`` gives a lazy dask array.  Images split
-    into chunks are filtered on the objects joined across chunks (masks
-    labeled globally), measured as :func:`region_table` measures them:
-    summed over chunks for the properties it sums (lazy), on each object's
-    crop for the others (measured when ``transform`` is called); the ids
-    outside the bounds are then removed chunk by chunk.
+    Dask arrays, images split into chunks included, are measured as
+    :func:`region_table` measures them (:ref:`dask-split-chunks`).
 
     Examples
     --------
@@ -740,16 +722,11 @@ class MaxCountGuard(_ObjectStep):
     Notes
     -----
     The output is of the input's kind: a mask stays a mask; a label image
-    keeps its ids (not renumbered), in the dtype ``BorderClearer`` gives:
-    int32, or int64 for uint32 and int64, uint64 for uint64.
+    keeps its ids (not renumbered, :ref:`label-dtypes`).
     The objects of a label image are its distinct nonzero ids.  Each image
     is judged on its own.
 
-    A dask array ``(n_images, ...)`` gives a lazy dask array.  Images split
-    into chunks are counted as a whole, equal to the in-memory result for
-    every chunking: the objects of a mask are joined across chunks, the ids
-    of a label image counted once over all its chunks; then every chunk of an
-    image is kept or erased.
+    Dask arrays, images split into chunks included: :ref:`dask-split-chunks`.
 
     Examples
     --------

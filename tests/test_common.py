@@ -1,7 +1,7 @@
 """Conformance of every public estimator, found automatically.
 
 A new estimator exported from ``sksegment`` is covered here by existing.  It
-gets masks as input unless it is listed in ``INTENSITY_INPUT``; required
+gets intensity images or masks, as its ``_reads`` says; required
 parameters and a required y go in ``CONSTRUCTORS`` and ``TARGETS`` of
 ``conftest.py``.  Expected failures of scikit-learn's own checks live in
 ``EXPECTED_FAILED_CHECKS``, with their reasons, and nowhere else.
@@ -36,15 +36,6 @@ NAMES = [name for name, _ in ESTIMATORS]
 
 # Estimators that take intensity images (the others take masks): the one
 # place a new step that reads intensities needs an entry.
-INTENSITY_INPUT = {
-    "LocalThresholder",
-    "OtsuThresholder",
-    "PixelClassifier",
-    "PixelFeatures",
-    "RegionFeatures",
-    "Smoother",
-    "Thresholder",
-}
 
 
 def _images_out(estimator):
@@ -136,13 +127,15 @@ def _intensity_batch(rng, n=3, shape=(24, 30)):
 def _input_for(estimator, rng):
     """A batch of the kind the estimator expects: intensities or masks."""
     images = _intensity_batch(rng)
-    if type(estimator).__name__ in INTENSITY_INPUT:
+    if estimator._reads == "intensity":
         return images
     return images > 100
 
 
-def test_intensity_input_names_estimators():
-    assert INTENSITY_INPUT <= set(NAMES)
+def test_every_step_says_what_it_reads():
+    assert {cls._reads for _, cls in ESTIMATORS} == {"intensity", "objects"}
+    assert sks.Thresholder._reads == "intensity" == sks.Smoother._reads
+    assert sks.AreaFilter._reads == "objects" == sks.ObjectCounter._reads
 
 
 def _output(estimator, X):
