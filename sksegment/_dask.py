@@ -397,27 +397,90 @@ def wide_labels_dtype(dtype):
     return _kernels.kept_label_dtype(dtype)
 
 
+def _reach(bounds, index, depth, size, periodic):
+    """Pieces ``(chunk, slice)`` along one axis covering chunk ``index`` and
+    ``depth`` pixels each side, and the offset of the chunk in that range.
+
+    ``bounds`` are the chunks' starts and the axis's size.  Without
+    ``periodic`` the range is clipped to the axis; with it, positions past
+    the edges wrap around.
+    """
+    lo, hi = bounds[index] - depth, bounds[index + 1] + depth
+    if not periodic:
+        lo, hi = max(lo, 0), min(hi, size)
+    pieces, at = [], lo
+    while at < hi:
+        pos = at % size
+        chunk = int(np.searchsorted(bounds, pos, side="right")) - 1
+        stop = min(bounds[chunk + 1], pos + hi - at)
+        pieces.append((chunk, slice(pos - bounds[chunk], stop - bounds[chunk])))
+        at += stop - pos
+    return pieces, bounds[index] - lo
+
+
+def _overlap_block(*blocks, layout, shape, trim, func, check):
+    """``func`` on the chunk extended from the pieces of its neighbours, trimmed."""
+    pieces = [block[index] for block, index in zip(blocks, layout)]
+    if len(pieces) == 1:
+        extended = pieces[0]
+    else:
+        extended = np.block(
+            _nested(shape, lambda i: pieces[np.ravel_multi_index(i, shape)])
+        )
+    return _per_part(extended, func, check)[trim]
+
+
 def map_overlap(batch, func, depth, dtype, *, periodic=False):
     """``func(image_part)`` on each chunk extended by ``depth`` pixels per side.
 
-    At the image's own edges nothing is added (``boundary="none"``), so
-    ``func`` sees the true image edge there and applies its own edge mode
-    exactly as in memory; with ``periodic``, the image is extended there by
-    its opposite edge, as an edge mode ``"wrap"`` extends it (``depth`` must
-    not exceed the image).  Exact when ``func``'s result at a pixel depends
-    only on the pixels within ``depth`` of it.
-    """
-    import dask.array as da
+    At the image's own edges nothing is added, so ``func`` sees the true
+    image edge there and applies its own edge mode exactly as in memory; with
+    ``periodic``, the image is extended there by its opposite edge, as an
+    edge mode ``"wrap"`` extends it (``depth`` must not exceed the image).
+    Exact when ``func``'s result at a pixel depends only on the pixels within
+    ``depth`` of it.
 
-    shape = batch.array.shape
-    depths = {0: 0, **{a: min(depth, shape[a]) for a in range(1, len(shape))}}
-    return da.map_overlap(
-        partial(_per_part, func=func, check=batch.check),
-        batch.array,
-        depth=depths,
-        boundary="periodic" if periodic else "none",
-        dtype=dtype,
-        trim=True,
+    One graph layer of one task per chunk, which reads the pieces of the
+    chunks within ``depth`` of it and concatenates them (dask's
+    ``map_overlap`` makes a task per piece, and one to concatenate them).
+    """
+    import itertools
+
+    import dask.array as da
+    from dask.base import tokenize
+    from dask.highlevelgraph import HighLevelGraph
+
+    array = batch.array
+    shape = array.shape
+    name = f"sksegment-overlap-{tokenize(array.name, func, depth, periodic, dtype)}"
+    bounds = [np.cumsum((0, *c)).tolist() for c in array.chunks]
+    layer = {}
+    for index in np.ndindex(*array.numblocks):
+        reach = [([(index[0], slice(None))], 0)] + [
+            _reach(bounds[a], index[a], min(depth, shape[a]), shape[a], periodic)
+            for a in range(1, array.ndim)
+        ]
+        keys, layout = [], []
+        for combo in itertools.product(*(pieces for pieces, _ in reach)):
+            keys.append((array.name, *(chunk for chunk, _ in combo)))
+            layout.append(tuple(cut for _, cut in combo))
+        sizes = [len(pieces) for pieces, _ in reach]
+        trim = tuple(
+            slice(offset, offset + c[i])
+            for (_, offset), c, i in zip(reach, array.chunks, index)
+        )
+        block = partial(
+            _overlap_block,
+            layout=layout,
+            shape=tuple(sizes),
+            trim=trim,
+            func=func,
+            check=batch.check,
+        )
+        layer[(name, *index)] = (block, *keys)
+    graph = HighLevelGraph.from_collections(name, layer, dependencies=[array])
+    return da.Array(
+        graph, name, array.chunks, meta=np.empty((0,) * array.ndim, dtype=dtype)
     )
 
 
