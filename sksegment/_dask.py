@@ -1054,9 +1054,8 @@ def _apply_block(held, tables, index, connectivity):
     return _kernels._take(table, labels, out)[None]
 
 
-def _first_pass(block, summarize, starts, *args, block_id=None):
-    """``summarize(block, start, *args)`` with the chunk's start in its image."""
-    start = tuple(int(s[i]) for s, i in zip(starts, block_id[1:]))
+def _first_pass(block, summarize, start, args):
+    """``summarize(block, start, *args)``: the chunk's pair (summary, held)."""
     return summarize(block, start, *args)
 
 
@@ -1065,9 +1064,27 @@ def _solve_cells(cells, grid, solve, args):
     return solve(_on_grid(cells, grid), *args)
 
 
-def _finish(pair, solved, apply, *args, block_id=None):
+def _finish(pair, solved, apply, index, args):
     """A chunk of the result from its held chunk and the solved tables."""
-    return apply(pair[1], solved[0], block_id, *args)
+    return apply(pair[1], solved[0], index, *args)
+
+
+def _chunkwise(name, task, chunks, dtype, dependencies):
+    """An array of one task per chunk, ``task(index)``, in one graph layer.
+
+    Built from the chunk keys directly: unlike a blockwise layer, nothing is
+    fused into these tasks (dask runs a fused task as a small graph, ordered
+    anew for every chunk) and nothing is substituted when the graph is
+    optimized.
+    """
+    import dask.array as da
+    from dask.highlevelgraph import HighLevelGraph
+
+    numblocks = tuple(len(c) for c in chunks)
+    layer = {(name, *index): task(index) for index in np.ndindex(*numblocks)}
+    graph = HighLevelGraph.from_collections(name, layer, dependencies=dependencies)
+    meta = np.empty((0,) * len(chunks), dtype=dtype)
+    return da.Array(graph, name, chunks, meta=meta)
 
 
 def _one_task(name, func, array):
@@ -1097,12 +1114,12 @@ def _two_passes(
     *apply_args)`` gives a chunk of the result.
 
     A fixed number of graph layers, whatever the number of chunks: the first
-    pass (blockwise, a pair per chunk), the summaries taken from the pairs
-    (blockwise), the solve (one task reading every summary), the second
-    pass (blockwise over the pairs, with the solve's result as a broadcast
-    argument) and the counts (one task).  The pairs are read by two layers,
-    so dask's blockwise fusion keeps them (and the steps before them, fused
-    into them) as tasks of their own, each computed once: the steps before
+    pass (a pair per chunk), the summaries taken from the pairs, the solve
+    (one task reading every summary), the second pass (over the pairs, with
+    the solve's result) and the counts (one task).  The passes are layers of
+    one task per chunk built from the chunk keys (``_chunkwise``), not
+    blockwise layers: no step is fused into them, so the pairs (holding the
+    chunks between the passes) are computed once, and the steps before
     run once per chunk.  The keys depend on the input, ``kind`` and
     ``summary_args``, not on the step: two steps that summarize the same
     array alike (a labeler and a counter of the same masks) share the first
@@ -1120,27 +1137,23 @@ def _two_passes(
     grid = array.numblocks
     token = tokenize(array.name, kind, summary_args, batch.finite)
     cells = tuple((1,) * n for n in grid)
-    objects = np.empty((0,) * array.ndim, dtype=object)
-    starts = tuple(np.cumsum((0, *c))[:-1] for c in array.chunks[1:])
-    pairs = da.map_blocks(
-        _first_pass,
-        array,
-        summarize,
-        starts,
-        batch.check,
-        *summary_args,
-        chunks=cells,
-        dtype=object,
-        meta=objects,
-        name=f"sksegment-{kind}-pairs-{token}",
-    )
-    summaries = da.map_blocks(
-        operator.itemgetter(0),
-        pairs,
-        chunks=cells,
-        dtype=object,
-        meta=objects,
-        name=f"sksegment-{kind}-summaries-{token}",
+    starts = [np.cumsum((0, *c))[:-1].tolist() for c in array.chunks[1:]]
+    args = (batch.check, *summary_args)
+
+    def first(index):
+        start = tuple(s[i] for s, i in zip(starts, index[1:]))
+        return (
+            partial(_first_pass, summarize=summarize, start=start, args=args),
+            (array.name, *index),
+        )
+
+    pairs = _chunkwise(f"sksegment-{kind}-pairs-{token}", first, cells, object, [array])
+    summaries = _chunkwise(
+        f"sksegment-{kind}-summaries-{token}",
+        lambda index: (operator.itemgetter(0), (pairs.name, *index)),
+        cells,
+        object,
+        [pairs],
     )
     solved = _one_task(
         f"sksegment-{kind}-solve-{tokenize(token, solve, solve_args)}",
@@ -1153,15 +1166,17 @@ def _two_passes(
     counts = da.Array(graph, name, ((grid[0],),), meta=np.empty(0, np.int64))
     if apply is None:
         return None, counts
-    result = da.map_blocks(
-        _finish,
-        pairs,
-        solved,
-        apply,
-        *apply_args,
-        chunks=array.chunks,
-        dtype=dtype,
-        meta=np.empty((0,) * array.ndim, dtype=dtype),
+
+    def second(index):
+        finish = partial(_finish, apply=apply, index=index, args=apply_args)
+        return (finish, (pairs.name, *index), solved.key)
+
+    result = _chunkwise(
+        f"sksegment-{kind}-{tokenize(solved.key, apply, apply_args)}",
+        second,
+        array.chunks,
+        dtype,
+        [pairs, solved],
     )
     return result, counts
 
