@@ -681,19 +681,17 @@ def summarize_pixels(batch, *, label, want_sum, want_hist, nbins, max_exact=None
     larger than memory.
     """
     array = batch.array
-    if np.dtype(array.dtype) in (np.dtype(np.uint8), np.dtype(bool)):
-        summary = pixel_summary(
-            batch,
-            per_image=False,
-            label=label,
-            want_sum=want_sum,
-            want_hist=want_hist,
-            nbins=nbins,
-        )
-        return summary.compute().flat[0]
     # each pass: a blockwise layer of chunk summaries and one task merging them
     meta = np.empty((0,) * array.ndim, dtype=object)
     cells = tuple((1,) * n for n in array.numblocks)
+    if np.dtype(array.dtype) in (np.dtype(np.uint8), np.dtype(bool)):
+        parts = array.map_blocks(
+            _part_counts_uint8, batch.check, chunks=cells, dtype=object, meta=meta
+        )
+        merge = partial(_merged, merge=partial(_summary_uint8, want_hist=want_hist))
+        return (
+            _one_task(f"sksegment-counts-{parts.name}", merge, parts).compute().flat[0]
+        )
     parts = array.map_blocks(
         _part_stats, batch.check, want_sum, chunks=cells, dtype=object, meta=meta
     )
