@@ -425,42 +425,93 @@ def wide_labels_dtype(dtype):
     return _kernels.kept_label_dtype(dtype)
 
 
+def _reach(bounds, index, depth, size, periodic):
+    """Pieces ``(chunk, slice)`` along one axis covering chunk ``index`` and
+    ``depth`` pixels each side, and the offset of the chunk in that range.
+
+    ``bounds`` are the chunks' starts and the axis's size.  Without
+    ``periodic`` the range is clipped to the axis; with it, positions past
+    the edges wrap around.
+    """
+    lo, hi = bounds[index] - depth, bounds[index + 1] + depth
+    if not periodic:
+        lo, hi = max(lo, 0), min(hi, size)
+    pieces, at = [], lo
+    while at < hi:
+        pos = at % size
+        chunk = int(np.searchsorted(bounds, pos, side="right")) - 1
+        stop = min(bounds[chunk + 1], pos + hi - at)
+        pieces.append((chunk, slice(pos - bounds[chunk], stop - bounds[chunk])))
+        at += stop - pos
+    return pieces, bounds[index] - lo
+
+
+def _overlap_block(*blocks, layout, shape, trim, func, check):
+    """``func`` on the chunk extended from the pieces of its neighbours, trimmed."""
+    pieces = [block[index] for block, index in zip(blocks, layout)]
+    if len(pieces) == 1:
+        extended = pieces[0]
+    else:
+        extended = np.block(
+            _nested(shape, lambda i: pieces[np.ravel_multi_index(i, shape)])
+        )
+    return _per_part(extended, func, check)[trim]
+
+
 def map_overlap(batch, func, depth, dtype, *, periodic=False, trailing=()):
     """``func(image_part)`` on each chunk extended by ``depth`` pixels per side.
 
-    At the image's own edges nothing is added (``boundary="none"``), so
-    ``func`` sees the true image edge there and applies its own edge mode
-    exactly as in memory; with ``periodic``, the image is extended there by
-    its opposite edge, as an edge mode ``"wrap"`` extends it (``depth`` must
-    not exceed the image).  Exact when ``func``'s result at a pixel depends
-    only on the pixels within ``depth`` of it.  ``trailing`` gives the
-    lengths of the axes ``func`` adds after the image's (a feature axis).
+    At the image's own edges nothing is added, so ``func`` sees the true
+    image edge there and applies its own edge mode exactly as in memory; with
+    ``periodic``, the image is extended there by its opposite edge, as an
+    edge mode ``"wrap"`` extends it (``depth`` must not exceed the image).
+    Exact when ``func``'s result at a pixel depends only on the pixels within
+    ``depth`` of it.  ``trailing`` gives the lengths of the axes ``func``
+    adds after the image's (a feature axis), which are not trimmed.
+
+    One graph layer of one task per chunk, which reads the pieces of the
+    chunks within ``depth`` of it and concatenates them (dask's
+    ``map_overlap`` makes a task per piece, and one to concatenate them).
     """
+    import itertools
+
     import dask.array as da
-    from dask.array.overlap import overlap, trim_internal
+    from dask.base import tokenize
+    from dask.highlevelgraph import HighLevelGraph
 
     array = batch.array
     shape = array.shape
-    depths = {0: 0, **{a: min(depth, shape[a]) for a in range(1, len(shape))}}
-    boundary = "periodic" if periodic else "none"
-    per_part = partial(_per_part, func=func, check=batch.check)
-    if not trailing:
-        return da.map_overlap(
-            per_part, array, depth=depths, boundary=boundary, dtype=dtype, trim=True
+    token = tokenize(array.name, func, depth, periodic, dtype, trailing)
+    name = f"sksegment-overlap-{token}"
+    bounds = [np.cumsum((0, *c)).tolist() for c in array.chunks]
+    layer = {}
+    for index in np.ndindex(*array.numblocks):
+        reach = [([(index[0], slice(None))], 0)] + [
+            _reach(bounds[a], index[a], min(depth, shape[a]), shape[a], periodic)
+            for a in range(1, array.ndim)
+        ]
+        keys, layout = [], []
+        for combo in itertools.product(*(pieces for pieces, _ in reach)):
+            keys.append((array.name, *(chunk for chunk, _ in combo)))
+            layout.append(tuple(cut for _, cut in combo))
+        sizes = [len(pieces) for pieces, _ in reach]
+        trim = tuple(
+            slice(offset, offset + c[i])
+            for (_, offset), c, i in zip(reach, array.chunks, index)
         )
-    # dask's map_overlap cannot declare the chunks of new axes: its three
-    # layers (overlap, map, trim) built here, the new axes untrimmed
-    extended = overlap(array, depth=depths, boundary=boundary)
-    new = list(range(array.ndim, array.ndim + len(trailing)))
-    mapped = extended.map_blocks(
-        per_part,
-        dtype=dtype,
-        new_axis=new,
-        chunks=extended.chunks + tuple((n,) for n in trailing),
-        meta=np.empty((0,) * (array.ndim + len(trailing)), dtype=dtype),
-    )
-    boundaries = {a: boundary for a in depths}
-    return trim_internal(mapped, {**depths, **dict.fromkeys(new, 0)}, boundaries)
+        block = partial(
+            _overlap_block,
+            layout=layout,
+            shape=tuple(sizes),
+            trim=trim,
+            func=func,
+            check=batch.check,
+        )
+        layer[(name, *index, *(0,) * len(trailing))] = (block, *keys)
+    graph = HighLevelGraph.from_collections(name, layer, dependencies=[array])
+    chunks = array.chunks + tuple((n,) for n in trailing)
+    meta = np.empty((0,) * len(chunks), dtype=dtype)
+    return da.Array(graph, name, chunks, meta=meta)
 
 
 # --- reductions of pixels: ranges, sums and pooled histograms -----------------
@@ -660,19 +711,17 @@ def summarize_pixels(batch, *, label, want_sum, want_hist, nbins, max_exact=None
     larger than memory.
     """
     array = batch.array
-    if np.dtype(array.dtype) in (np.dtype(np.uint8), np.dtype(bool)):
-        summary = pixel_summary(
-            batch,
-            per_image=False,
-            label=label,
-            want_sum=want_sum,
-            want_hist=want_hist,
-            nbins=nbins,
-        )
-        return summary.compute().flat[0]
     # each pass: a blockwise layer of chunk summaries and one task merging them
     meta = np.empty((0,) * array.ndim, dtype=object)
     cells = tuple((1,) * n for n in array.numblocks)
+    if np.dtype(array.dtype) in (np.dtype(np.uint8), np.dtype(bool)):
+        parts = array.map_blocks(
+            _part_counts_uint8, batch.check, chunks=cells, dtype=object, meta=meta
+        )
+        merge = partial(_merged, merge=partial(_summary_uint8, want_hist=want_hist))
+        return (
+            _one_task(f"sksegment-counts-{parts.name}", merge, parts).compute().flat[0]
+        )
     parts = array.map_blocks(
         _part_stats, batch.check, want_sum, chunks=cells, dtype=object, meta=meta
     )
@@ -1033,9 +1082,8 @@ def _apply_block(held, tables, index, connectivity):
     return _kernels.take(table, labels, out)[None]
 
 
-def _first_pass(block, summarize, starts, *args, block_id=None):
-    """``summarize(block, start, *args)`` with the chunk's start in its image."""
-    start = tuple(int(s[i]) for s, i in zip(starts, block_id[1:]))
+def _first_pass(block, summarize, start, args):
+    """``summarize(block, start, *args)``: the chunk's pair (summary, held)."""
     return summarize(block, start, *args)
 
 
@@ -1044,9 +1092,27 @@ def _solve_cells(cells, grid, solve, args):
     return solve(_on_grid(cells, grid), *args)
 
 
-def _finish(pair, solved, apply, *args, block_id=None):
+def _finish(pair, solved, apply, index, args):
     """A chunk of the result from its held chunk and the solved tables."""
-    return apply(pair[1], solved[0], block_id, *args)
+    return apply(pair[1], solved[0], index, *args)
+
+
+def _chunkwise(name, task, chunks, dtype, dependencies):
+    """An array of one task per chunk, ``task(index)``, in one graph layer.
+
+    Built from the chunk keys directly: unlike a blockwise layer, nothing is
+    fused into these tasks (dask runs a fused task as a small graph, ordered
+    anew for every chunk) and nothing is substituted when the graph is
+    optimized.
+    """
+    import dask.array as da
+    from dask.highlevelgraph import HighLevelGraph
+
+    numblocks = tuple(len(c) for c in chunks)
+    layer = {(name, *index): task(index) for index in np.ndindex(*numblocks)}
+    graph = HighLevelGraph.from_collections(name, layer, dependencies=dependencies)
+    meta = np.empty((0,) * len(chunks), dtype=dtype)
+    return da.Array(graph, name, chunks, meta=meta)
 
 
 def _one_task(name, func, array):
@@ -1076,12 +1142,12 @@ def _two_passes(
     *apply_args)`` gives a chunk of the result.
 
     A fixed number of graph layers, whatever the number of chunks: the first
-    pass (blockwise, a pair per chunk), the summaries taken from the pairs
-    (blockwise), the solve (one task reading every summary), the second
-    pass (blockwise over the pairs, with the solve's result as a broadcast
-    argument) and the counts (one task).  The pairs are read by two layers,
-    so dask's blockwise fusion keeps them (and the steps before them, fused
-    into them) as tasks of their own, each computed once: the steps before
+    pass (a pair per chunk), the summaries taken from the pairs, the solve
+    (one task reading every summary), the second pass (over the pairs, with
+    the solve's result) and the counts (one task).  The passes are layers of
+    one task per chunk built from the chunk keys (``_chunkwise``), not
+    blockwise layers: no step is fused into them, so the pairs (holding the
+    chunks between the passes) are computed once, and the steps before
     run once per chunk.  The keys depend on the input, ``kind`` and
     ``summary_args``, not on the step: two steps that summarize the same
     array alike (a labeler and a counter of the same masks) share the first
@@ -1099,27 +1165,23 @@ def _two_passes(
     grid = array.numblocks
     token = tokenize(array.name, kind, summary_args, batch.finite)
     cells = tuple((1,) * n for n in grid)
-    objects = np.empty((0,) * array.ndim, dtype=object)
-    starts = tuple(np.cumsum((0, *c))[:-1] for c in array.chunks[1:])
-    pairs = da.map_blocks(
-        _first_pass,
-        array,
-        summarize,
-        starts,
-        batch.check,
-        *summary_args,
-        chunks=cells,
-        dtype=object,
-        meta=objects,
-        name=f"sksegment-{kind}-pairs-{token}",
-    )
-    summaries = da.map_blocks(
-        operator.itemgetter(0),
-        pairs,
-        chunks=cells,
-        dtype=object,
-        meta=objects,
-        name=f"sksegment-{kind}-summaries-{token}",
+    starts = [np.cumsum((0, *c))[:-1].tolist() for c in array.chunks[1:]]
+    args = (batch.check, *summary_args)
+
+    def first(index):
+        start = tuple(s[i] for s, i in zip(starts, index[1:]))
+        return (
+            partial(_first_pass, summarize=summarize, start=start, args=args),
+            (array.name, *index),
+        )
+
+    pairs = _chunkwise(f"sksegment-{kind}-pairs-{token}", first, cells, object, [array])
+    summaries = _chunkwise(
+        f"sksegment-{kind}-summaries-{token}",
+        lambda index: (operator.itemgetter(0), (pairs.name, *index)),
+        cells,
+        object,
+        [pairs],
     )
     solved = _one_task(
         f"sksegment-{kind}-solve-{tokenize(token, solve, solve_args)}",
@@ -1132,15 +1194,17 @@ def _two_passes(
     counts = da.Array(graph, name, ((grid[0],),), meta=np.empty(0, np.int64))
     if apply is None:
         return None, counts
-    result = da.map_blocks(
-        _finish,
-        pairs,
-        solved,
-        apply,
-        *apply_args,
-        chunks=array.chunks,
-        dtype=dtype,
-        meta=np.empty((0,) * array.ndim, dtype=dtype),
+
+    def second(index):
+        finish = partial(_finish, apply=apply, index=index, args=apply_args)
+        return (finish, (pairs.name, *index), solved.key)
+
+    result = _chunkwise(
+        f"sksegment-{kind}-{tokenize(solved.key, apply, apply_args)}",
+        second,
+        array.chunks,
+        dtype,
+        [pairs, solved],
     )
     return result, counts
 

@@ -615,3 +615,19 @@ def test_global_object_steps_on_any_mask_and_chunking_equal_numpy(
         np.testing.assert_array_equal(
             per_image.transform(Xi).compute(), per_image.transform(image)
         )
+
+
+def test_overlap_on_uneven_chunks_smaller_than_the_depth_is_one_task_per_chunk():
+    """An overlap step on uneven chunks, some narrower than its depth, with
+    the image wrapped around or not, equals its in-memory result; it is one
+    graph layer of one task per chunk, reading the input's chunks directly."""
+    masks = _images((1, 23, 19), seed=11) > 130
+    Xd = da.from_array(masks, chunks=((1,), (2, 9, 1, 11), (7, 3, 9)))
+    for step in (
+        sks.MorphCloser(5, shape="disk", mode="wrap"),
+        sks.MorphOpener(3, mode="constant"),
+    ):
+        lazy = step.transform(Xd)
+        np.testing.assert_array_equal(lazy.compute(), step.transform(masks))
+        assert len(lazy.dask.layers[lazy.name]) == Xd.npartitions == 12
+        assert lazy.dask.dependencies[lazy.name] == {Xd.name}
