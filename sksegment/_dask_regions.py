@@ -551,7 +551,7 @@ def _keep_table(merged, values, low, high, masks):
 
     tables = []
     for m, v in zip(merged, values):
-        keep = _kernels.in_area_bounds(np.asarray(v, np.float64), low, high)
+        keep = _kernels.in_bounds(np.asarray(v, np.float64), low, high)
         if masks:
             table = np.zeros(len(m["ids"]) + 1, dtype=bool)
             table[m["ids"][keep].astype(np.intp)] = True

@@ -1,5 +1,6 @@
 """Input and parameter checks whose messages name the step and what was given."""
 
+import functools
 import math
 import os
 import sys
@@ -7,7 +8,12 @@ import warnings
 from numbers import Integral
 
 import numpy as np
-from sklearn.utils._param_validation import HasMethods, Interval, make_constraint
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    InvalidParameterError,
+    make_constraint,
+)
 
 __all__ = [
     "ChannelAxisWarning",
@@ -375,3 +381,38 @@ def label_image(image, caller, *, where="the label image", masks="label"):
             f"the id {image.min()}."
         )
     return image
+
+
+def check_bounds(step, low_name, low, high_name, high):
+    """Raise ``InvalidParameterError`` when bounds leave nothing to keep."""
+    if low is not None and high is not None and low > high:
+        raise InvalidParameterError(
+            f"{step}: {low_name}={low} is larger than {high_name}={high}; no "
+            "object could be kept."
+        )
+
+
+def renamed_parameters(**renames):
+    """Decorate ``__init__`` to refuse renamed parameters, naming the new ones.
+
+    ``renames`` maps old names to new ones.  The signature is the decorated
+    ``__init__``'s (``functools.wraps``), so scikit-learn sees only the
+    current parameters; an old name raises a ``TypeError`` that says what to
+    write instead, where Python's own error would only say it is unknown.
+    """
+
+    def decorate(init):
+        @functools.wraps(init)
+        def checked(self, *args, **kwargs):
+            old = [name for name in renames if name in kwargs]
+            if old:
+                uses = ", ".join(f"{renames[name]}= for {name}=" for name in old)
+                raise TypeError(
+                    f"{type(self).__name__} has no parameter "
+                    f"{' or '.join(old)}: it was renamed ({uses})."
+                )
+            init(self, *args, **kwargs)
+
+        return checked
+
+    return decorate

@@ -9,14 +9,19 @@ image is read as the mask of its nonzero pixels.
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils._param_validation import InvalidParameterError, StrOptions
+from sklearn.utils._param_validation import StrOptions
 
 from sksegment import _kernels
 from sksegment._base import ImageStepMixin, ImageTransformer
 from sksegment._chunks import Global
 from sksegment._docstrings import fill_doc
 from sksegment._kernels.regions import PROPERTIES_2D_ONLY as _PROPERTIES_2D_ONLY
-from sksegment._validation import StrictInterval, as_objects
+from sksegment._validation import (
+    StrictInterval,
+    as_objects,
+    check_bounds,
+    renamed_parameters,
+)
 
 __all__ = [
     "AreaFilter",
@@ -280,15 +285,7 @@ class AreaFilter(_ObjectStep):
         self.n_jobs = n_jobs
 
     def _check_params(self):
-        if (
-            self.min_area is not None
-            and self.max_area is not None
-            and self.min_area > self.max_area
-        ):
-            raise InvalidParameterError(
-                f"AreaFilter: min_area={self.min_area} is larger than "
-                f"max_area={self.max_area}; no object could be kept."
-            )
+        check_bounds("AreaFilter", "min_area", self.min_area, "max_area", self.max_area)
 
     def _on_split_chunks(self, batch):
         """Masks chunked within images: areas of objects joined across chunks."""
@@ -522,7 +519,7 @@ class _SortedStrOptions(StrOptions):
 class ObjectFilter(_ObjectStep):
     """Keep the objects whose shape property lies within bounds.
 
-    An object is kept when ``min <= value <= max`` (both bounds inclusive),
+    An object is kept when ``min_value <= value <= max_value`` (both bounds inclusive),
     ``value`` being the object's ``property`` as
     ``skimage.measure.regionprops`` measures it.  CellProfiler's
     "FilterObjects" by a measurement: drop elongated debris by
@@ -540,9 +537,9 @@ class ObjectFilter(_ObjectStep):
         ``"perimeter"``, ``"perimeter_crofton"`` or ``"solidity"``.
         ``"eccentricity"``, ``"orientation"``, ``"perimeter"`` and
         ``"perimeter_crofton"`` are defined for 2D images only.
-    min : float or None, default=None
+    min_value : float or None, default=None
         Smallest value kept, inclusive; None for no lower bound.
-    max : float or None, default=None
+    max_value : float or None, default=None
         Largest value kept, inclusive; None for no upper bound.
     %(connectivity)s
         Only used for masks.
@@ -567,7 +564,7 @@ class ObjectFilter(_ObjectStep):
     whose value is NaN is removed when a bound is set.  With no bound
     nothing is measured and every object is kept, so a 2D-only property
     raises an error on 3D images only when a bound is set.
-    ``ObjectFilter("area", min=a, max=b)`` equals ``AreaFilter(a, b)``.
+    ``ObjectFilter("area", min_value=a, max_value=b)`` equals ``AreaFilter(a, b)``.
 
     In 3D, scikit-image computes the convex-hull properties
     (``"area_convex"``, ``"feret_diameter_max"``, ``"solidity"``) with
@@ -585,7 +582,7 @@ class ObjectFilter(_ObjectStep):
     ...                   [0, 0, 0, 0, 0, 0, 0],
     ...                   [0, 0, 0, 0, 1, 1, 0],
     ...                   [0, 0, 0, 0, 1, 1, 0]]], dtype=bool)
-    >>> ObjectFilter("eccentricity", max=0.9).transform(mask).astype(int)
+    >>> ObjectFilter("eccentricity", max_value=0.9).transform(mask).astype(int)
     array([[[0, 0, 0, 0, 0, 0, 0],
             [0, 0, 0, 0, 0, 0, 0],
             [0, 0, 0, 0, 1, 1, 0],
@@ -595,34 +592,33 @@ class ObjectFilter(_ObjectStep):
     _parameter_constraints = {
         **ImageStepMixin._parameter_constraints,
         "property": [_SortedStrOptions(_SCALAR_PROPERTIES)],
-        "min": [None, StrictInterval(Real, None, None, closed="neither")],
-        "max": [None, StrictInterval(Real, None, None, closed="neither")],
+        "min_value": [None, StrictInterval(Real, None, None, closed="neither")],
+        "max_value": [None, StrictInterval(Real, None, None, closed="neither")],
         "connectivity": _CONNECTIVITY,
     }
 
+    @renamed_parameters(min="min_value", max="max_value")
     def __init__(
         self,
         property="eccentricity",
         *,
-        min=None,
-        max=None,
+        min_value=None,
+        max_value=None,
         connectivity=None,
         image_shape=None,
         n_jobs=None,
     ):
         self.property = property
-        self.min = min
-        self.max = max
+        self.min_value = min_value
+        self.max_value = max_value
         self.connectivity = connectivity
         self.image_shape = image_shape
         self.n_jobs = n_jobs
 
     def _check_params(self):
-        if self.min is not None and self.max is not None and self.min > self.max:
-            raise InvalidParameterError(
-                f"ObjectFilter: min={self.min} is larger than max={self.max}; no "
-                f"object could be kept."
-            )
+        check_bounds(
+            "ObjectFilter", "min_value", self.min_value, "max_value", self.max_value
+        )
 
     def _values(self, labels):
         """The property of each nonzero id of ``labels``, in increasing id."""
@@ -648,11 +644,11 @@ class ObjectFilter(_ObjectStep):
         from sksegment._dask_regions import filter_objects
 
         return filter_objects(
-            batch, self.property, self.min, self.max, self.connectivity
+            batch, self.property, self.min_value, self.max_value, self.connectivity
         )
 
     def _check_2d(self, ndim, shape):
-        bounded = self.min is not None or self.max is not None
+        bounded = self.min_value is not None or self.max_value is not None
         if bounded and ndim != 2 and self.property in _PROPERTIES_2D_ONLY:
             raise ValueError(
                 f"ObjectFilter: property={self.property!r} is defined for 2D images "
@@ -662,14 +658,14 @@ class ObjectFilter(_ObjectStep):
 
     def _transform_image(self, image, out=None):
         objects, is_labels = self._objects(image)
-        bounded = self.min is not None or self.max is not None
+        bounded = self.min_value is not None or self.max_value is not None
         self._check_2d(image.ndim, image.shape)
         if is_labels:
             labels, top = _kernels.sequential(objects)
             if not bounded:
                 return _kernels.area_filter_labels(objects, None, None, out)
             ids, values = self._values(labels)
-            keep = _kernels.in_area_bounds(values, self.min, self.max)
+            keep = _kernels.in_bounds(values, self.min_value, self.max_value)
             return _kernels.keep_ids(labels, top, ids[keep], out)
         if not bounded:
             return _into_copy(objects, out)
@@ -677,7 +673,7 @@ class ObjectFilter(_ObjectStep):
         keep = np.zeros(n + 1, dtype=bool)
         if n:
             ids, values = self._values(labels)
-            keep[ids] = _kernels.in_area_bounds(values, self.min, self.max)
+            keep[ids] = _kernels.in_bounds(values, self.min_value, self.max_value)
         return _kernels.take(keep, labels, out)
 
 

@@ -20,8 +20,8 @@ from sksegment._kernels import kept_label_dtype
 KEEPING = [sks.BorderClearer(), sks.HoleFiller(), sks.MaxCountGuard(max_count=3)]
 NUMBERING = [
     sks.AreaFilter(min_area=2),
-    sks.ObjectFilter("area", min=2),
-    sks.ObjectFilter("eccentricity", max=0.9),
+    sks.ObjectFilter("area", min_value=2),
+    sks.ObjectFilter("eccentricity", max_value=0.9),
     sks.WatershedSplitter(min_distance=1),
     sks.ComponentLabeler(),
 ]

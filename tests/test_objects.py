@@ -5,6 +5,7 @@ from skimage.feature import peak_local_max
 from skimage.measure import label, regionprops, regionprops_table
 from skimage.morphology import closing, footprint_rectangle, local_maxima
 from skimage.segmentation import clear_border, watershed
+from sklearn.base import clone
 from sklearn.utils._param_validation import InvalidParameterError
 
 from sksegment import AreaFilter, BorderClearer, ComponentLabeler, _kernels, objects
@@ -436,7 +437,7 @@ def _reference_property_filter(labels, prop, low, high):
 )
 def test_object_filter_equals_regionprops_on_masks(prop, low, high):
     masks = _masks((3, 30, 30), seed=15, density=0.6)
-    out = ObjectFilter(prop, min=low, max=high).fit_transform(masks)
+    out = ObjectFilter(prop, min_value=low, max_value=high).fit_transform(masks)
     assert out.dtype == bool
     for mask, kept in zip(masks, out):
         expected = _reference_property_filter(label(mask), prop, low, high)
@@ -450,17 +451,19 @@ def test_object_filter_bounds_are_inclusive():
     labels[0, 5:9, 5:9] = 2
     labels[0, 5, 5] = 0  # extent 15/16
     labels[0, 10, 1:4] = 3  # extent 1
-    out = ObjectFilter("extent", min=15 / 16, max=15 / 16).fit_transform(labels)
+    out = ObjectFilter("extent", min_value=15 / 16, max_value=15 / 16).fit_transform(
+        labels
+    )
     np.testing.assert_array_equal(np.unique(out), [0, 1])
     assert (out[0] == 1).sum() == 15
-    out = ObjectFilter("area", min=3, max=8).fit_transform(labels)
+    out = ObjectFilter("area", min_value=3, max_value=8).fit_transform(labels)
     assert out.max() == 2 and (out == 1).sum() == 8 and (out == 2).sum() == 3
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.int32, np.int64])
 def test_object_filter_on_label_images_relabels_sequentially(dtype):
     labels = label(_masks((30, 30), seed=16, density=0.6)).astype(dtype)
-    out = ObjectFilter("solidity", min=0.8).fit_transform(labels[None])
+    out = ObjectFilter("solidity", min_value=0.8).fit_transform(labels[None])
     assert out.dtype == np.int32
     expected = _reference_property_filter(labels.astype(int), "solidity", 0.8, None)
     assert _same_partition(out[0], np.where(expected, labels, 0))
@@ -471,18 +474,18 @@ def test_object_filter_on_label_images_relabels_sequentially(dtype):
 def test_object_filter_area_equals_area_filter(bounds):
     masks = _masks((3, 25, 25), seed=5, density=0.65)
     low, high = bounds
-    ours = ObjectFilter("area", min=low, max=high).fit_transform(masks)
+    ours = ObjectFilter("area", min_value=low, max_value=high).fit_transform(masks)
     np.testing.assert_array_equal(ours, AreaFilter(low, high).fit_transform(masks))
     labels = np.stack([label(m) for m in masks])
     np.testing.assert_array_equal(
-        ObjectFilter("area", min=low, max=high).fit_transform(labels),
+        ObjectFilter("area", min_value=low, max_value=high).fit_transform(labels),
         AreaFilter(low, high).fit_transform(labels),
     )
 
 
 def test_object_filter_3d():
     volumes = _masks((2, 6, 7, 8), seed=6, density=0.7)
-    out = ObjectFilter("extent", min=0.3, connectivity=1).fit_transform(volumes)
+    out = ObjectFilter("extent", min_value=0.3, connectivity=1).fit_transform(volumes)
     for volume, kept in zip(volumes, out):
         expected = _reference_property_filter(
             label(volume, connectivity=1), "extent", 0.3, None
@@ -491,14 +494,14 @@ def test_object_filter_3d():
     # without bounds nothing is measured: a 2D-only property passes
     np.testing.assert_array_equal(ObjectFilter().fit_transform(volumes), volumes)
     with pytest.raises(ValueError, match="'eccentricity' is defined for 2D images"):
-        ObjectFilter("eccentricity", max=0.5).fit_transform(volumes)
+        ObjectFilter("eccentricity", max_value=0.5).fit_transform(volumes)
 
 
 def test_object_filter_on_sparse_large_ids():
     labels = np.zeros((1, 5, 5), dtype=np.int64)
     labels[0, :2, :2] = 10**13
     labels[0, 4, 1:4] = 10**12
-    out = ObjectFilter("eccentricity", max=0.5).fit_transform(labels)
+    out = ObjectFilter("eccentricity", max_value=0.5).fit_transform(labels)
     np.testing.assert_array_equal(np.unique(out), [0, 1])
     assert (out == 1).sum() == 4
 
@@ -524,10 +527,12 @@ def test_object_filter_bad_parameters():
         match="among {'area', 'area_bbox', .*'solidity'}. Got 'intensity_mean'",
     ):
         ObjectFilter("intensity_mean").fit_transform(mask)
-    with pytest.raises(InvalidParameterError, match="min=3 is larger than max=2"):
-        ObjectFilter("area", min=3, max=2).fit_transform(mask)
-    with pytest.raises(InvalidParameterError, match="'min' parameter"):
-        ObjectFilter("area", min=np.nan).fit_transform(mask)
+    with pytest.raises(
+        InvalidParameterError, match="min_value=3 is larger than max_value=2"
+    ):
+        ObjectFilter("area", min_value=3, max_value=2).fit_transform(mask)
+    with pytest.raises(InvalidParameterError, match="'min_value' parameter"):
+        ObjectFilter("area", min_value=np.nan).fit_transform(mask)
 
 
 # --- MaxCountGuard ---------------------------------------------------------
@@ -737,12 +742,12 @@ def _crossing_labels(dtype):
 
 
 FILTERS = [
-    ObjectFilter("area", min=3),  # summed over chunks
-    ObjectFilter("eccentricity", max=0.99),  # moments summed over chunks
-    ObjectFilter("extent", min=0.2, max=0.9),
-    ObjectFilter("solidity", max=0.5),  # measured on crops
-    ObjectFilter("perimeter", min=20, connectivity=1),
-    ObjectFilter("euler_number", min=0),
+    ObjectFilter("area", min_value=3),  # summed over chunks
+    ObjectFilter("eccentricity", max_value=0.99),  # moments summed over chunks
+    ObjectFilter("extent", min_value=0.2, max_value=0.9),
+    ObjectFilter("solidity", max_value=0.5),  # measured on crops
+    ObjectFilter("perimeter", min_value=20, connectivity=1),
+    ObjectFilter("euler_number", min_value=0),
 ]
 
 
@@ -776,11 +781,16 @@ def test_object_filter_on_chunks_without_bounds_and_in_3d():
         result = step.transform(da.from_array(X, chunks=(1, 7, 9)))
         np.testing.assert_array_equal(result.compute(), step.transform(X))
     volumes = _masks((2, 8, 9, 10), seed=21, density=0.7)
-    for step in (ObjectFilter("area", min=4), ObjectFilter("area_filled", max=30)):
+    for step in (
+        ObjectFilter("area", min_value=4),
+        ObjectFilter("area_filled", max_value=30),
+    ):
         result = step.transform(da.from_array(volumes, chunks=(1, 3, 4, 5)))
         np.testing.assert_array_equal(result.compute(), step.transform(volumes))
     with pytest.raises(ValueError, match=r"ObjectFilter: property='eccentricity' is"):
-        ObjectFilter(max=0.5).transform(da.from_array(volumes, chunks=(1, 3, 4, 5)))
+        ObjectFilter(max_value=0.5).transform(
+            da.from_array(volumes, chunks=(1, 3, 4, 5))
+        )
 
 
 def test_object_filter_on_chunks_is_lazy_for_summed_properties():
@@ -793,7 +803,18 @@ def test_object_filter_on_chunks_is_lazy_for_summed_properties():
 
     meta = np.empty((0, 0, 0), dtype=bool)
     Xd = da.from_array(masks, chunks=(1, 12, 20)).map_blocks(read, meta=meta)
-    step = ObjectFilter("area", max=30)
+    step = ObjectFilter("area", max_value=30)
     result = step.transform(Xd)
     assert calls == []  # nothing computed to build the graph
     np.testing.assert_array_equal(result.compute(), step.transform(masks))
+
+
+def test_object_filter_old_bound_names_are_refused_clearly():
+    for old in ("min", "max"):
+        with pytest.raises(TypeError, match=f"no parameter {old}: .*_value= for"):
+            ObjectFilter("area", **{old: 3})
+    with pytest.raises(ValueError, match="Invalid parameter 'min'"):
+        ObjectFilter("area").set_params(min=3)
+    step = ObjectFilter("area", min_value=2, max_value=9)
+    assert step.get_params()["min_value"] == 2
+    assert clone(step).get_params() == step.get_params()

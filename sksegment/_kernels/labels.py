@@ -133,12 +133,13 @@ def border_ids(labels, buffer_size):
     return np.unique(np.concatenate(pieces))
 
 
-def in_area_bounds(areas, min_area, max_area):
-    keep = np.ones(areas.shape, dtype=bool)
-    if min_area is not None:
-        keep &= areas >= min_area
-    if max_area is not None:
-        keep &= areas <= max_area
+def in_bounds(values, low, high):
+    """Whether each value lies in ``[low, high]`` (None: no bound; NaN: out)."""
+    keep = np.ones(values.shape, dtype=bool)
+    if low is not None:
+        keep &= values >= low
+    if high is not None:
+        keep &= values <= high
     return keep
 
 
@@ -258,7 +259,7 @@ def area_filter_mask(mask, min_area, max_area, connectivity, out=None):
     """Keep the components of a mask with ``min_area <= area <= max_area``."""
     labels, n = label_mask(mask, connectivity)
     areas = bincount(labels, n + 1, skip_zeros=True)
-    keep = in_area_bounds(areas, min_area, max_area)
+    keep = in_bounds(areas, min_area, max_area)
     keep[0] = False
     return take(keep, labels, out)
 
@@ -267,7 +268,7 @@ def area_filter_labels(labels, min_area, max_area, out=None):
     """Keep the ids of a label image within the area bounds, renumbered 1..k."""
     top = int(labels.max())
     ids, areas = object_areas(labels, top)
-    keep = in_area_bounds(areas, min_area, max_area)
+    keep = in_bounds(areas, min_area, max_area)
     return keep_ids(labels, top, ids[keep], out)
 
 
