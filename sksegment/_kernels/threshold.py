@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from sksegment._kernels import common
-from sksegment._kernels.common import bincount
+from sksegment._kernels.common import as_numbers, bincount
 
 
 def is_integer(images):
@@ -94,7 +94,7 @@ def pooled_histogram(images, nbins, max_exact=None):
         None when every pixel of every image has the same value.  The
         centres are integers exactly when there is one bin per integer.
     """
-    images = [im.view(np.uint8) if im.dtype == bool else im for im in images]
+    images = [as_numbers(im) for im in images]
     if all(im.dtype == np.uint8 for im in images):
         counts = sum(counts_uint8(im) for im in images)
         present = np.flatnonzero(counts)
