@@ -177,6 +177,7 @@ def plot_search(search, x=None, y=None, *, metric=None, ax=None):
     Returns
     -------
     ax : matplotlib Axes
+        The axes drawn on.
 
     See Also
     --------
@@ -186,6 +187,22 @@ def plot_search(search, x=None, y=None, *, metric=None, ax=None):
     -----
     A parameter value of None, such as a threshold learned in ``fit``, is
     labeled "learned".
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from sklearn.model_selection import GridSearchCV
+    >>> import sksegment as sks
+    >>> data = sks.datasets.make_objects(n_images=6, random_state=0)
+    >>> pipe = sks.make_pipeline(
+    ...     sks.OtsuThresholder(), sks.MorphCloser(), sks.ObjectCounter()
+    ... )
+    >>> grid = {"otsuthresholder__threshold": [100, 130], "morphcloser__size": [1, 5]}
+    >>> search = GridSearchCV(pipe, grid, cv=2, scoring="neg_mean_absolute_error")
+    >>> ax = sks.inspection.plot_search(search.fit(data.images, data.counts))
+    >>> ax.get_xlabel()
+    'otsuthresholder__threshold'
     """
     plt = import_optional("matplotlib.pyplot", "plot_search")
     results = search.cv_results_

@@ -213,7 +213,7 @@ class PixelFeatures(ImageTransformer):
         )
 
     def get_feature_names_out(self, input_features=None):
-        """Names of the features: ``intensity_s1``, ``edges_s2``, ``texture_s4_0``.
+        """Give the names of the features, such as ``intensity_s1``, ``edges_s2``.
 
         Parameters
         ----------

@@ -2,9 +2,7 @@
 
 Every name of ``sksegment.__all__`` (and of the public modules it lists), and
 every public method or property sksegment defines on them, is validated with
-``numpydoc.validate``; the codes in ``IGNORED`` are not required.  Known
-failures are listed in ``KNOWN_FAILURES`` (strict: fixing one fails the test
-until its entry is removed).
+``numpydoc.validate``; the codes in ``IGNORED`` are not required.
 """
 
 import inspect
@@ -25,12 +23,6 @@ IGNORED = {
 # Required of classes and functions, not of their methods: the class shows
 # its methods in use.
 CLASS_AND_FUNCTION_ONLY = {"EX01"}
-
-# {name: codes it fails}: to fix in the docstrings, then remove from here.
-KNOWN_FAILURES = {
-    "sksegment.PixelFeatures.get_feature_names_out": {"SS05"},
-    "sksegment.inspection.plot_search": {"EX01", "RT03"},
-}
 
 
 def _public_objects():
@@ -91,30 +83,10 @@ def _resolve(qualname):
     return obj
 
 
-@pytest.mark.parametrize(
-    "qualname",
-    [
-        pytest.param(
-            name,
-            marks=pytest.mark.xfail(
-                reason=f"known: {sorted(KNOWN_FAILURES[name])}", strict=True
-            ),
-        )
-        if name in KNOWN_FAILURES
-        else name
-        for name in NAMES
-    ],
-)
+@pytest.mark.parametrize("qualname", NAMES)
 def test_docstring(qualname):
     errors = _errors(qualname)
     assert not errors, "\n".join(f"{code}: {msg}" for code, msg in errors.items())
-
-
-@pytest.mark.parametrize("qualname", sorted(KNOWN_FAILURES))
-def test_known_failures_fail_as_listed(qualname):
-    """The known failures fail with exactly their listed codes, no others."""
-    assert qualname in NAMES
-    assert set(_errors(qualname)) == KNOWN_FAILURES[qualname]
 
 
 def test_every_public_name_is_validated():
