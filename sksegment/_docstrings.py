@@ -17,6 +17,19 @@ SNIPPETS = {
         all cores.  The result does not depend on it.""",
     "n_features_in_": """n_features_in_ : int
         Number of values per row; only set when fitted on flattened images.""",
+    "foreground_pair": (
+        """true_labels : ndarray of shape (n_images, ...) or list of ndarray
+        True label images or masks.
+    pred_labels : ndarray of shape (n_images, ...) or list of ndarray
+        Predicted label images or masks, one per true image, of its shape.
+    average : {"micro", "macro"}, default="micro"
+        ``"micro"`` pools the pixels of all images; ``"macro"`` averages the
+        scores of the images."""
+    ),
+    "labels_pair": """true_labels : ndarray of shape (n_images, ...) or list of ndarray
+        True label images or masks (read as their connected components).
+    pred_labels : ndarray of shape (n_images, ...) or list of ndarray
+        Predicted label images or masks, one per true image, of its shape.""",
     "connectivity": """connectivity : int or None, default=None
         Which neighbours join pixels of a mask into one object, as in
         ``skimage.measure.label``: 1 for face neighbours only, up to the
@@ -26,7 +39,10 @@ SNIPPETS = {
 
 
 def fill_doc(obj):
-    """Replace the ``%(name)s`` snippets of ``obj``'s docstring; return ``obj``."""
+    """Replace the ``%(name)s`` snippets of ``obj``'s docstring; return ``obj``.
+
+    For classes and functions alike (steps, metrics).
+    """
     doc = obj.__doc__
     for name, text in SNIPPETS.items():
         doc = doc.replace(f"%({name})s", text)

@@ -95,6 +95,7 @@ from sklearn.utils.validation import check_array, check_consistent_length
 
 from sksegment import _kernels
 from sksegment._batch import image_list
+from sksegment._docstrings import fill_doc
 from sksegment._validation import SequenceOf, StrictInterval, label_image
 
 __all__ = [
@@ -121,6 +122,7 @@ _PIXEL_METRICS = ("dice", "jaccard", "adapted_rand_error", "variation_of_informa
 _AVERAGES = ("micro", "macro")
 
 # Parameter constraints shared by the metrics and the scorers.
+_PAIR_CONSTRAINTS = {"true_labels": ["array-like"], "pred_labels": ["array-like"]}
 _IOU = StrictInterval(Real, 0, 1, closed="right")
 _IOU_CONSTRAINTS = [_IOU, SequenceOf(_IOU, min_length=1, arrays=True)]
 _AVERAGE_CONSTRAINTS = [StrOptions(set(_AVERAGES))]
@@ -566,13 +568,10 @@ def _pixel_score(true_labels, pred_labels, average, func, score):
 
 
 @validate_params(
-    {
-        "true_labels": ["array-like"],
-        "pred_labels": ["array-like"],
-        "average": _AVERAGE_CONSTRAINTS,
-    },
+    {**_PAIR_CONSTRAINTS, "average": _AVERAGE_CONSTRAINTS},
     prefer_skip_nested_validation=True,
 )
+@fill_doc
 def dice(true_labels, pred_labels, average="micro"):
     """Dice coefficient of the foregrounds: ``2 |T & P| / (|T| + |P|)``.
 
@@ -581,13 +580,7 @@ def dice(true_labels, pred_labels, average="micro"):
 
     Parameters
     ----------
-    true_labels : ndarray of shape (n_images, ...) or list of ndarray
-        True label images or masks.
-    pred_labels : ndarray of shape (n_images, ...) or list of ndarray
-        Predicted label images or masks, one per true image, of its shape.
-    average : {"micro", "macro"}, default="micro"
-        ``"micro"`` pools the pixels of all images; ``"macro"`` averages the
-        coefficients of the images.
+    %(foreground_pair)s
 
     Returns
     -------
@@ -625,13 +618,10 @@ def dice(true_labels, pred_labels, average="micro"):
 
 
 @validate_params(
-    {
-        "true_labels": ["array-like"],
-        "pred_labels": ["array-like"],
-        "average": _AVERAGE_CONSTRAINTS,
-    },
+    {**_PAIR_CONSTRAINTS, "average": _AVERAGE_CONSTRAINTS},
     prefer_skip_nested_validation=True,
 )
+@fill_doc
 def jaccard(true_labels, pred_labels, average="micro"):
     """Jaccard index of the foregrounds: ``|T & P| / |T | P|``.
 
@@ -640,13 +630,7 @@ def jaccard(true_labels, pred_labels, average="micro"):
 
     Parameters
     ----------
-    true_labels : ndarray of shape (n_images, ...) or list of ndarray
-        True label images or masks.
-    pred_labels : ndarray of shape (n_images, ...) or list of ndarray
-        Predicted label images or masks, one per true image, of its shape.
-    average : {"micro", "macro"}, default="micro"
-        ``"micro"`` pools the pixels of all images; ``"macro"`` averages the
-        indices of the images.
+    %(foreground_pair)s
 
     Returns
     -------
@@ -696,6 +680,7 @@ def _mean_over_images(values):
     },
     prefer_skip_nested_validation=True,
 )
+@fill_doc
 def adapted_rand_error(true_labels, pred_labels, *, ignore_labels=(0,)):
     """Mean adapted Rand error of the images, by scikit-image.
 
@@ -706,10 +691,7 @@ def adapted_rand_error(true_labels, pred_labels, *, ignore_labels=(0,)):
 
     Parameters
     ----------
-    true_labels : ndarray of shape (n_images, ...) or list of ndarray
-        True label images or masks (read as their connected components).
-    pred_labels : ndarray of shape (n_images, ...) or list of ndarray
-        Predicted label images or masks, one per true image, of its shape.
+    %(labels_pair)s
     ignore_labels : sequence of int, default=(0,)
         Ids of the true images whose pixels are not scored, passed to
         scikit-image; by default the true background is ignored.
@@ -762,6 +744,7 @@ def adapted_rand_error(true_labels, pred_labels, *, ignore_labels=(0,)):
     },
     prefer_skip_nested_validation=True,
 )
+@fill_doc
 def variation_of_information(true_labels, pred_labels, *, ignore_labels=()):
     """Mean variation of information of the images, by scikit-image.
 
@@ -772,10 +755,7 @@ def variation_of_information(true_labels, pred_labels, *, ignore_labels=()):
 
     Parameters
     ----------
-    true_labels : ndarray of shape (n_images, ...) or list of ndarray
-        True label images or masks (read as their connected components).
-    pred_labels : ndarray of shape (n_images, ...) or list of ndarray
-        Predicted label images or masks, one per true image, of its shape.
+    %(labels_pair)s
     ignore_labels : sequence of int, default=()
         Ids of the true images whose pixels are not scored, passed to
         scikit-image; by default the background is a segment like the
