@@ -25,7 +25,7 @@ class _MaskMorphology(ImageTransformer):
     """Shared by the footprint steps: parameters, checks and the mask reading.
 
     Subclasses define ``__init__`` (their own default ``size``) and
-    ``_apply(mask, out)``, the operation for ``size > 1``.
+    ``_operation``, the kernel for ``size > 1``.
     """
 
     _parameter_constraints = {
@@ -43,8 +43,8 @@ class _MaskMorphology(ImageTransformer):
                 f"size={self.size}. Use an odd size or shape='square'."
             )
 
-    def _apply(self, mask, out):  # pragma: no cover - abstract
-        raise NotImplementedError
+    def _apply(self, mask, out):
+        return self._operation(mask, self.shape, self.size, self.mode, out)
 
     def _on_split_chunks(self, batch):
         """Masks chunked within images: an overlap, exact at every chunking.
@@ -143,10 +143,8 @@ class MorphCloser(_MaskMorphology):
         self.image_shape = image_shape
         self.n_jobs = n_jobs
 
+    _operation = staticmethod(_kernels.closing)
     _on_split_chunks = _MaskMorphology._on_split_chunks
-
-    def _apply(self, mask, out):
-        return _kernels.closing(mask, self.shape, self.size, self.mode, out)
 
 
 @fill_doc
@@ -221,10 +219,8 @@ class MorphOpener(_MaskMorphology):
         self.image_shape = image_shape
         self.n_jobs = n_jobs
 
+    _operation = staticmethod(_kernels.opening)
     _on_split_chunks = _MaskMorphology._on_split_chunks
-
-    def _apply(self, mask, out):
-        return _kernels.opening(mask, self.shape, self.size, self.mode, out)
 
 
 # --- hole filling ---------------------------------------------------------------
