@@ -311,25 +311,10 @@ def resolve_image_shape(image_shape, n_features, step):
 
 
 def validate_images(estimator, X, *, reset, finite=True):
-    """Validate ``X``, an ndarray, list or tuple, as a batch of images.
+    """Validate ``X``, an ndarray, list or tuple, as an ``ImageBatch``.
 
-    Parameters
-    ----------
-    estimator : estimator or str
-        The step, whose class name is used in messages and whose
-        ``image_shape`` says whether ``X`` holds flattened images; or the
-        name of a function that takes batches of images.
-    X : ndarray, list or tuple
-        The batch.
-    reset : bool
-        In flattened mode, whether to record ``n_features_in_`` (in ``fit``)
-        rather than check it (in ``transform``).
-    finite : bool, default=True
-        Whether NaN and infinite values are rejected.
-
-    Returns
-    -------
-    batch : ImageBatch
+    The in-memory half of ``sksegment._base.validate_batch``, which
+    documents the parameters.
     """
     step = name_of(estimator)
     image_shape = getattr(estimator, "image_shape", None)
