@@ -25,7 +25,7 @@ class _MaskMorphology(ImageTransformer):
     """Shared by the footprint steps: parameters, checks and the mask reading.
 
     Subclasses define ``__init__`` (their own default ``size``) and
-    ``_operation``, the kernel for ``size > 1``.
+    ``_operation``, the name of the kernel for ``size > 1``.
     """
 
     _parameter_constraints = {
@@ -44,7 +44,8 @@ class _MaskMorphology(ImageTransformer):
             )
 
     def _apply(self, mask, out):
-        return self._operation(mask, self.shape, self.size, self.mode, out)
+        operation = getattr(_kernels, self._operation)
+        return operation(mask, self.shape, self.size, self.mode, out)
 
     def _on_split_chunks(self, batch):
         """Masks chunked within images: an overlap, exact at every chunking.
@@ -143,7 +144,7 @@ class MorphCloser(_MaskMorphology):
         self.image_shape = image_shape
         self.n_jobs = n_jobs
 
-    _operation = staticmethod(_kernels.closing)
+    _operation = "closing"  # the kernel of _kernels
     _on_split_chunks = _MaskMorphology._on_split_chunks
 
 
@@ -219,7 +220,7 @@ class MorphOpener(_MaskMorphology):
         self.image_shape = image_shape
         self.n_jobs = n_jobs
 
-    _operation = staticmethod(_kernels.opening)
+    _operation = "opening"
     _on_split_chunks = _MaskMorphology._on_split_chunks
 
 
