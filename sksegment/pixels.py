@@ -23,7 +23,7 @@ from sklearn.utils._param_validation import (
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
-from sksegment import _pixel_kernels
+from sksegment import _kernels, _pixel_kernels
 from sksegment._base import ImageStepMixin, ImageTransformer, _validate_cached
 from sksegment._batch import resolve_image_shape
 from sksegment._chunks import Overlap
@@ -827,7 +827,7 @@ def _class_counts(annotations):
     for a in annotations:
         flat = a.reshape(-1)
         top = int(flat.max()) if flat.size else 0
-        if top < max(1 << 16, flat.size):  # a table no larger than the image
+        if _kernels.ids_fit_table(flat, top):
             counts = np.bincount(flat)
             values = np.flatnonzero(counts)
             counts = counts[values]
