@@ -334,22 +334,39 @@ def warn_constant(step, what, value, then="such an image is all background"):
     warn_user(f"{step}: {what} constant (every pixel is {value}); {then}.")
 
 
-def label_image(image, caller, *, where="the label image", masks="label"):
+def label_image(
+    image,
+    caller,
+    *,
+    where="the label image",
+    masks="label",
+    floats="refuse",
+    connectivity=None,
+):
     """The one reading of a label image: integer ids >= 0, 0 the background.
+
+    For the functions and steps that measure or score objects (metrics,
+    plots, tables); steps that keep masks as masks read their input with
+    ``as_objects``.
 
     Parameters
     ----------
     image : ndarray
-        An integer label image or a bool mask (floats are refused: ids are
-        integers).
+        An integer label image or a bool mask.
     caller : str
         The function or step named in messages.
     where : str, default="the label image"
         Which image, in messages (``"image 2 of true_labels"``).
     masks : {"label", "keep", "refuse"}, default="label"
-        What a bool mask becomes: its connected components (full
-        connectivity, as ``skimage.measure.label``), the mask itself, or a
-        ``TypeError``.
+        What a bool mask becomes: its connected components (at
+        ``connectivity``, as ``skimage.measure.label``), the mask itself, or
+        a ``TypeError``.
+    floats : {"refuse", "mask"}, default="refuse"
+        Whether a float image raises a ``TypeError`` (ids are integers) or
+        is read as the mask of its nonzero pixels.
+    connectivity : int or None, default=None
+        For masks; None is full connectivity.  It must not exceed the
+        image's number of dimensions.
 
     Returns
     -------
@@ -358,10 +375,17 @@ def label_image(image, caller, *, where="the label image", masks="label"):
     """
     from sksegment import _kernels
 
+    if connectivity is not None and connectivity > image.ndim:
+        raise ValueError(
+            f"{caller}: connectivity={connectivity} exceeds the number of dimensions "
+            f"of a {image.ndim}D image."
+        )
     kind = image.dtype.kind
+    if kind == "f" and floats == "mask":
+        image, kind = image != 0, "b"
     if kind == "b":
         if masks == "label":
-            return _kernels.label_mask(image, None)[0]
+            return _kernels.label_mask(image, connectivity)[0]
         if masks == "keep":
             return image
         raise TypeError(

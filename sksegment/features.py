@@ -35,7 +35,7 @@ from sksegment._docstrings import fill_doc
 from sksegment._kernels.regions import PROPERTIES_2D_ONLY as _PROPERTIES_2D_ONLY
 from sksegment._kernels.regions import Regions, fast_properties
 from sksegment._optional import import_optional
-from sksegment._validation import StrictInterval, as_objects
+from sksegment._validation import StrictInterval, label_image
 
 __all__ = ["RegionFeatures", "region_table"]
 
@@ -171,11 +171,8 @@ def _measure(labels, image, properties, caller, *, index=None):
 
 
 def _as_labels(objects, caller, connectivity):
-    """A mask or label image as a label image (masks: connected components)."""
-    objects, is_labels = as_objects(objects, caller, connectivity)
-    if is_labels:
-        return objects
-    return _kernels.label_mask(objects, connectivity)[0]
+    """A mask (float: its nonzero pixels) or label image as a label image."""
+    return label_image(objects, caller, floats="mask", connectivity=connectivity)
 
 
 def _is_dask(X):
