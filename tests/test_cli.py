@@ -756,17 +756,9 @@ def test_train_on_masks_then_count_with_the_pipeline(annotated, tmp_path, run):
     root, (train, _), (test, _) = annotated
     model = tmp_path / "model.skops"
     code, out, err = _train(
-        run,
-        root,
-        "--masks",
-        root / "train" / "masks",
-        "--min-distance",
-        "3:5:2",
-        "--min-area",
-        "25,50",
-        "--save",
-        model,
-    )
+        run, root, "--masks", root / "train" / "masks",
+        "--min-distance", "3:5:2", "--min-area", "25,50", "--save", model,
+    )  # fmt: skip
     assert code == 0, err
     params, score = _printed(out)
     assert params["threshold"] == 0.5
@@ -820,17 +812,10 @@ def test_train_on_strokes_searches_against_counts(annotated, tmp_path, run):
     assert np.count_nonzero(strokes) / strokes.size < 0.1
     model = tmp_path / "model.skops"
     code, out, err = _train(
-        run,
-        root,
-        "--strokes",
-        root / "train" / "strokes",
-        "--counts",
-        root / "train" / "counts.csv",
-        "--min-distance",
-        "3:5:1",
-        "--save",
-        model,
-    )
+        run, root, "--strokes", root / "train" / "strokes",
+        "--counts", root / "train" / "counts.csv", "--min-distance", "3:5:1",
+        "--save", model,
+    )  # fmt: skip
     assert code == 0, err
     params, error = _printed(out)
     assert params["min_distance"] in (3, 4, 5) and 0 <= error < 1
@@ -1045,8 +1030,13 @@ def _rgb(path):
     return path
 
 
-# (arguments from (root, tmp_path), what the one line must say); every path of
-# the command line that ends in an error
+def _tune_counts(root, *flags):
+    """``tune`` of the folder's images against its counts, then ``flags``."""
+    return ["tune", root / "images", "--counts", root / "counts.csv", *flags]
+
+
+# (the arguments, or a function of (root, tmp_path) giving them, and what the one
+# line must say); every path of the command line that ends in an error
 ERRORS = {
     "overlay-is-a-file": (
         lambda r, t: ["count", r / "images", "--overlay", _write(t / "f.txt", "")],
@@ -1104,56 +1094,14 @@ ERRORS = {
         lambda r, t: ["count", "--gray", "--channel", "1"],
         "argument --channel: not allowed with argument --gray",
     ),
-    "close-0": (
-        lambda r, t: ["count", "--close", "0"],
-        "argument --close: expected a closing size in pixels, a whole number >= 1; "
-        "got '0'",
-    ),
-    "close-not-whole": (lambda r, t: ["count", "--close", "2.5"], "argument --close"),
-    "min-area-negative": (
-        lambda r, t: ["count", "--min-area", "-5"],
-        "argument --min-area: expected an area in pixels, a finite number >= 0",
-    ),
-    "max-area-negative": (
-        lambda r, t: ["count", "--max-area", "-1"],
-        "argument --max-area: expected an area in pixels, a finite number >= 0",
-    ),
-    "jobs-0": (
-        lambda r, t: ["count", "--jobs", "0"],
-        "argument --jobs: expected a number of threads >= 1, or -1 for all cores",
-    ),
-    "threshold-minus-inf": (
-        lambda r, t: ["count", "--threshold", "-inf"],
-        "argument --threshold: expected a finite number or 'otsu', got '-inf'",
-    ),
     "unknown-flag": (lambda r, t: ["count", "--colour"], "--colour"),
     "unknown-command": (lambda r, t: ["counts"], "'counts'"),
-    "tune-close-0": (
-        lambda r, t: [
-            "tune",
-            r / "images",
-            "--counts",
-            r / "counts.csv",
-            "--close",
-            "0",
-        ],
-        "argument --close",
-    ),  # fmt: skip
+    "tune-close-0": (lambda r, t: _tune_counts(r, "--close", "0"), "argument --close"),
     "tune-min-area": (
-        lambda r, t: [
-            "tune",
-            r / "images",
-            "--counts",
-            r / "counts.csv",
-            "--min-area",
-            "-5,10",
-        ],
+        lambda r, t: _tune_counts(r, "--min-area", "-5,10"),
         "argument --min-area: expected values >= 0; got -5,10",
-    ),  # fmt: skip
-    "tune-cv-1": (
-        lambda r, t: ["tune", r / "images", "--counts", r / "counts.csv", "--cv", "1"],
-        "argument --cv",
     ),
+    "tune-cv-1": (lambda r, t: _tune_counts(r, "--cv", "1"), "argument --cv"),
     "tune-short-row": (
         lambda r, t: [
             "tune",
@@ -1164,35 +1112,15 @@ ERRORS = {
         "--counts",
     ),  # fmt: skip
     "tune-save-folder-missing": (
-        lambda r, t: [
-            "tune",
-            r / "images",
-            "--counts",
-            r / "counts.csv",
-            "--save",
-            t / "no" / "m.skops",
-        ],
+        lambda r, t: _tune_counts(r, "--save", t / "no" / "m.skops"),
         "--save",
-    ),  # fmt: skip
-    "tune-plot-is-a-folder": (
-        lambda r, t: ["tune", r / "images", "--counts", r / "counts.csv", "--plot", t],
-        "--plot",
-    ),  # fmt: skip
+    ),
+    "tune-plot-is-a-folder": (lambda r, t: _tune_counts(r, "--plot", t), "--plot"),
     "tune-masks-missing": (
         lambda r, t: ["tune", r / "images", "--masks", t / "none"],
         "--masks",
     ),
-    "tune-jobs-0": (
-        lambda r, t: [
-            "tune",
-            r / "images",
-            "--counts",
-            r / "counts.csv",
-            "--jobs",
-            "0",
-        ],
-        "argument --jobs",
-    ),  # fmt: skip
+    "tune-jobs-0": (lambda r, t: _tune_counts(r, "--jobs", "0"), "argument --jobs"),
     "train-save-exists": (
         lambda r, t: [
             "train",
@@ -1211,14 +1139,31 @@ ERRORS = {
 }
 
 
+# count's flags given a value of the wrong kind, and what argparse says of each
+_WRONG_VALUES = [
+    ("--close", "0", "expected a closing size in pixels, a whole number >= 1; got '0'"),
+    ("--close", "2.5", "expected a closing size in pixels, a whole number >= 1"),
+    ("--min-area", "-5", "expected an area in pixels, a finite number >= 0"),
+    ("--max-area", "-1", "expected an area in pixels, a finite number >= 0"),
+    ("--jobs", "0", "expected a number of threads >= 1, or -1 for all cores"),
+    ("--threshold", "-inf", "expected a finite number or 'otsu', got '-inf'"),
+]
+ERRORS.update(
+    {
+        f"{flag[2:]}-{value}": (["count", flag, value], f"argument {flag}: {says}")
+        for flag, value, says in _WRONG_VALUES
+    }
+)
+
+
 @pytest.mark.parametrize("name", list(ERRORS))
 def test_every_error_is_one_line_naming_the_flag_and_exit_code_1(
     folder, tmp_path, run, monkeypatch, name
 ):
     root, _, _ = folder
     monkeypatch.chdir(root)
-    make_args, message = ERRORS[name]
-    code, out, err = run(*make_args(root, tmp_path))
+    args, message = ERRORS[name]
+    code, out, err = run(*(args(root, tmp_path) if callable(args) else args))
     assert code == 1 and out == ""
     assert message in err
     _one_line(err)
