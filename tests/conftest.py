@@ -1,8 +1,9 @@
 """Fixtures and helpers shared by the test modules.
 
 Fixtures (``backend``, ``coins``, ``da``, ...) are found by pytest.  Plain
-helpers (the estimator tables, the recipe and its scikit-image reference) are
-imported, as some are needed while tests are collected, to parametrize:
+helpers (the estimator tables, the hard images, the recipe and its scikit-image
+reference) are imported, as some are needed while tests are collected, to
+parametrize:
 ``from conftest import make_estimator`` (``tests/`` is on ``sys.path``, where
 pytest's default import mode puts it for test modules outside a package).
 """
