@@ -20,19 +20,15 @@ the regionprops implementation of the same run.  The machine is shared:
 compare ratios, not absolute times.
 """
 
-import argparse
-import os
-import platform
-import time
-
 import numpy as np
 import pandas as pd
 from skimage.measure import regionprops_table
 from sklearn.base import BaseEstimator, TransformerMixin
 
-import sksegment as sks
 from sksegment.datasets import make_objects
 from sksegment.features import RegionFeatures, region_table
+
+from _common import describe_machine, make_parser, median_ms
 
 PROPERTIES = ("area", "eccentricity", "intensity_mean")
 AGGREGATIONS = ("count", "mean", "std", "min", "max")
@@ -98,15 +94,6 @@ def regionprops_tables(labels, images, properties=TABLE_PROPERTIES):
 # --- helpers ---------------------------------------------------------------------
 
 
-def median_ms(func, repeats):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return 1e3 * float(np.median(times))
-
-
 def report(title, rows, n_images):
     base = next(iter(rows.values()))
     print(f"\n{title}")
@@ -165,15 +152,10 @@ def run_table(images, labels, repeats):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer repeats, 20 images")
-    args = parser.parse_args()
+    args = make_parser(__doc__, "fewer repeats, 20 images").parse_args()
     repeats = 3 if args.quick else 7
     n_images = 20 if args.quick else 100
-    print(
-        f"sksegment {sks.__version__} on {platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}, pandas {pd.__version__}"
-    )
+    print(describe_machine(f"pandas {pd.__version__}"))
     data = make_objects(
         n_images=n_images, shape=(512, 512), n_objects=(45, 55), random_state=0
     )

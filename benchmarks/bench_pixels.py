@@ -29,12 +29,8 @@ reported).  Times are medians over repeats taken in turn; ratios are against
 scikit-image in the same run.  The machine is shared: compare ratios.
 """
 
-import argparse
 import copy
 import os
-import platform
-import subprocess
-import sys
 import tempfile
 import time
 
@@ -50,6 +46,8 @@ from sklearn.ensemble import RandomForestClassifier
 import sksegment as sks
 from sksegment import _pixel_kernels
 from sksegment.datasets import make_objects
+
+from _common import describe_machine, make_parser, memory, reset_peak, run_child
 
 try:
     import cv2
@@ -262,26 +260,15 @@ def run_classifier(repeats):
 # --- one large image, in its own process for peak memory ------------------------
 
 
-def _memory(field):
-    """A field of /proc/self/status (VmRSS, VmHWM), in MiB."""
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError(field)
-
-
 def _child():
     image = np.load(os.environ["SKS_BENCH_IMAGE"])
     step = joblib.load(os.environ["SKS_BENCH_MODEL"])  # written by this run
     step.transform(image[None, :600, :600])  # import and warm up first
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")  # reset the peak (VmHWM) to the current resident size
-    loaded = _memory("VmRSS")
+    loaded = reset_peak()
     start = time.perf_counter()
     proba = step.transform(image[None])[0]
     seconds = time.perf_counter() - start
-    peak = _memory("VmHWM") - loaded
+    peak = memory("VmHWM") - loaded
     np.save(os.environ["SKS_BENCH_OUT"], proba[::64, ::64])
     print(seconds, peak)
 
@@ -297,13 +284,7 @@ def run_large(step, size):
         }
         np.save(paths["SKS_BENCH_IMAGE"], image)
         joblib.dump(step, paths["SKS_BENCH_MODEL"])
-        out = subprocess.run(
-            [sys.executable, __file__, "--child"],
-            env={**os.environ, **paths},
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.split()
+        out = run_child(__file__, "--child", "large", env={**os.environ, **paths})
         sample = np.load(paths["SKS_BENCH_OUT"])
     seconds, peak = float(out[0]), float(out[1])
     # spot check: tiles give what the untiled image gives (on a 1024 crop)
@@ -330,21 +311,20 @@ def run_large(step, size):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    parser = make_parser(__doc__, "fewer repeats", child=True)
     parser.add_argument("--skip-classifier", action="store_true")
     parser.add_argument("--skip-large", action="store_true")
     parser.add_argument("--large-size", type=int, default=8192)
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         return _child()
     repeats = 3 if args.quick else 9
-    opencv = cv2.__version__ if cv2 else "absent"
     print(
-        f"sksegment {sks.__version__} on {platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}, OpenCV {opencv}, scikit-image "
-        f"{skimage.__version__}, scikit-learn {sklearn.__version__}"
+        describe_machine(
+            f"OpenCV {cv2.__version__ if cv2 else 'absent'}",
+            f"scikit-image {skimage.__version__}",
+            f"scikit-learn {sklearn.__version__}",
+        )
     )
     if cv2 is not None:
         print(

@@ -20,12 +20,7 @@ repeats, in ms per image; ratios are against the plain recipe of the same
 run.  The machine is shared: compare ratios, not absolute times.
 """
 
-import argparse
 import os
-import platform
-import subprocess
-import sys
-import time
 
 import numpy as np
 from skimage import measure, morphology, segmentation
@@ -33,6 +28,15 @@ from sklearn.pipeline import make_pipeline
 
 import sksegment as sks
 from sksegment.datasets import load_coins, make_objects
+
+from _common import (
+    describe_machine,
+    make_parser,
+    median_ms,
+    memory,
+    reset_peak,
+    run_child,
+)
 
 try:
     import cv2
@@ -93,15 +97,6 @@ def same_partition(a, b):
     return len(np.unique(pairs[0])) == len(np.unique(pairs[1])) == pairs.shape[1]
 
 
-def median_ms(func, repeats):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return 1e3 * float(np.median(times))
-
-
 def per_image(recipe, threshold):
     return lambda images: [recipe(image, threshold) for image in images]
 
@@ -151,22 +146,7 @@ def run_batch(title, images, repeats, threshold=THRESHOLD):
 
 
 def _large_image():
-    return make_objects(
-        n_images=1,
-        shape=(8192, 8192),
-        n_objects=(9000, 9000),
-        radius=(7, 14),
-        random_state=0,
-    ).images
-
-
-def _memory(field):
-    """A field of /proc/self/status (VmRSS, VmHWM), in MiB."""
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError(field)
+    return make_objects(1, (8192, 8192), n_objects=(9000, 9000), random_state=0).images
 
 
 def _child(name):
@@ -174,19 +154,12 @@ def _child(name):
     image = np.load(os.environ["SKS_BENCH_IMAGE"])
     impl = implementations(SYNTHETIC_THRESHOLD)[name]
     impl(image[:, :64, :64])  # import and warm up everything first
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")  # reset the peak (VmHWM) to the current resident size
-    loaded = _memory("VmRSS")
+    loaded = reset_peak()
     impl(image)  # untimed: the first touch of fresh memory is slow here
-    times = []
-    for _ in range(int(os.environ["SKS_BENCH_REPEATS"])):
-        start = time.perf_counter()
-        labels = impl(image)[0]
-        times.append(time.perf_counter() - start)
-        del labels
-    peak = _memory("VmHWM") - loaded
+    repeats = int(os.environ["SKS_BENCH_REPEATS"])
+    seconds = median_ms(lambda: impl(image), repeats) / 1e3
+    peak = memory("VmHWM") - loaded
     labels = impl(image)[0]
-    seconds = float(np.median(times))
     np.save(os.environ["SKS_BENCH_OUT"] + name + ".npy", labels)
     print(seconds, peak)
 
@@ -203,13 +176,7 @@ def run_large(tmpdir, repeats):
     }
     rows, memory = {}, {}
     for name in implementations(SYNTHETIC_THRESHOLD):
-        out = subprocess.run(
-            [sys.executable, __file__, "--child", name],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.split()
+        out = run_child(__file__, "--child", name, env=env)
         rows[name], memory[name] = 1e3 * float(out[0]), float(out[1])
     reference = np.load(os.path.join(tmpdir, "out_skimage.npy"))
     for name in rows:
@@ -293,14 +260,7 @@ def run_grid(repeats):
         "plainthreshold__threshold": thresholds,
         "functiontransformer__kw_args": [{"size": s} for s in sizes],
     }
-    ours = make_pipeline(
-        sks.OtsuThresholder(),
-        sks.MorphCloser(),
-        sks.BorderClearer(),
-        sks.ComponentLabeler(),
-        sks.AreaFilter(min_area=50),
-        sks.ObjectCounter(),
-    )
+    ours = make_pipeline(*sksegment_pipeline(None, min_area=50), sks.ObjectCounter())
     our_grid = {"otsuthresholder__threshold": thresholds, "morphcloser__size": sizes}
     kwargs = dict(scoring="neg_mean_absolute_error", cv=3)
     searches = {
@@ -325,20 +285,14 @@ def run_grid(repeats):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer repeats, 40 images")
+    parser = make_parser(__doc__, "fewer repeats, 40 images", child=True)
     parser.add_argument("--skip-large", action="store_true")
     parser.add_argument("--skip-grid", action="store_true")
-    parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         return _child(args.child)
     repeats = 3 if args.quick else 7
-    opencv = cv2.__version__ if cv2 else "absent"
-    print(
-        f"sksegment {sks.__version__} on {platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}, OpenCV {opencv}"
-    )
+    print(describe_machine(f"OpenCV {cv2.__version__ if cv2 else 'absent'}"))
     coins = load_coins().images
     run_batch("coins 303x384", coins, 5 * repeats)
     n = 40 if args.quick else 200

@@ -1,8 +1,9 @@
 """Fixtures and helpers shared by the test modules.
 
 Fixtures (``backend``, ``coins``, ``da``, ...) are found by pytest.  Plain
-helpers (the estimator tables, the recipe and its scikit-image reference) are
-imported, as some are needed while tests are collected, to parametrize:
+helpers (the estimator tables, the hard images, the recipe and its scikit-image
+reference) are imported, as some are needed while tests are collected, to
+parametrize:
 ``from conftest import make_estimator`` (``tests/`` is on ``sys.path``, where
 pytest's default import mode puts it for test modules outside a package).
 """
@@ -14,6 +15,7 @@ from sklearn.ensemble import RandomForestClassifier
 
 import sksegment as sks
 from sksegment import _kernels, _pixel_kernels
+from sksegment.datasets import make_objects
 
 # --- estimators with required parameters or a required y ------------------------------
 
@@ -92,6 +94,34 @@ def da():
     dask = pytest.importorskip("dask")
     with dask.config.set(scheduler="synchronous"):
         yield pytest.importorskip("dask.array")
+
+
+# make_objects' hard images: a textured background, a bright haze and objects of
+# uneven contrast, which no global threshold separates (a pixel classifier does)
+HARD = dict(texture=0.05, haze=0.45, contrast=(25, 80), gradient=0.1)
+
+
+def make_hard(n_images, shape, random_state, **kwargs):
+    """Hard images of touching objects, none at the border and none cracked."""
+    kwargs = {
+        **HARD,
+        "touching": 0.3,
+        "border_objects": 0,
+        "crack_fraction": 0.0,
+        "noise": 0.03,
+        **kwargs,
+    }
+    return make_objects(n_images, shape, random_state=random_state, **kwargs)
+
+
+# The first features PixelFeatures computes of a 3D image (at sigma 1), named.
+FEATURES_3D_SIGMA_1 = [
+    "intensity_s1",
+    "edges_s1",
+    "texture_s1_0",
+    "texture_s1_1",
+    "texture_s1_2",
+]
 
 
 # --- the recipe, in sksegment and in scikit-image -------------------------------------

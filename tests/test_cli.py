@@ -26,7 +26,7 @@ from sksegment.io import (
 from sksegment.metrics import make_segmentation_scorer
 from sksegment.plot import overlay
 
-from conftest import recipe
+from conftest import make_hard, recipe
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 
@@ -41,6 +41,17 @@ def run(capsys):
         return code, out, err
 
     return call
+
+
+def _count_rows(out):
+    """The counts ``count`` printed, one a row after the header."""
+    return [int(line.split()[1]) for line in out.splitlines()[1:]]
+
+
+def _assert_counts_of(pipe, images_folder, out):
+    """``out`` lists the counts ``pipe`` predicts for the folder's images."""
+    images, _ = load_images(images_folder)
+    assert _count_rows(out) == pipe.predict(images).tolist()
 
 
 @pytest.fixture(scope="module")
@@ -110,9 +121,7 @@ def test_count_with_a_saved_pipeline(folder, tmp_path, run):
         "count", root / "images", "--pipeline", tmp_path / "pipe.skops"
     )
     assert code == 0, err
-    counts = [int(line.split()[1]) for line in out.splitlines()[1:]]
-    images, _ = load_images(root / "images")
-    assert counts == pipe.predict(images).tolist()
+    _assert_counts_of(pipe, root / "images", out)
 
 
 @pytest.mark.parametrize(
@@ -403,7 +412,7 @@ def test_existing_outputs_are_replaced_only_with_force(victim, tmp_path, run):
         "--force", "--min-area", 30,
     )  # fmt: skip
     assert code == 0, err
-    counts = [int(line.split()[1]) for line in out.splitlines()[1:]]
+    counts = _count_rows(out)
     with open(tmp_path / "out.csv", newline="") as f:
         assert [int(r["count"]) for r in csv.DictReader(f)] == counts
     assert iio.imread(overlays / f"{name}.png").ndim == 3
@@ -501,9 +510,7 @@ def test_unsafe_pickle_loads_a_joblib_file(folder, tmp_path, run):
         "--unsafe-pickle",
     )  # fmt: skip
     assert code == 0, err
-    counts = [int(line.split()[1]) for line in out.splitlines()[1:]]
-    images, _ = load_images(root / "images")
-    assert counts == pipe.predict(images).tolist()
+    _assert_counts_of(pipe, root / "images", out)
 
 
 class Brighten(sks.Smoother):
@@ -524,9 +531,7 @@ def test_trust_lets_a_listed_type_through(folder, tmp_path, run):
         "--trust", kind,
     )  # fmt: skip
     assert code == 0, err
-    counts = [int(line.split()[1]) for line in out.splitlines()[1:]]
-    images, _ = load_images(root / "images")
-    assert counts == pipe.predict(images).tolist()
+    _assert_counts_of(pipe, root / "images", out)
 
 
 # --- issue 12: no silently wrong result -------------------------------------------
@@ -674,7 +679,7 @@ def test_count_with_a_closing_far_larger_than_the_images(folder, run):
     root, data, paths = folder
     code, out, _ = run("count", *paths[:2], "--threshold", 100, "--close", 100000)
     assert code == 0
-    counts = [int(line.split()[1]) for line in out.splitlines()[1:]]
+    counts = _count_rows(out)
     square = footprint_rectangle((2 * 96 + 1, 2 * 96 + 1))
     expected = []
     for image in data.images[:2]:
@@ -686,22 +691,6 @@ def test_count_with_a_closing_far_larger_than_the_images(folder, run):
 
 # --- train -------------------------------------------------------------------
 
-# Hard images (textured background, haze, uneven contrast): no global
-# threshold separates their objects, a pixel classifier does.
-HARD = dict(
-    shape=(64, 64),
-    n_objects=(3, 5),
-    radius=(5, 8),
-    touching=0.3,
-    border_objects=0,
-    crack_fraction=0.0,
-    gradient=0.1,
-    texture=0.06,
-    haze=0.45,
-    contrast=(25, 80),
-    noise=0.03,
-    min_gap=6,
-)
 # a small, fast forest and features for 64x64 images
 FAST = [
     "--sigma-max",
@@ -718,7 +707,9 @@ FAST = [
 
 def _annotated_set(root, n, seed):
     """Hard images with their label images, strokes and counts, as files."""
-    data = make_objects(n, random_state=seed, **HARD)
+    data = make_hard(
+        n, (64, 64), seed, n_objects=(3, 5), radius=(5, 8), texture=0.06, min_gap=6
+    )
     strokes = make_strokes(data.labels, data.images, random_state=seed)
     for sub in ("images", "masks", "strokes"):
         (root / sub).mkdir(parents=True)
@@ -761,25 +752,13 @@ def _printed(out):
     return params, score
 
 
-def _count_rows(out):
-    return [int(line.split()[1]) for line in out.splitlines()[1:]]
-
-
 def test_train_on_masks_then_count_with_the_pipeline(annotated, tmp_path, run):
     root, (train, _), (test, _) = annotated
     model = tmp_path / "model.skops"
     code, out, err = _train(
-        run,
-        root,
-        "--masks",
-        root / "train" / "masks",
-        "--min-distance",
-        "3:5:2",
-        "--min-area",
-        "25,50",
-        "--save",
-        model,
-    )
+        run, root, "--masks", root / "train" / "masks",
+        "--min-distance", "3:5:2", "--min-area", "25,50", "--save", model,
+    )  # fmt: skip
     assert code == 0, err
     params, score = _printed(out)
     assert params["threshold"] == 0.5
@@ -833,17 +812,10 @@ def test_train_on_strokes_searches_against_counts(annotated, tmp_path, run):
     assert np.count_nonzero(strokes) / strokes.size < 0.1
     model = tmp_path / "model.skops"
     code, out, err = _train(
-        run,
-        root,
-        "--strokes",
-        root / "train" / "strokes",
-        "--counts",
-        root / "train" / "counts.csv",
-        "--min-distance",
-        "3:5:1",
-        "--save",
-        model,
-    )
+        run, root, "--strokes", root / "train" / "strokes",
+        "--counts", root / "train" / "counts.csv", "--min-distance", "3:5:1",
+        "--save", model,
+    )  # fmt: skip
     assert code == 0, err
     params, error = _printed(out)
     assert params["min_distance"] in (3, 4, 5) and 0 <= error < 1
@@ -891,6 +863,15 @@ def _masks_where(tmp_path, annotated, change):
     return ["--masks", folder]
 
 
+def _given(kind, *flags):
+    """The training set's ``kind`` folder (masks or strokes), then ``flags``."""
+    return lambda tmp_path, annotated: [
+        f"--{kind}",
+        annotated[0] / "train" / kind,
+        *flags,
+    ]
+
+
 @pytest.mark.parametrize(
     "make_args, message",
     [
@@ -921,54 +902,24 @@ def _masks_where(tmp_path, annotated, change):
             "is an input image, not its annotation",
         ),
         (lambda tmp, a: ["--masks", tmp / "none"], "the folder does not exist"),
+        (_given("masks", "--counts", "c.csv"), "--counts applies with --strokes"),
+        (_given("strokes", "--min-area", "1,2"), "--min-area gives 2 values"),
+        (_given("strokes", "--cv", "2"), "--cv sets the folds of the search"),
+        (_given("masks", "--cv", "7"), "--cv 7 needs at least 7 images"),
         (
-            lambda tmp, a: ["--masks", a[0] / "train" / "masks", "--counts", "c.csv"],
-            "--counts applies with --strokes",
-        ),
-        (
-            lambda tmp, a: [
-                "--strokes",
-                a[0] / "train" / "strokes",
-                "--min-area",
-                "1,2",
-            ],
-            "--min-area gives 2 values",
-        ),
-        (
-            lambda tmp, a: ["--strokes", a[0] / "train" / "strokes", "--cv", "2"],
-            "--cv sets the folds of the search",
-        ),
-        (
-            lambda tmp, a: ["--masks", a[0] / "train" / "masks", "--cv", "7"],
-            "--cv 7 needs at least 7 images",
-        ),
-        (
-            lambda tmp, a: ["--masks", a[0] / "train" / "masks", "--threshold", "1"],
+            _given("masks", "--threshold", "1"),
             "--threshold takes probabilities between 0 and 1",
         ),
+        (_given("masks", "--trees", "0"), "--trees must be from 1 to 10000"),
+        # was a hang: scikit-learn builds the trees one by one
+        (_given("masks", "--trees", "1e20"), "--trees"),
         (
-            lambda tmp, a: ["--masks", a[0] / "train" / "masks", "--trees", "0"],
-            "--trees must be from 1 to 10000",
-        ),
-        (  # was a hang: scikit-learn builds the trees one by one
-            lambda tmp, a: ["--masks", a[0] / "train" / "masks", "--trees", "1e20"],
-            "--trees",
-        ),
-        (
-            lambda tmp, a: [
-                "--masks",
-                a[0] / "train" / "masks",
-                "--max-depth",
-                "100000000000000000000",
-            ],
+            _given("masks", "--max-depth", "100000000000000000000"),
             "--max-depth must be from 1 to 1000",
         ),
+        (_given("masks", "--seed", "-1"), "--seed must be from 0 to 4294967295"),
         (
-            lambda tmp, a: ["--masks", a[0] / "train" / "masks", "--seed", "-1"],
-            "--seed must be from 0 to 4294967295",
-        ),
-        (
-            lambda tmp, a: ["--masks", a[0] / "train" / "masks", "--max-area", "10"],
+            _given("masks", "--max-area", "10"),
             "--max-area 10 is below --min-area 25,50,100",
         ),
     ],
@@ -1079,8 +1030,13 @@ def _rgb(path):
     return path
 
 
-# (arguments from (root, tmp_path), what the one line must say); every path of
-# the command line that ends in an error
+def _tune_counts(root, *flags):
+    """``tune`` of the folder's images against its counts, then ``flags``."""
+    return ["tune", root / "images", "--counts", root / "counts.csv", *flags]
+
+
+# (the arguments, or a function of (root, tmp_path) giving them, and what the one
+# line must say); every path of the command line that ends in an error
 ERRORS = {
     "overlay-is-a-file": (
         lambda r, t: ["count", r / "images", "--overlay", _write(t / "f.txt", "")],
@@ -1138,56 +1094,14 @@ ERRORS = {
         lambda r, t: ["count", "--gray", "--channel", "1"],
         "argument --channel: not allowed with argument --gray",
     ),
-    "close-0": (
-        lambda r, t: ["count", "--close", "0"],
-        "argument --close: expected a closing size in pixels, a whole number >= 1; "
-        "got '0'",
-    ),
-    "close-not-whole": (lambda r, t: ["count", "--close", "2.5"], "argument --close"),
-    "min-area-negative": (
-        lambda r, t: ["count", "--min-area", "-5"],
-        "argument --min-area: expected an area in pixels, a finite number >= 0",
-    ),
-    "max-area-negative": (
-        lambda r, t: ["count", "--max-area", "-1"],
-        "argument --max-area: expected an area in pixels, a finite number >= 0",
-    ),
-    "jobs-0": (
-        lambda r, t: ["count", "--jobs", "0"],
-        "argument --jobs: expected a number of threads >= 1, or -1 for all cores",
-    ),
-    "threshold-minus-inf": (
-        lambda r, t: ["count", "--threshold", "-inf"],
-        "argument --threshold: expected a finite number or 'otsu', got '-inf'",
-    ),
     "unknown-flag": (lambda r, t: ["count", "--colour"], "--colour"),
     "unknown-command": (lambda r, t: ["counts"], "'counts'"),
-    "tune-close-0": (
-        lambda r, t: [
-            "tune",
-            r / "images",
-            "--counts",
-            r / "counts.csv",
-            "--close",
-            "0",
-        ],
-        "argument --close",
-    ),  # fmt: skip
+    "tune-close-0": (lambda r, t: _tune_counts(r, "--close", "0"), "argument --close"),
     "tune-min-area": (
-        lambda r, t: [
-            "tune",
-            r / "images",
-            "--counts",
-            r / "counts.csv",
-            "--min-area",
-            "-5,10",
-        ],
+        lambda r, t: _tune_counts(r, "--min-area", "-5,10"),
         "argument --min-area: expected values >= 0; got -5,10",
-    ),  # fmt: skip
-    "tune-cv-1": (
-        lambda r, t: ["tune", r / "images", "--counts", r / "counts.csv", "--cv", "1"],
-        "argument --cv",
     ),
+    "tune-cv-1": (lambda r, t: _tune_counts(r, "--cv", "1"), "argument --cv"),
     "tune-short-row": (
         lambda r, t: [
             "tune",
@@ -1198,35 +1112,15 @@ ERRORS = {
         "--counts",
     ),  # fmt: skip
     "tune-save-folder-missing": (
-        lambda r, t: [
-            "tune",
-            r / "images",
-            "--counts",
-            r / "counts.csv",
-            "--save",
-            t / "no" / "m.skops",
-        ],
+        lambda r, t: _tune_counts(r, "--save", t / "no" / "m.skops"),
         "--save",
-    ),  # fmt: skip
-    "tune-plot-is-a-folder": (
-        lambda r, t: ["tune", r / "images", "--counts", r / "counts.csv", "--plot", t],
-        "--plot",
-    ),  # fmt: skip
+    ),
+    "tune-plot-is-a-folder": (lambda r, t: _tune_counts(r, "--plot", t), "--plot"),
     "tune-masks-missing": (
         lambda r, t: ["tune", r / "images", "--masks", t / "none"],
         "--masks",
     ),
-    "tune-jobs-0": (
-        lambda r, t: [
-            "tune",
-            r / "images",
-            "--counts",
-            r / "counts.csv",
-            "--jobs",
-            "0",
-        ],
-        "argument --jobs",
-    ),  # fmt: skip
+    "tune-jobs-0": (lambda r, t: _tune_counts(r, "--jobs", "0"), "argument --jobs"),
     "train-save-exists": (
         lambda r, t: [
             "train",
@@ -1245,14 +1139,31 @@ ERRORS = {
 }
 
 
+# count's flags given a value of the wrong kind, and what argparse says of each
+_WRONG_VALUES = [
+    ("--close", "0", "expected a closing size in pixels, a whole number >= 1; got '0'"),
+    ("--close", "2.5", "expected a closing size in pixels, a whole number >= 1"),
+    ("--min-area", "-5", "expected an area in pixels, a finite number >= 0"),
+    ("--max-area", "-1", "expected an area in pixels, a finite number >= 0"),
+    ("--jobs", "0", "expected a number of threads >= 1, or -1 for all cores"),
+    ("--threshold", "-inf", "expected a finite number or 'otsu', got '-inf'"),
+]
+ERRORS.update(
+    {
+        f"{flag[2:]}-{value}": (["count", flag, value], f"argument {flag}: {says}")
+        for flag, value, says in _WRONG_VALUES
+    }
+)
+
+
 @pytest.mark.parametrize("name", list(ERRORS))
 def test_every_error_is_one_line_naming_the_flag_and_exit_code_1(
     folder, tmp_path, run, monkeypatch, name
 ):
     root, _, _ = folder
     monkeypatch.chdir(root)
-    make_args, message = ERRORS[name]
-    code, out, err = run(*make_args(root, tmp_path))
+    args, message = ERRORS[name]
+    code, out, err = run(*(args(root, tmp_path) if callable(args) else args))
     assert code == 1 and out == ""
     assert message in err
     _one_line(err)

@@ -11,9 +11,11 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 from sksegment.datasets import load_coins, make_objects, make_strokes
 
-from conftest import skimage_recipe
+from conftest import HARD, skimage_recipe
 
 SMALL = dict(n_images=4, shape=(96, 128), n_objects=(2, 5), radius=(5, 9))
+# the objects alone: no border objects, debris, cracks or noise
+PLAIN = dict(border_objects=0, debris=0, crack_fraction=0.0, noise=0.0)
 
 
 def recipe_counts(images, threshold, side=5, min_area=50):
@@ -126,16 +128,8 @@ def test_make_objects_objects_are_inside_with_margin(min_gap):
 
 @pytest.mark.parametrize("min_gap", [3, 8])
 def test_make_objects_objects_are_apart_from_every_bright_thing(min_gap):
-    data = make_objects(
-        n_images=3,
-        shape=(128, 128),
-        n_objects=(10, 20),
-        border_objects=4,
-        debris=10,
-        noise=0.0,
-        min_gap=min_gap,
-        random_state=0,
-    )
+    busy = dict(n_objects=(10, 20), border_objects=4, debris=10, noise=0.0)
+    data = make_objects(3, (128, 128), min_gap=min_gap, random_state=0, **busy)
     assert data.counts.sum() > 0
     side = 2 * min_gap + 1
     for image, labels in zip(data.images, data.labels):
@@ -216,15 +210,8 @@ def test_make_objects_crack_fraction_is_a_fraction_of_each_image():
 
 
 def test_make_objects_border_objects_and_debris_are_not_labelled():
-    data = make_objects(
-        n_images=3,
-        shape=(128, 128),
-        n_objects=(4, 8),
-        border_objects=3,
-        debris=5,
-        noise=0.0,
-        random_state=0,
-    )
+    distractors = dict(border_objects=3, debris=5, noise=0.0)
+    data = make_objects(3, (128, 128), n_objects=(4, 8), random_state=0, **distractors)
     for image, labels in zip(data.images, data.labels):
         extra = label((image > 128) & (labels == 0))
         areas = np.bincount(extra.ravel())[1:]
@@ -282,134 +269,50 @@ def test_make_objects_recipe_needs_clear_border_and_area_filter():
 
 
 @pytest.mark.parametrize(
-    "kwargs, error, match",
+    "name, value",
     [
-        (
-            dict(n_images=0),
-            InvalidParameterError,
-            r"'n_images' parameter of make_objects must be",
-        ),
-        (
-            dict(n_images=2.0),
-            InvalidParameterError,
-            r"'n_images' parameter of make_objects must be",
-        ),
-        (
-            dict(n_images=True),
-            InvalidParameterError,
-            r"'n_images' parameter of make_objects must be",
-        ),
-        (
-            dict(shape=(64, 64, 3)),
-            InvalidParameterError,
-            r"'shape' parameter of make_objects must be",
-        ),
-        (
-            dict(shape=(64,)),
-            InvalidParameterError,
-            r"'shape' parameter of make_objects must be",
-        ),
-        (
-            dict(shape=64),
-            InvalidParameterError,
-            r"'shape' parameter of make_objects must be",
-        ),
-        (
-            dict(shape=(64.0, 64)),
-            InvalidParameterError,
-            r"'shape' parameter of make_objects must be",
-        ),
-        (
-            dict(shape=(31, 64)),
-            InvalidParameterError,
-            r"'shape' parameter of make_objects must be",
-        ),
-        (
-            dict(n_objects=(5, 2)),
-            InvalidParameterError,
-            r"'n_objects' parameter of make_objects must be",
-        ),
-        (
-            dict(n_objects=-1),
-            InvalidParameterError,
-            r"'n_objects' parameter of make_objects must be",
-        ),
-        (
-            dict(n_objects=(1, 2, 3)),
-            InvalidParameterError,
-            r"'n_objects' parameter of make_objects must be",
-        ),
-        (
-            dict(n_objects=(1, 2.5)),
-            InvalidParameterError,
-            r"'n_objects' parameter of make_objects must be",
-        ),
-        (
-            dict(radius=(4, 8)),
-            InvalidParameterError,
-            r"'radius' parameter of make_objects must be",
-        ),
-        (
-            dict(radius=(9, 8)),
-            InvalidParameterError,
-            r"'radius' parameter of make_objects must be",
-        ),
-        (
-            dict(radius=(5, np.inf)),
-            InvalidParameterError,
-            r"'radius' parameter of make_objects must be",
-        ),
-        (
-            dict(radius="7"),
-            InvalidParameterError,
-            r"'radius' parameter of make_objects must be",
-        ),
-        (
-            dict(border_objects=-1),
-            InvalidParameterError,
-            r"'border_objects' parameter of make_objects must be",
-        ),
-        (
-            dict(debris=1.5),
-            InvalidParameterError,
-            r"'debris' parameter of make_objects must be",
-        ),
-        (
-            dict(crack_fraction=1.5),
-            InvalidParameterError,
-            r"'crack_fraction' parameter of make_objects must be",
-        ),
-        (
-            dict(crack_fraction=np.nan),
-            InvalidParameterError,
-            r"'crack_fraction' parameter of make_objects must be",
-        ),
-        (
-            dict(gradient=0.5),
-            InvalidParameterError,
-            r"'gradient' parameter of make_objects must be",
-        ),
-        (
-            dict(noise=-0.1),
-            InvalidParameterError,
-            r"'noise' parameter of make_objects must be",
-        ),
-        (
-            dict(noise="low"),
-            InvalidParameterError,
-            r"'noise' parameter of make_objects must be",
-        ),
-        (
-            dict(min_gap=1),
-            InvalidParameterError,
-            r"'min_gap' parameter of make_objects must be",
-        ),
-        (dict(shape=(32, 32)), ValueError, r"radius=\(7, 14\).*do not fit.*45"),
-        (dict(random_state="seed"), ValueError, r"seed"),
+        ("n_images", 0),
+        ("n_images", 2.0),
+        ("n_images", True),
+        ("shape", (64, 64, 3)),
+        ("shape", (64,)),
+        ("shape", 64),
+        ("shape", (64.0, 64)),
+        ("shape", (31, 64)),
+        ("n_objects", (5, 2)),
+        ("n_objects", -1),
+        ("n_objects", (1, 2, 3)),
+        ("n_objects", (1, 2.5)),
+        ("radius", (4, 8)),
+        ("radius", (9, 8)),
+        ("radius", (5, np.inf)),
+        ("radius", "7"),
+        ("border_objects", -1),
+        ("debris", 1.5),
+        ("crack_fraction", 1.5),
+        ("crack_fraction", np.nan),
+        ("gradient", 0.5),
+        ("noise", -0.1),
+        ("noise", "low"),
+        ("min_gap", 1),
     ],
 )
-def test_make_objects_rejects_bad_arguments(kwargs, error, match):
-    with pytest.raises(error, match=match):
+def test_make_objects_rejects_bad_arguments(name, value):
+    with pytest.raises(
+        InvalidParameterError, match=f"'{name}' parameter of make_objects must be"
+    ):
+        make_objects(**{name: value})
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(shape=(32, 32)), r"radius=\(7, 14\).*do not fit.*45"),
+        (dict(random_state="seed"), r"seed"),
+    ],
+)
+def test_make_objects_rejects_a_crowded_shape_and_a_bad_seed(kwargs, match):
+    with pytest.raises(ValueError, match=match):
         make_objects(**kwargs)
 
 
@@ -452,18 +355,8 @@ def test_make_objects_touching_objects_are_one_component_but_several_ids():
 
 
 def test_make_objects_touching_fraction_and_geometry():
-    data = make_objects(
-        n_images=5,
-        shape=(200, 200),
-        n_objects=10,
-        radius=(8, 10),
-        touching=0.6,
-        crack_fraction=0.0,
-        debris=0,
-        border_objects=0,
-        noise=0.0,
-        random_state=1,
-    )
+    layout = dict(n_objects=10, radius=(8, 10), touching=0.6)
+    data = make_objects(5, (200, 200), random_state=1, **layout, **PLAIN)
     for labels in data.labels:
         clumps = _clumps(labels)
         if labels.max() == 10:  # everything placed: 6 objects in clumps
@@ -500,16 +393,9 @@ def test_make_objects_touching_with_few_objects():
         n_images=3, shape=(64, 64), n_objects=1, radius=5, touching=1.0, random_state=0
     )
     np.testing.assert_array_equal(one.counts, [1, 1, 1])  # no clump of one
-    few = make_objects(
-        n_images=3,
-        shape=(128, 128),
-        n_objects=4,
-        radius=6,
-        touching=0.2,
-        crack_fraction=0.0,
-        random_state=0,
-    )
-    for labels in few.labels:  # round(0.8) = 1 object: raised to a pair
+    few = dict(n_objects=4, radius=6, touching=0.2, crack_fraction=0.0)
+    # round(0.8) = 1 object in clumps: raised to a pair
+    for labels in make_objects(3, (128, 128), random_state=0, **few).labels:
         assert [len(ids) for ids in _clumps(labels)] == [2]
 
 
@@ -518,7 +404,7 @@ def test_make_objects_touching_with_few_objects():
 
 def test_make_objects_dim_objects_are_dimmer_than_the_bright_background():
     data = make_objects(
-        n_images=5,
+        5,
         dim_fraction=0.4,
         gradient=0.45,
         noise=0.0,
@@ -706,16 +592,7 @@ def test_make_objects_class_specs():
         {"n_objects": 2, "level": (230, 240)},
         {"name": "dim and many", "n_objects": (5, 5), "level": 160, "radius": 6},
     ]
-    data = make_objects(
-        n_images=6,
-        shape=(96, 96),
-        classes=specs,
-        noise=0.0,
-        crack_fraction=0.0,
-        border_objects=0,
-        debris=0,
-        random_state=0,
-    )
+    data = make_objects(6, (96, 96), classes=specs, random_state=0, **PLAIN)
     assert data.target_names.tolist() == ["class 0", "dim and many"]
     np.testing.assert_array_equal(data.counts, np.where(data.target == 0, 2, 5))
     for image, labels, target in zip(data.images, data.labels, data.target):
@@ -801,9 +678,7 @@ def test_make_objects_rejects_bad_classes(classes, error, match):
         make_objects(n_images=2, shape=(64, 64), radius=(5, 8), classes=classes)
 
 
-# hard images: texture, haze, contrast
-
-HARD = dict(texture=0.05, haze=0.45, contrast=(25, 80), gradient=0.1)
+# hard images: texture, haze, contrast (conftest.HARD)
 
 
 def test_hard_options_default_to_the_unchanged_images():
@@ -829,14 +704,7 @@ def test_hard_images_keep_the_objects_and_defeat_a_global_threshold():
 
 def test_contrast_is_above_the_lighting_under_each_object():
     data = make_objects(
-        **SMALL,
-        border_objects=0,
-        debris=0,
-        crack_fraction=0.0,
-        noise=0,
-        gradient=0.2,
-        contrast=(30, 60),
-        random_state=5,
+        **SMALL, **PLAIN, gradient=0.2, contrast=(30, 60), random_state=5
     )
     rows, cols = np.indices(data.images.shape[1:])
     design = np.column_stack([np.ones(rows.size), rows.ravel(), cols.ravel()])

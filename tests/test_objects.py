@@ -673,9 +673,8 @@ def test_max_count_guard_on_chunks_in_3d_and_float():
         MaxCountGuard(connectivity=3).transform(da.from_array(X, chunks=(1, 4, 4)))
 
 
-def test_max_count_guard_on_chunks_is_lazy_and_reads_each_chunk_once():
-    masks = _crossing_masks()
-    before = masks.copy()
+def _recorded_chunks(masks):
+    """``masks`` as a dask array in chunks, and the list of the chunks read."""
     calls = []
 
     def read(chunk):
@@ -684,6 +683,13 @@ def test_max_count_guard_on_chunks_is_lazy_and_reads_each_chunk_once():
 
     meta = np.empty((0, 0, 0), dtype=bool)
     Xd = da.from_array(masks, chunks=(1, 12, 20)).map_blocks(read, meta=meta)
+    return Xd, calls
+
+
+def test_max_count_guard_on_chunks_is_lazy_and_reads_each_chunk_once():
+    masks = _crossing_masks()
+    before = masks.copy()
+    Xd, calls = _recorded_chunks(masks)
     result = MaxCountGuard(5).transform(Xd)
     assert isinstance(result, da.Array) and result.shape == masks.shape
     assert calls == []  # nothing computed to build the graph
@@ -795,14 +801,7 @@ def test_object_filter_on_chunks_without_bounds_and_in_3d():
 
 def test_object_filter_on_chunks_is_lazy_for_summed_properties():
     masks = _crossing_masks()
-    calls = []
-
-    def read(chunk):
-        calls.append(chunk.shape)
-        return chunk
-
-    meta = np.empty((0, 0, 0), dtype=bool)
-    Xd = da.from_array(masks, chunks=(1, 12, 20)).map_blocks(read, meta=meta)
+    Xd, calls = _recorded_chunks(masks)
     step = ObjectFilter("area", max_value=30)
     result = step.transform(Xd)
     assert calls == []  # nothing computed to build the graph

@@ -9,6 +9,8 @@ from skimage.util import img_as_float32
 
 from sksegment import _pixel_kernels as pk
 
+from conftest import FEATURES_3D_SIGMA_1
+
 
 def _reference(image, **kwargs):
     return feature.multiscale_basic_features(image, channel_axis=None, **kwargs)
@@ -158,13 +160,7 @@ def test_halo_covers_every_sigma(sigma_max, num_sigma):
 
 def test_names():
     names = pk.feature_names(3, sigma_min=1, sigma_max=4, num_sigma=5)
-    assert names[:5] == [
-        "intensity_s1",
-        "edges_s1",
-        "texture_s1_0",
-        "texture_s1_1",
-        "texture_s1_2",
-    ]
+    assert names[:5] == FEATURES_3D_SIGMA_1
     assert [n for n in names if n.startswith("intensity")] == [
         "intensity_s1",
         "intensity_s1.41",

@@ -17,31 +17,17 @@ from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils._param_validation import InvalidParameterError
 
 import sksegment as sks
-from sksegment.datasets import make_objects, make_strokes
+from sksegment.datasets import make_strokes
 from sksegment.metrics import make_segmentation_scorer, object_matching
 
-# Hard images: textured background, a bright haze, objects of uneven contrast.
-HARD = dict(
-    shape=(96, 96),
-    n_objects=(4, 7),
-    radius=(6, 9),
-    touching=0.3,
-    border_objects=0,
-    crack_fraction=0.0,
-    gradient=0.1,
-    texture=0.05,
-    haze=0.45,
-    contrast=(25, 80),
-    noise=0.03,
-)
+from conftest import FEATURES_3D_SIGMA_1, make_hard
 
 
 @pytest.fixture(scope="module")
 def hard():
-    """Training and held-out images of the hard generator."""
-    return make_objects(10, random_state=0, **HARD), make_objects(
-        12, random_state=1, **HARD
-    )
+    """Training and held-out hard images (``conftest.HARD``)."""
+    layout = dict(n_objects=(4, 7), radius=(6, 9))
+    return make_hard(10, (96, 96), 0, **layout), make_hard(12, (96, 96), 1, **layout)
 
 
 def _blobs(rng, n=2, shape=(40, 44)):
@@ -105,13 +91,7 @@ def test_features_equal_scikit_image_3d_and_names():
     expected = multiscale_basic_features(volume[0], sigma_min=1, sigma_max=2)
     np.testing.assert_allclose(out[0], expected, rtol=1e-4, atol=1e-5)
     names = step.get_feature_names_out().tolist()
-    assert names[:5] == [
-        "intensity_s1",
-        "edges_s1",
-        "texture_s1_0",
-        "texture_s1_1",
-        "texture_s1_2",
-    ]
+    assert names[:5] == FEATURES_3D_SIGMA_1
     assert len(names) == out.shape[-1] == 10
 
 

@@ -148,12 +148,7 @@ def test_fitted_pipeline_pickles_and_dumps(tmp_path, objects):
 def test_extended_pipeline_beats_the_best_grid_searched_recipe():
     """Touching objects and uneven light: more steps, not more tuning, fix it."""
     data = make_objects(
-        n_images=12,
-        shape=(160, 160),
-        touching=0.4,
-        dim_fraction=0.3,
-        gradient=0.45,
-        random_state=1,
+        12, (160, 160), touching=0.4, dim_fraction=0.3, gradient=0.45, random_state=1
     )
     plain = GridSearchCV(
         sks.make_pipeline(*recipe_steps(min_area=50)),

@@ -410,34 +410,44 @@ def test_constant_images_warn_and_are_background_for_every_method(method):
 
 
 @pytest.mark.parametrize(
-    "params",
+    "step, params",
     [
-        {"method": "sauvola"},
-        {"correction": 0},
-        {"correction": -1.0},
-        {"bounds": (5, 1)},
-        {"bounds": (1,)},
-        {"bounds": ("a", None)},
-        {"bounds": (None, float("nan"))},
-        {"bounds": None},
-        {"scope": "batches"},
-        {"nbins": 1},
-        {"classes": 1},
-        {"foreground": "lower"},
-        {"foreground": 0},
-        {"method": "multiotsu", "foreground": 3},
-        {"lower_fraction": 1.0},
-        {"upper_fraction": -0.1},
-        {"lower_fraction": 0.5, "upper_fraction": 0.5},
-        {"average": "mode_"},
-        {"deviation": "var"},
-        {"n_deviations": "2"},
+        (Thresholder, {"method": "sauvola"}),
+        (Thresholder, {"correction": 0}),
+        (Thresholder, {"correction": -1.0}),
+        (Thresholder, {"bounds": (5, 1)}),
+        (Thresholder, {"bounds": (1,)}),
+        (Thresholder, {"bounds": ("a", None)}),
+        (Thresholder, {"bounds": (None, float("nan"))}),
+        (Thresholder, {"bounds": None}),
+        (Thresholder, {"scope": "batches"}),
+        (Thresholder, {"nbins": 1}),
+        (Thresholder, {"classes": 1}),
+        (Thresholder, {"foreground": "lower"}),
+        (Thresholder, {"foreground": 0}),
+        (Thresholder, {"method": "multiotsu", "foreground": 3}),
+        (Thresholder, {"lower_fraction": 1.0}),
+        (Thresholder, {"upper_fraction": -0.1}),
+        (Thresholder, {"lower_fraction": 0.5, "upper_fraction": 0.5}),
+        (Thresholder, {"average": "mode_"}),
+        (Thresholder, {"deviation": "var"}),
+        (Thresholder, {"n_deviations": "2"}),
+        (LocalThresholder, {"block_size": 4}),
+        (LocalThresholder, {"block_size": 0}),
+        (LocalThresholder, {"method": "otsu"}),
+        (LocalThresholder, {"r": 0}),
+        (LocalThresholder, {"clamp": (1.5, 0.7)}),
+        (LocalThresholder, {"clamp": (0, 1.5)}),
+        (LocalThresholder, {"clamp": (0.7,)}),
+        (LocalThresholder, {"clamp": 0.7}),
+        (LocalThresholder, {"k": None}),
+        (LocalThresholder, {"guide": "sauvola"}),
     ],
 )
-def test_bad_parameters_raise(params):
-    images = np.zeros((1, 4, 4), dtype=np.uint8)
+def test_bad_parameters_raise(step, params):
+    images = np.zeros((1, 8, 8), dtype=np.uint8)
     with pytest.raises(InvalidParameterError):
-        Thresholder(**params).fit(images)
+        step(**params).fit(images)
 
 
 def test_bad_parameter_messages_name_the_step_and_values():
@@ -688,27 +698,6 @@ def test_local_thresholder_constant_image_is_background():
     assert step.global_threshold_ == 50
 
 
-@pytest.mark.parametrize(
-    "params",
-    [
-        {"block_size": 4},
-        {"block_size": 0},
-        {"method": "otsu"},
-        {"r": 0},
-        {"clamp": (1.5, 0.7)},
-        {"clamp": (0, 1.5)},
-        {"clamp": (0.7,)},
-        {"clamp": 0.7},
-        {"k": None},
-        {"guide": "sauvola"},
-    ],
-)
-def test_local_bad_parameters_raise(params):
-    images = np.zeros((1, 8, 8), dtype=np.uint8)
-    with pytest.raises(InvalidParameterError):
-        LocalThresholder(**params).fit(images)
-
-
 def test_local_bad_block_size_message():
     images = np.zeros((1, 8, 8), dtype=np.uint8)
     with pytest.raises(InvalidParameterError, match="odd.*block_size=4"):
@@ -754,6 +743,20 @@ def _scene(dtype, seed=0, shape=(50, 60), level=0.0):
 def _batch(dtype, n=2, **kwargs):
     """Images of different brightness, so that their own thresholds differ."""
     return np.stack([_scene(dtype, seed=i, level=30 * i, **kwargs) for i in range(n)])
+
+
+def _computed_warning_once(result, value):
+    """``result`` computed in threads, warning once of its constant image."""
+    import dask
+
+    match = rf"an image is constant \(every pixel is {value}\)"
+    with (
+        pytest.warns(UserWarning, match=match) as record,
+        dask.config.set(scheduler="threads"),
+    ):
+        result = result.compute()
+    assert len(record) == 1  # once for the image, not once per chunk
+    return result
 
 
 def _loading(da, X, chunks):
@@ -878,20 +881,12 @@ def test_scope_image_within_chunks_on_3d_volumes(da):
 
 
 def test_scope_image_within_chunks_warns_when_computed_for_constant_images(da):
-    import dask
-
     X = _batch(np.uint8)
     X[1] = 7
     Xd = da.from_array(X, chunks=(1, 12, 20))
     for step in [Thresholder("li", scope="image"), OtsuThresholder(scope="image")]:
         result = step.fit(X).transform(Xd)  # lazy: no warning yet
-        match = r"an image is constant \(every pixel is 7\)"
-        with (
-            pytest.warns(UserWarning, match=match) as record,
-            dask.config.set(scheduler="threads"),
-        ):
-            result = result.compute()
-        assert len(record) == 1  # once for the image, not once per chunk
+        result = _computed_warning_once(result, 7)
         assert not result[1].any()
         with pytest.warns(UserWarning, match="an image is constant"):
             np.testing.assert_array_equal(result, step.transform(X))
@@ -968,20 +963,12 @@ def test_local_thresholds_within_chunks_on_3d_volumes_and_tiny_images(da):
 
 
 def test_local_constant_images_within_chunks_are_whole_image_decisions(da):
-    import dask
-
     X = _batch(np.uint8)
     X[0, :, :30] = 90  # flat chunks in an image that is not constant
     X[1] = 90  # a constant image
     step = LocalThresholder("sauvola", block_size=7).fit(X)
     result = step.transform(da.from_array(X, chunks=(1, 12, 10)))  # no warning
-    match = r"an image is constant \(every pixel is 90\)"
-    with (
-        pytest.warns(UserWarning, match=match) as record,
-        dask.config.set(scheduler="threads"),
-    ):
-        result = result.compute()
-    assert len(record) == 1  # once for the image, not once per chunk
+    result = _computed_warning_once(result, 90)
     assert result[0, :, :25].all()  # flat chunks: 90 > (1 - k) * 90
     assert not result[1].any()
     with pytest.warns(UserWarning, match="an image is constant"):

@@ -29,21 +29,12 @@ import sksegment as sks
 from sksegment.datasets import make_objects, make_strokes
 from sksegment.metrics import make_segmentation_scorer, object_matching
 
-hard = dict(
-    shape=(128, 128),
-    n_objects=(6, 10),
-    radius=(6, 9),
-    touching=0.3,
-    border_objects=0,
-    crack_fraction=0.0,
-    gradient=0.1,
-    texture=0.05,
-    haze=0.45,
-    contrast=(25, 80),
-    noise=0.03,
-)
-train = make_objects(4, random_state=0, **hard)
-test = make_objects(6, random_state=1, **hard)
+# 128 x 128 images of 6 to 10 objects, some touching, none cut by the border or
+# cracked; a textured background, a haze and uneven contrast make them hard
+layout = dict(n_objects=(6, 10), radius=(6, 9), touching=0.3, border_objects=0)
+hard = dict(texture=0.05, haze=0.45, contrast=(25, 80), gradient=0.1, noise=0.03)
+train = make_objects(4, (128, 128), crack_fraction=0, random_state=0, **layout, **hard)
+test = make_objects(6, (128, 128), crack_fraction=0, random_state=1, **layout, **hard)
 strokes = make_strokes(train.labels, train.images, random_state=0)
 print(f"strokes annotate {np.count_nonzero(strokes) / strokes.size:.1%} of the pixels")
 
