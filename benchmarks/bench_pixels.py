@@ -5,7 +5,7 @@
 
 Workloads:
 
-* features: ``sksegment._pixel_kernels.multiscale_features`` (what
+* features: ``sksegment._kernels.pixels.multiscale_features`` (what
   ``PixelFeatures`` runs per image) and ``PixelFeatures.transform`` against
   ``skimage.feature.multiscale_basic_features`` with the same settings
   (sigmas 1 to 16, 20 features in 2D), on scikit-image's ``camera``
@@ -23,7 +23,7 @@ Workloads:
 
 Every result is checked before anything is timed: features within float32
 rounding of scikit-image's (at most 16 float32 epsilons of the image's largest
-value, the tolerance of ``tests/test_pixel_kernels.py``), classes equal except
+value, the tolerance of ``tests/test_kernels_pixels.py``), classes equal except
 the pixels where that rounding flips a split of a tree (their fraction is
 reported).  Times are medians over repeats taken in turn; ratios are against
 scikit-image in the same run.  The machine is shared: compare ratios.
@@ -44,7 +44,7 @@ from skimage.util import img_as_float32
 from sklearn.ensemble import RandomForestClassifier
 
 import sksegment as sks
-from sksegment import _pixel_kernels
+from sksegment._kernels import pixels as pixel_kernels
 from sksegment.datasets import make_objects
 
 from _common import describe_machine, make_parser, memory, reset_peak, run_child
@@ -81,7 +81,7 @@ def skimage_features(image):
 
 
 def our_features(image):
-    return _pixel_kernels.multiscale_features(image, **SIGMAS)
+    return pixel_kernels.multiscale_features(image, **SIGMAS)
 
 
 def rounding_error(ours, reference, image):
@@ -174,7 +174,7 @@ def run_features(title, images, repeats):
             for im in images
         ],
         "sksegment kernel, workers=1": lambda: [
-            _pixel_kernels.multiscale_features(im, workers=1, **SIGMAS) for im in images
+            pixel_kernels.multiscale_features(im, workers=1, **SIGMAS) for im in images
         ],
     }
     seconds = timings(funcs, repeats)
@@ -293,7 +293,7 @@ def run_large(step, size):
     tiled = step.set_params(tile_size=512).transform(crop[None])[0]
     same = float(np.abs(whole - tiled).max())
     assert sample.shape == (size // 64, size // 64)
-    n_features = len(_pixel_kernels.feature_names(2, **SIGMAS))
+    n_features = len(pixel_kernels.feature_names(2, **SIGMAS))
     print(
         f"\nOne {size}x{size} uint8 image ({image.nbytes / 2**20:.0f} MiB), "
         "PixelClassifier.transform, output='proba', tiles of 512"

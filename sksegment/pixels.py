@@ -23,7 +23,7 @@ from sklearn.utils._param_validation import (
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
-from sksegment import _kernels, _pixel_kernels
+from sksegment import _kernels
 from sksegment._base import ImageStepMixin, ImageTransformer, _validate_cached
 from sksegment._batch import resolve_image_shape
 from sksegment._chunks import Overlap
@@ -200,7 +200,7 @@ class PixelFeatures(ImageTransformer):
         return self.fit(X).transform(X)
 
     def _n_features(self, ndim):
-        return len(_pixel_kernels.feature_names(ndim, **_kernel_params(self)))
+        return len(_kernels.pixels.feature_names(ndim, **_kernel_params(self)))
 
     def _transform_image(self, image, out=None):
         return _stack(image, self, out)
@@ -209,7 +209,7 @@ class PixelFeatures(ImageTransformer):
         """Images chunked within images: an overlap of the largest scale's halo."""
         n_features = self._n_features(batch.array.ndim - 1)
         return Overlap(
-            _pixel_kernels.halo(self.sigma_max), np.float32, trailing=(n_features,)
+            _kernels.pixels.halo(self.sigma_max), np.float32, trailing=(n_features,)
         )
 
     def get_feature_names_out(self, input_features=None):
@@ -227,7 +227,7 @@ class PixelFeatures(ImageTransformer):
             ``"p{pixel}_{feature}"``.
         """
         check_is_fitted(self, "ndim_")
-        names = _pixel_kernels.feature_names(self.ndim_, **_kernel_params(self))
+        names = _kernels.pixels.feature_names(self.ndim_, **_kernel_params(self))
         if self.image_shape is None or not hasattr(self, "n_features_in_"):
             return np.asarray(names, dtype=object)
         n_pixels = int(np.prod(self._flat_shape()))
@@ -250,11 +250,11 @@ def _stack(image, features, out=None):
     params = _kernel_params(features)
     thin = [axis for axis, n in enumerate(image.shape) if n == 1]
     if not thin:
-        return _pixel_kernels.multiscale_features(image, out=out, **params)
+        return _kernels.pixels.multiscale_features(image, out=out, **params)
     padded = image
     for axis in thin:
         padded = np.repeat(padded, 3, axis=axis)
-    stack = _pixel_kernels.multiscale_features(padded, **params)
+    stack = _kernels.pixels.multiscale_features(padded, **params)
     middle = tuple(slice(1, 2) if n == 1 else slice(None) for n in image.shape)
     if out is None:
         return np.ascontiguousarray(stack[middle])
@@ -546,7 +546,7 @@ class PixelClassifier(ImageTransformer):
         self.features_ = features
         self.ndim_ = batch.images[0].ndim
         self.dtype_ = str(next(iter(_dtypes_of(batch))).dtype)
-        halo = _pixel_kernels.halo(features.sigma_max)
+        halo = _kernels.pixels.halo(features.sigma_max)
         rows, targets = [], []
         for image, ann, pick in zip(batch.images, annotations, picks):
             if len(pick):
@@ -566,7 +566,7 @@ class PixelClassifier(ImageTransformer):
         self.estimator_ = estimator
         self.classes_ = np.asarray(estimator.classes_)
         self.feature_names_ = np.asarray(
-            _pixel_kernels.feature_names(self.ndim_, **_kernel_params(features)),
+            _kernels.pixels.feature_names(self.ndim_, **_kernel_params(features)),
             dtype=object,
         )
         self.n_samples_fit_ = len(ys)
@@ -701,7 +701,7 @@ class PixelClassifier(ImageTransformer):
         dtype = _OUTPUT_DTYPES[self.output]
         if out is None:
             out = np.empty(image.shape, dtype=dtype)
-        halo = _pixel_kernels.halo(self.features_.sigma_max)
+        halo = _kernels.pixels.halo(self.features_.sigma_max)
         for core, padded, inner in _tiles(image.shape, self.tile_size, halo):
             stack = _stack(image[padded], self.features_)[inner]
             rows = stack.reshape(-1, stack.shape[-1])
@@ -710,7 +710,7 @@ class PixelClassifier(ImageTransformer):
 
     def _on_split_chunks(self, batch):
         """Images chunked within images: an overlap of the features' halo."""
-        halo = _pixel_kernels.halo(self.features_.sigma_max)
+        halo = _kernels.pixels.halo(self.features_.sigma_max)
         return Overlap(halo, _OUTPUT_DTYPES[self.output])
 
     def _predict_rows(self, rows, n_threads):
@@ -722,7 +722,7 @@ class PixelClassifier(ImageTransformer):
             return self._predict(rows)
         bounds = np.linspace(0, len(rows), n_threads + 1).astype(int)
         chunks = [rows[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
-        done = _pixel_kernels._map(
+        done = _kernels.pixels.map_threads(
             lambda k: self._predict(chunks[k]), range(n_threads), n_threads
         )
         return np.concatenate([done[k] for k in range(n_threads)])

@@ -14,7 +14,7 @@ from skimage import data, measure, morphology, segmentation
 from sklearn.ensemble import RandomForestClassifier
 
 import sksegment as sks
-from sksegment import _kernels, _pixel_kernels
+from sksegment import _kernels
 from sksegment.datasets import make_objects
 
 # --- estimators with required parameters or a required y ------------------------------
@@ -74,7 +74,7 @@ def backend(request, monkeypatch):
     if request.param == "opencv":
         pytest.importorskip("cv2")
     else:
-        for module in (_kernels.common, _pixel_kernels):
+        for module in (_kernels.common, _kernels.pixels):
             monkeypatch.setattr(module, "cv2", None)
     return request.param
 

@@ -21,12 +21,17 @@ Modules, each tested by its own ``tests/test_kernels_<module>.py``:
 ``filters``
     the Gaussian and median smoothing;
 ``split``
-    watershed splitting of touching objects.
+    watershed splitting of touching objects;
+``regions``
+    per-object properties, one registered function each;
+``pixels``
+    the multi-scale pixel features of the pixel classifier.
 
 The names listed in ``__all__`` are the package's kernel API; callers write
 ``_kernels.<name>``.
 """
 
+from sksegment._kernels import pixels, regions  # noqa: F401 - the modules
 from sksegment._kernels.common import (
     as_numbers,
     bincount,

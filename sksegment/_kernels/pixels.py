@@ -210,7 +210,9 @@ def multiscale_features(
             _touch(out)
         _features_2d(img, scales, order, flags, workers, out)
         return out
-    results = _map(lambda i: _single_scale(img, scales[i], *flags), order, workers)
+    results = map_threads(
+        lambda i: _single_scale(img, scales[i], *flags), order, workers
+    )
     planes = [plane for i in range(len(scales)) for plane in results[i]]
     _interleave(planes, out, workers)
     return out
@@ -222,7 +224,7 @@ _POOL_LOCK = threading.Lock()
 
 def _pool():
     """Threads that live across calls: starting them costs more than a tile's
-    small sigmas.  Only ``_map``'s runners run there, and they never wait for
+    small sigmas.  Only ``map_threads``'s runners run there, and they never wait for
     other tasks, so callers in many threads cannot deadlock it."""
     global _POOL
     with _POOL_LOCK:
@@ -233,7 +235,7 @@ def _pool():
         return _POOL
 
 
-def _map(func, items, workers):
+def map_threads(func, items, workers):
     """``{item: func(item)}``, items taken in order by ``workers`` threads."""
     items = list(items)
     workers = min(workers, len(items), _pool()._max_workers)
@@ -506,7 +508,7 @@ def _features_2d(img, scales, order, flags, workers, out):
         # what scipy's 'reflect' puts right of the last column, for the Sobel
         gaussians[i][:, width] = gaussians[i][:, width - 1]
 
-    _map(smooth, order, workers)
+    map_threads(smooth, order, workers)
     groups = np.linspace(0, n_bands, workers + 1).astype(int)
 
     def run(group):
@@ -526,7 +528,7 @@ def _features_2d(img, scales, order, flags, workers, out):
         finally:
             scratch.put(buffers)
 
-    _map(run, range(workers), workers)
+    map_threads(run, range(workers), workers)
 
 
 def _smooth_2d(img, sigma, out, rows):
@@ -641,7 +643,7 @@ def _interleave(planes, out, workers):
         if not np.shares_memory(got, dst):  # pragma: no cover - cv2 copied
             dst[...] = got
 
-    _map(merge, blocks, len(blocks))
+    map_threads(merge, blocks, len(blocks))
     if not np.shares_memory(target, out):
         out[...] = target.reshape(out.shape)
 

@@ -7,7 +7,7 @@ import pytest
 from skimage import data, feature
 from skimage.util import img_as_float32
 
-from sksegment import _pixel_kernels as pk
+from sksegment._kernels import pixels as pk
 
 from conftest import FEATURES_3D_SIGMA_1
 
