@@ -197,6 +197,20 @@ def _merge_cells(cells, grid, ndim, label_dtype):
     ]
 
 
+def _cells(func, labels, *args):
+    """``func(labels_chunk, *args)`` per chunk, a Python object in a cell each."""
+    import dask.array as da
+
+    return da.map_blocks(
+        func,
+        labels,
+        *args,
+        chunks=tuple((1,) * n for n in labels.numblocks),
+        dtype=object,
+        meta=np.empty((0,) * labels.ndim, dtype=object),
+    )
+
+
 def _label_dtype(dtype):
     """The dtype of the ``label`` column: uint64 for uint64 label images."""
     return np.dtype(np.uint64 if np.dtype(dtype) == np.uint64 else np.int64)
@@ -209,7 +223,6 @@ def lazy_summaries(labels, read, images, check, moments):
     them.  ``labels`` is chunked one image per chunk; ``images`` (or None)
     is rechunked like it.
     """
-    import dask.array as da
     from dask.base import tokenize
 
     grid = labels.numblocks
@@ -217,19 +230,7 @@ def lazy_summaries(labels, read, images, check, moments):
     if images is not None:
         images = images.rechunk(labels.chunks)
     starts = tuple(np.cumsum((0, *c))[:-1] for c in labels.chunks[1:])
-    cells = tuple((1,) * n for n in grid)
-    summaries = da.map_blocks(
-        _summary_block,
-        labels,
-        images,
-        starts,
-        read,
-        check,
-        moments,
-        chunks=cells,
-        dtype=object,
-        meta=np.empty((0,) * labels.ndim, dtype=object),
-    )
+    summaries = _cells(_summary_block, labels, images, starts, read, check, moments)
     label_dtype = _label_dtype(labels.dtype)
     return _one_task(
         f"sksegment-region-merge-{tokenize(summaries.name)}",
@@ -379,7 +380,6 @@ def _gather(cells):
 def _crop_properties(labels, read, images, check, merged, slow, caller):
     """Per image, ``{column: values}`` of the crop properties of its objects."""
     import dask
-    import dask.array as da
 
     bounds = [np.cumsum((0, *c)) for c in labels.chunks[1:]]
     tables, crops = {}, []
@@ -411,20 +411,8 @@ def _crop_properties(labels, read, images, check, merged, slow, caller):
                     tuple(hi[:, j].tolist()),
                 )
             )
-    cells = tuple((1,) * n for n in labels.numblocks)
-    inside = da.map_blocks(
-        _inside_block,
-        labels,
-        images,
-        dask.delayed(tables, traverse=False),
-        read,
-        check,
-        slow,
-        caller,
-        chunks=cells,
-        dtype=object,
-        meta=np.empty((0,) * labels.ndim, dtype=object),
-    )
+    tables = dask.delayed(tables, traverse=False)
+    inside = _cells(_inside_block, labels, images, tables, read, check, slow, caller)
     gathered = _one_task(f"sksegment-region-crops-{inside.name}", _gather, inside)
     crossing = _crop_tasks(labels, images, crops, read, check, slow, caller)
     parts, crossing = dask.compute(gathered, crossing)

@@ -673,11 +673,7 @@ def _mean_over_images(values):
 
 
 @validate_params(
-    {
-        "true_labels": ["array-like"],
-        "pred_labels": ["array-like"],
-        "ignore_labels": _IGNORE_LABELS_CONSTRAINTS,
-    },
+    {**_PAIR_CONSTRAINTS, "ignore_labels": _IGNORE_LABELS_CONSTRAINTS},
     prefer_skip_nested_validation=True,
 )
 @fill_doc
@@ -737,11 +733,7 @@ def adapted_rand_error(true_labels, pred_labels, *, ignore_labels=(0,)):
 
 
 @validate_params(
-    {
-        "true_labels": ["array-like"],
-        "pred_labels": ["array-like"],
-        "ignore_labels": _IGNORE_LABELS_CONSTRAINTS,
-    },
+    {**_PAIR_CONSTRAINTS, "ignore_labels": _IGNORE_LABELS_CONSTRAINTS},
     prefer_skip_nested_validation=True,
 )
 @fill_doc
