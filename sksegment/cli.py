@@ -48,20 +48,21 @@ class UserError(Exception):
 # --- argument types ----------------------------------------------------------
 
 
-def _threshold(text):
-    if text == "otsu":
-        return None
+def _finite(text, kind=float, what="a number"):
+    """``kind(text)``, finite, or the error argparse shows with the flag."""
     try:
-        value = float(text)
+        value = kind(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a number or 'otsu', got {text!r}"
-        ) from None
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
     if not np.isfinite(value):
         raise argparse.ArgumentTypeError(
-            f"expected a finite number or 'otsu', got {text!r}"
+            f"expected a finite {what.removeprefix('a ')}, got {text!r}"
         )
     return value
+
+
+def _threshold(text):
+    return None if text == "otsu" else _finite(text, float, "a number or 'otsu'")
 
 
 def _area(text):
@@ -150,17 +151,7 @@ def _values(kind, low=None):
                     )
                 values.extend(kind(v) for v in np.arange(start, stop + step / 2, step))
             else:
-                try:
-                    value = kind(part)
-                except ValueError:
-                    raise argparse.ArgumentTypeError(
-                        f"expected a {kind.__name__}, got {part!r}"
-                    ) from None
-                if not np.isfinite(value):
-                    raise argparse.ArgumentTypeError(
-                        f"expected a finite number, got {part!r}"
-                    )
-                values.append(value)
+                values.append(_finite(part, kind, f"a {kind.__name__}"))
         return values
 
     return parse
