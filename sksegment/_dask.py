@@ -398,10 +398,40 @@ def _per_part(chunk, func, check):
 
 
 def map_elementwise(batch, func, dtype):
-    """``func(chunk)`` on chunks of any shape: for pixelwise operations."""
+    """``func(chunk)`` on chunks of any shape: for pixelwise operations.
+
+    The result remembers its input and ``func`` (``_pixelwise``): a step on
+    images split into chunks that reads it (``map_overlap``, the first pass
+    of a global step) applies ``func`` itself to the input's pixels it
+    reads, instead of reading a chunk computed by a task of its own.
+    """
     import dask.array as da
 
-    return da.map_blocks(_per_part, batch.array, func, batch.check, dtype=dtype)
+    array = batch.array
+    result = da.map_blocks(_per_part, array, func, batch.check, dtype=dtype)
+    result._sksegment_pixelwise = (array, func, batch.check)
+    return result
+
+
+def _pixelwise(array):
+    """The array a step reads, and the pixelwise function to apply to its chunks.
+
+    For the result of ``map_elementwise``: its input and ``(func, check)``,
+    so that the step's tasks read the input's chunks directly (a task fewer
+    per chunk, and no linear chain for dask to fuse into a small graph run
+    anew per chunk); the pixelwise function runs on the pixels each task
+    reads (an overlap's margins run it again: pure and pixelwise, so the
+    same values).  Otherwise ``array`` itself and None.
+    """
+    source = getattr(array, "_sksegment_pixelwise", None)
+    if source is None or source[0].chunks != array.chunks:
+        return array, None
+    return source[0], source[1:]
+
+
+def _through(block, prelude):
+    """``block`` read through the pixelwise ``prelude`` (None: as it is)."""
+    return block if prelude is None else _per_part(block, *prelude)
 
 
 def _read_objects(part, name, dtype):
@@ -446,8 +476,11 @@ def _reach(bounds, index, depth, size, periodic):
     return pieces, bounds[index] - lo
 
 
-def _overlap_block(*blocks, layout, shape, trim, func, check):
-    """``func`` on the chunk extended from the pieces of its neighbours, trimmed."""
+def _overlap_block(*blocks, layout, shape, trim, func, check, prelude=None):
+    """``func`` on the chunk extended from the pieces of its neighbours, trimmed.
+
+    The pieces are read through the pixelwise ``prelude`` (``_pixelwise``).
+    """
     pieces = [block[index] for block, index in zip(blocks, layout)]
     if len(pieces) == 1:
         extended = pieces[0]
@@ -455,7 +488,7 @@ def _overlap_block(*blocks, layout, shape, trim, func, check):
         extended = np.block(
             _nested(shape, lambda i: pieces[np.ravel_multi_index(i, shape)])
         )
-    return _per_part(extended, func, check)[trim]
+    return _per_part(_through(extended, prelude), func, check)[trim]
 
 
 def map_overlap(batch, func, depth, dtype, *, periodic=False, trailing=()):
@@ -482,6 +515,7 @@ def map_overlap(batch, func, depth, dtype, *, periodic=False, trailing=()):
     array = batch.array
     shape = array.shape
     token = tokenize(array.name, func, depth, periodic, dtype, trailing)
+    array, prelude = _pixelwise(array)
     name = f"sksegment-overlap-{token}"
     bounds = [np.cumsum((0, *c)).tolist() for c in array.chunks]
     layer = {}
@@ -506,6 +540,7 @@ def map_overlap(batch, func, depth, dtype, *, periodic=False, trailing=()):
             trim=trim,
             func=func,
             check=batch.check,
+            prelude=prelude,
         )
         layer[(name, *index, *(0,) * len(trailing))] = (block, *keys)
     graph = HighLevelGraph.from_collections(name, layer, dependencies=[array])
@@ -1082,9 +1117,12 @@ def _apply_block(held, tables, index, connectivity):
     return _kernels.take(table, labels, out)[None]
 
 
-def _first_pass(block, summarize, start, args):
-    """``summarize(block, start, *args)``: the chunk's pair (summary, held)."""
-    return summarize(block, start, *args)
+def _first_pass(block, summarize, start, args, prelude=None):
+    """``summarize(block, start, *args)``: the chunk's pair (summary, held).
+
+    The chunk is read through the pixelwise ``prelude`` (``_pixelwise``).
+    """
+    return summarize(_through(block, prelude), start, *args)
 
 
 def _solve_cells(cells, grid, solve, args):
@@ -1167,15 +1205,17 @@ def _two_passes(
     cells = tuple((1,) * n for n in grid)
     starts = [np.cumsum((0, *c))[:-1].tolist() for c in array.chunks[1:]]
     args = (batch.check, *summary_args)
+    read, prelude = _pixelwise(batch.array)
+    read = _one_image_per_chunk(read)
 
     def first(index):
         start = tuple(s[i] for s, i in zip(starts, index[1:]))
-        return (
-            partial(_first_pass, summarize=summarize, start=start, args=args),
-            (array.name, *index),
+        summary = partial(
+            _first_pass, summarize=summarize, start=start, args=args, prelude=prelude
         )
+        return (summary, (read.name, *index))
 
-    pairs = _chunkwise(f"sksegment-{kind}-pairs-{token}", first, cells, object, [array])
+    pairs = _chunkwise(f"sksegment-{kind}-pairs-{token}", first, cells, object, [read])
     summaries = _chunkwise(
         f"sksegment-{kind}-summaries-{token}",
         lambda index: (operator.itemgetter(0), (pairs.name, *index)),
