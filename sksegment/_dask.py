@@ -1117,22 +1117,53 @@ def _apply_block(held, tables, index, connectivity):
     return _kernels.take(table, labels, out)[None]
 
 
-def _first_pass(block, summarize, start, args, prelude=None):
-    """``summarize(block, start, *args)``: the chunk's pair (summary, held).
+# Pixels per group of chunks summarized by one task of a global step's first
+# pass: small chunks are summarized together (fewer tasks, each of them a
+# cost to the scheduler), chunks of this size or larger one per task.
+GROUP_PIXELS = 1 << 20
 
-    The chunk is read through the pixelwise ``prelude`` (``_pixelwise``).
+
+def _group_sizes(chunks):
+    """Chunks per group along each axis of the image (``GROUP_PIXELS``)."""
+    side = GROUP_PIXELS ** (1 / len(chunks))
+    return tuple(max(1, min(len(c), int(side // max(c)))) for c in chunks)
+
+
+def _first_pass(blocks, summarize, starts, args, prelude=None):
+    """The pairs (summary, held chunk) of a group of chunks, a list.
+
+    ``summarize(block, start, *args)`` of each chunk, read through the
+    pixelwise ``prelude`` (``_pixelwise``).
     """
-    return summarize(_through(block, prelude), start, *args)
+    return [
+        summarize(_through(block, prelude), start, *args)
+        for block, start in zip(blocks, starts)
+    ]
 
 
-def _solve_cells(cells, grid, solve, args):
-    """``solve`` of the chunks' summaries (a list in C order over ``grid``)."""
-    return solve(_on_grid(cells, grid), *args)
+def _summaries(pairs):
+    """The summaries of a group's pairs (a small task: held chunks stay put)."""
+    return [pair[0] for pair in pairs]
 
 
-def _finish(pair, solved, apply, index, args):
-    """A chunk of the result from its held chunk and the solved tables."""
-    return apply(pair[1], solved[0], index, *args)
+def _solve_cells(cells, grid, members, solve, args):
+    """``solve`` of the chunks' summaries, given by group.
+
+    ``cells`` holds the summaries of each group (in C order over the
+    groups); ``members`` the flat indices (C order over ``grid``) of each
+    group's chunks.
+    """
+    flat = np.empty(int(np.prod(grid)), dtype=object)
+    for group, indices in zip(cells, members):
+        for summary, i in zip(group, indices):
+            flat[i] = summary
+    return solve(_on_grid(flat.tolist(), grid), *args)
+
+
+def _finish(pairs, solved, apply, index, position, args):
+    """A chunk of the result from its held chunk (``position`` in its group's
+    pairs) and the solved tables."""
+    return apply(pairs[position][1], solved[0], index, *args)
 
 
 def _chunkwise(name, task, chunks, dtype, dependencies):
@@ -1202,30 +1233,53 @@ def _two_passes(
     array = _one_image_per_chunk(batch.array)
     grid = array.numblocks
     token = tokenize(array.name, kind, summary_args, batch.finite)
-    cells = tuple((1,) * n for n in grid)
     starts = [np.cumsum((0, *c))[:-1].tolist() for c in array.chunks[1:]]
     args = (batch.check, *summary_args)
     read, prelude = _pixelwise(batch.array)
     read = _one_image_per_chunk(read)
+    # groups of chunks: a group's index along an axis is the chunk's // size
+    sizes = (1, *_group_sizes(array.chunks[1:]))
+    groups = tuple(-(-n // g) for n, g in zip(grid, sizes))
+    cells = tuple((1,) * n for n in groups)
 
-    def first(index):
-        start = tuple(s[i] for s, i in zip(starts, index[1:]))
+    def chunks_of(group):
+        ranges = [
+            range(g * k, min((g + 1) * k, n)) for g, k, n in zip(group, sizes, grid)
+        ]
+        return list(np.ndindex(*(len(r) for r in ranges))), ranges
+
+    def first(group):
+        local, ranges = chunks_of(group)
+        indices = [tuple(r[i] for r, i in zip(ranges, at)) for at in local]
         summary = partial(
-            _first_pass, summarize=summarize, start=start, args=args, prelude=prelude
+            _first_pass,
+            summarize=summarize,
+            starts=[tuple(s[i] for s, i in zip(starts, at[1:])) for at in indices],
+            args=args,
+            prelude=prelude,
         )
-        return (summary, (read.name, *index))
+        return (summary, [(read.name, *at) for at in indices])
 
+    members = []
+    for group in np.ndindex(*groups):
+        local, ranges = chunks_of(group)
+        members.append(
+            [
+                int(np.ravel_multi_index([r[i] for r, i in zip(ranges, at)], grid))
+                for at in local
+            ]
+        )
     pairs = _chunkwise(f"sksegment-{kind}-pairs-{token}", first, cells, object, [read])
     summaries = _chunkwise(
         f"sksegment-{kind}-summaries-{token}",
-        lambda index: (operator.itemgetter(0), (pairs.name, *index)),
+        lambda group: (_summaries, (pairs.name, *group)),
         cells,
         object,
         [pairs],
     )
     solved = _one_task(
         f"sksegment-{kind}-solve-{tokenize(token, solve, solve_args)}",
-        partial(_solve_cells, grid=grid, solve=solve, args=solve_args),
+        partial(_solve_cells, grid=grid, members=members, solve=solve, args=solve_args),
         summaries,
     )
     name = f"sksegment-{kind}-counts-{solved.key}"
@@ -1236,8 +1290,17 @@ def _two_passes(
         return None, counts
 
     def second(index):
-        finish = partial(_finish, apply=apply, index=index, args=apply_args)
-        return (finish, (pairs.name, *index), solved.key)
+        group = tuple(i // k for i, k in zip(index, sizes))
+        local = [i % k for i, k in zip(index, sizes)]
+        shape = [len(r) for r in chunks_of(group)[1]]
+        finish = partial(
+            _finish,
+            apply=apply,
+            index=index,
+            position=int(np.ravel_multi_index(local, shape)),
+            args=apply_args,
+        )
+        return (finish, (pairs.name, *group), solved.key)
 
     result = _chunkwise(
         f"sksegment-{kind}-{tokenize(solved.key, apply, apply_args)}",
