@@ -504,7 +504,8 @@ def map_overlap(batch, func, depth, dtype, *, periodic=False, trailing=()):
 
     One graph layer of one task per chunk, which reads the pieces of the
     chunks within ``depth`` of it and concatenates them (dask's
-    ``map_overlap`` makes a task per piece, and one to concatenate them).
+    ``map_overlap`` makes a task per piece, and one to concatenate them);
+    the result of ``map_elementwise`` is read through (``_pixelwise``).
     """
     import itertools
 
@@ -1211,13 +1212,17 @@ def _two_passes(
     *apply_args)`` gives a chunk of the result.
 
     A fixed number of graph layers, whatever the number of chunks: the first
-    pass (a pair per chunk), the summaries taken from the pairs, the solve
-    (one task reading every summary), the second pass (over the pairs, with
-    the solve's result) and the counts (one task).  The passes are layers of
-    one task per chunk built from the chunk keys (``_chunkwise``), not
-    blockwise layers: no step is fused into them, so the pairs (holding the
-    chunks between the passes) are computed once, and the steps before
-    run once per chunk.  The keys depend on the input, ``kind`` and
+    pass (the pairs of a group of chunks, ``_group_sizes``), the summaries
+    taken from the pairs (a small task per group, so that a cluster moves no
+    held chunk to the solve), the solve (one task reading every summary), the
+    second pass (a task per chunk, reading its group's pairs and the solve's
+    result) and the counts (one task).  Small chunks are summarized in groups
+    because every task costs the scheduler about as much as labeling a small
+    chunk.  The passes are layers built from the chunk keys
+    (``_chunkwise``), not blockwise layers: no step is fused into them, so
+    the pairs (holding the chunks between the passes) are computed once, and
+    the steps before run once per chunk; an elementwise step before is read
+    through (``_pixelwise``).  The keys depend on the input, ``kind`` and
     ``summary_args``, not on the step: two steps that summarize the same
     array alike (a labeler and a counter of the same masks) share the first
     pass and the solve in one computation.
