@@ -35,7 +35,10 @@ blockwise floor on the same chunks: the threshold, ``da.map_overlap`` of
 the same closing, and ``map_blocks`` of the same labeling of each chunk
 with no merge across chunks (its threshold given, its graph built inside
 the timing).  Medians of ``--table-repeat`` runs after a first one, each
-chunk size and implementation in its own process.
+chunk size and implementation in its own process.  The table also gives
+the tasks per chunk of each graph as computed (after ``dask.optimize``):
+at small chunks, each task costs the scheduler about as much as the work
+on a chunk.
 
 ``--out-of-core`` also writes a 32768x32768 uint8 image (1 GiB) to a zarr
 store and segments it from there with sksegment, the labels written to zarr,
@@ -269,7 +272,21 @@ def run_recipe_dask(size, chunk, repeat):
         return times, labels
 
     times, labels = _phases(run, repeat)
-    return {**times, "count": int(labels.max()), "chunks": X.npartitions}
+    tasks = _tasks(_recipe(X, sks.OtsuThresholder().fit(X)))
+    return {
+        **times,
+        "count": int(labels.max()),
+        "chunks": X.npartitions,
+        "tasks": tasks,
+    }
+
+
+def _tasks(lazy):
+    """The number of tasks of ``lazy`` as computed (after ``dask.optimize``)."""
+    import dask
+
+    (optimized,) = dask.optimize(lazy)
+    return len(optimized.__dask_graph__())
 
 
 def _close_chunk(block):
@@ -308,10 +325,10 @@ def run_floor(size, chunk, repeat):
         start = time.perf_counter()
         labels = lazy.compute()
         times["compute"] = time.perf_counter() - start
-        return times, labels
+        return times, (labels, lazy)
 
-    times, labels = _phases(run, repeat)
-    return {**times, "chunks": X.npartitions}
+    times, (labels, lazy) = _phases(run, repeat)
+    return {**times, "chunks": X.npartitions, "tasks": _tasks(lazy)}
 
 
 RUNS = {
@@ -346,9 +363,10 @@ def chunk_table(size, chunks, repeat):
     )
     print(
         "| chunks | number | build (ms/chunk) | fit (s) | compute (s) | total (s) "
-        "| floor build (ms/chunk) | floor total (s) | total / floor | count |"
+        "| floor build (ms/chunk) | floor total (s) | total / floor "
+        "| tasks per chunk (floor) | count |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     rows = {}
     for chunk in chunks:
         r = _child("recipe-dask", size, chunk, repeat)
@@ -360,7 +378,8 @@ def chunk_table(size, chunks, repeat):
             f"| {chunk}² | {n} | {1e3 * r['build'] / n:.2f} | {r['fit']:.2f} "
             f"| {r['compute']:.2f} | {r['total']:.2f} "
             f"| {1e3 * f['build'] / n:.2f} | {f['total']:.2f} "
-            f"| {r['total'] / f['total']:.1f} | {r['count']} ({same}) |",
+            f"| {r['total'] / f['total']:.1f} "
+            f"| {r['tasks'] / n:.1f} ({f['tasks'] / n:.1f}) | {r['count']} ({same}) |",
             flush=True,
         )
     most = min(chunks)

@@ -398,10 +398,40 @@ def _per_part(chunk, func, check):
 
 
 def map_elementwise(batch, func, dtype):
-    """``func(chunk)`` on chunks of any shape: for pixelwise operations."""
+    """``func(chunk)`` on chunks of any shape: for pixelwise operations.
+
+    The result remembers its input and ``func`` (``_pixelwise``): a step on
+    images split into chunks that reads it (``map_overlap``, the first pass
+    of a global step) applies ``func`` itself to the input's pixels it
+    reads, instead of reading a chunk computed by a task of its own.
+    """
     import dask.array as da
 
-    return da.map_blocks(_per_part, batch.array, func, batch.check, dtype=dtype)
+    array = batch.array
+    result = da.map_blocks(_per_part, array, func, batch.check, dtype=dtype)
+    result._sksegment_pixelwise = (array, func, batch.check)
+    return result
+
+
+def _pixelwise(array):
+    """The array a step reads, and the pixelwise function to apply to its chunks.
+
+    For the result of ``map_elementwise``: its input and ``(func, check)``,
+    so that the step's tasks read the input's chunks directly (a task fewer
+    per chunk, and no linear chain for dask to fuse into a small graph run
+    anew per chunk); the pixelwise function runs on the pixels each task
+    reads (an overlap's margins run it again: pure and pixelwise, so the
+    same values).  Otherwise ``array`` itself and None.
+    """
+    source = getattr(array, "_sksegment_pixelwise", None)
+    if source is None or source[0].chunks != array.chunks:
+        return array, None
+    return source[0], source[1:]
+
+
+def _through(block, prelude):
+    """``block`` read through the pixelwise ``prelude`` (None: as it is)."""
+    return block if prelude is None else _per_part(block, *prelude)
 
 
 def _read_objects(part, name, dtype):
@@ -446,8 +476,11 @@ def _reach(bounds, index, depth, size, periodic):
     return pieces, bounds[index] - lo
 
 
-def _overlap_block(*blocks, layout, shape, trim, func, check):
-    """``func`` on the chunk extended from the pieces of its neighbours, trimmed."""
+def _overlap_block(*blocks, layout, shape, trim, func, check, prelude=None):
+    """``func`` on the chunk extended from the pieces of its neighbours, trimmed.
+
+    The pieces are read through the pixelwise ``prelude`` (``_pixelwise``).
+    """
     pieces = [block[index] for block, index in zip(blocks, layout)]
     if len(pieces) == 1:
         extended = pieces[0]
@@ -455,7 +488,7 @@ def _overlap_block(*blocks, layout, shape, trim, func, check):
         extended = np.block(
             _nested(shape, lambda i: pieces[np.ravel_multi_index(i, shape)])
         )
-    return _per_part(extended, func, check)[trim]
+    return _per_part(_through(extended, prelude), func, check)[trim]
 
 
 def map_overlap(batch, func, depth, dtype, *, periodic=False, trailing=()):
@@ -471,7 +504,8 @@ def map_overlap(batch, func, depth, dtype, *, periodic=False, trailing=()):
 
     One graph layer of one task per chunk, which reads the pieces of the
     chunks within ``depth`` of it and concatenates them (dask's
-    ``map_overlap`` makes a task per piece, and one to concatenate them).
+    ``map_overlap`` makes a task per piece, and one to concatenate them);
+    the result of ``map_elementwise`` is read through (``_pixelwise``).
     """
     import itertools
 
@@ -482,6 +516,7 @@ def map_overlap(batch, func, depth, dtype, *, periodic=False, trailing=()):
     array = batch.array
     shape = array.shape
     token = tokenize(array.name, func, depth, periodic, dtype, trailing)
+    array, prelude = _pixelwise(array)
     name = f"sksegment-overlap-{token}"
     bounds = [np.cumsum((0, *c)).tolist() for c in array.chunks]
     layer = {}
@@ -506,6 +541,7 @@ def map_overlap(batch, func, depth, dtype, *, periodic=False, trailing=()):
             trim=trim,
             func=func,
             check=batch.check,
+            prelude=prelude,
         )
         layer[(name, *index, *(0,) * len(trailing))] = (block, *keys)
     graph = HighLevelGraph.from_collections(name, layer, dependencies=[array])
@@ -1082,19 +1118,53 @@ def _apply_block(held, tables, index, connectivity):
     return _kernels.take(table, labels, out)[None]
 
 
-def _first_pass(block, summarize, start, args):
-    """``summarize(block, start, *args)``: the chunk's pair (summary, held)."""
-    return summarize(block, start, *args)
+# Pixels per group of chunks summarized by one task of a global step's first
+# pass: small chunks are summarized together (fewer tasks, each of them a
+# cost to the scheduler), chunks of this size or larger one per task.
+GROUP_PIXELS = 1 << 20
 
 
-def _solve_cells(cells, grid, solve, args):
-    """``solve`` of the chunks' summaries (a list in C order over ``grid``)."""
-    return solve(_on_grid(cells, grid), *args)
+def _group_sizes(chunks):
+    """Chunks per group along each axis of the image (``GROUP_PIXELS``)."""
+    side = GROUP_PIXELS ** (1 / len(chunks))
+    return tuple(max(1, min(len(c), int(side // max(c)))) for c in chunks)
 
 
-def _finish(pair, solved, apply, index, args):
-    """A chunk of the result from its held chunk and the solved tables."""
-    return apply(pair[1], solved[0], index, *args)
+def _first_pass(blocks, summarize, starts, args, prelude=None):
+    """The pairs (summary, held chunk) of a group of chunks, a list.
+
+    ``summarize(block, start, *args)`` of each chunk, read through the
+    pixelwise ``prelude`` (``_pixelwise``).
+    """
+    return [
+        summarize(_through(block, prelude), start, *args)
+        for block, start in zip(blocks, starts)
+    ]
+
+
+def _summaries(pairs):
+    """The summaries of a group's pairs (a small task: held chunks stay put)."""
+    return [pair[0] for pair in pairs]
+
+
+def _solve_cells(cells, grid, members, solve, args):
+    """``solve`` of the chunks' summaries, given by group.
+
+    ``cells`` holds the summaries of each group (in C order over the
+    groups); ``members`` the flat indices (C order over ``grid``) of each
+    group's chunks.
+    """
+    flat = np.empty(int(np.prod(grid)), dtype=object)
+    for group, indices in zip(cells, members):
+        for summary, i in zip(group, indices):
+            flat[i] = summary
+    return solve(_on_grid(flat.tolist(), grid), *args)
+
+
+def _finish(pairs, solved, apply, index, position, args):
+    """A chunk of the result from its held chunk (``position`` in its group's
+    pairs) and the solved tables."""
+    return apply(pairs[position][1], solved[0], index, *args)
 
 
 def _chunkwise(name, task, chunks, dtype, dependencies):
@@ -1142,13 +1212,17 @@ def _two_passes(
     *apply_args)`` gives a chunk of the result.
 
     A fixed number of graph layers, whatever the number of chunks: the first
-    pass (a pair per chunk), the summaries taken from the pairs, the solve
-    (one task reading every summary), the second pass (over the pairs, with
-    the solve's result) and the counts (one task).  The passes are layers of
-    one task per chunk built from the chunk keys (``_chunkwise``), not
-    blockwise layers: no step is fused into them, so the pairs (holding the
-    chunks between the passes) are computed once, and the steps before
-    run once per chunk.  The keys depend on the input, ``kind`` and
+    pass (the pairs of a group of chunks, ``_group_sizes``), the summaries
+    taken from the pairs (a small task per group, so that a cluster moves no
+    held chunk to the solve), the solve (one task reading every summary), the
+    second pass (a task per chunk, reading its group's pairs and the solve's
+    result) and the counts (one task).  Small chunks are summarized in groups
+    because every task costs the scheduler about as much as labeling a small
+    chunk.  The passes are layers built from the chunk keys
+    (``_chunkwise``), not blockwise layers: no step is fused into them, so
+    the pairs (holding the chunks between the passes) are computed once, and
+    the steps before run once per chunk; an elementwise step before is read
+    through (``_pixelwise``).  The keys depend on the input, ``kind`` and
     ``summary_args``, not on the step: two steps that summarize the same
     array alike (a labeler and a counter of the same masks) share the first
     pass and the solve in one computation.
@@ -1164,28 +1238,53 @@ def _two_passes(
     array = _one_image_per_chunk(batch.array)
     grid = array.numblocks
     token = tokenize(array.name, kind, summary_args, batch.finite)
-    cells = tuple((1,) * n for n in grid)
     starts = [np.cumsum((0, *c))[:-1].tolist() for c in array.chunks[1:]]
     args = (batch.check, *summary_args)
+    read, prelude = _pixelwise(batch.array)
+    read = _one_image_per_chunk(read)
+    # groups of chunks: a group's index along an axis is the chunk's // size
+    sizes = (1, *_group_sizes(array.chunks[1:]))
+    groups = tuple(-(-n // g) for n, g in zip(grid, sizes))
+    cells = tuple((1,) * n for n in groups)
 
-    def first(index):
-        start = tuple(s[i] for s, i in zip(starts, index[1:]))
-        return (
-            partial(_first_pass, summarize=summarize, start=start, args=args),
-            (array.name, *index),
+    def chunks_of(group):
+        ranges = [
+            range(g * k, min((g + 1) * k, n)) for g, k, n in zip(group, sizes, grid)
+        ]
+        return list(np.ndindex(*(len(r) for r in ranges))), ranges
+
+    def first(group):
+        local, ranges = chunks_of(group)
+        indices = [tuple(r[i] for r, i in zip(ranges, at)) for at in local]
+        summary = partial(
+            _first_pass,
+            summarize=summarize,
+            starts=[tuple(s[i] for s, i in zip(starts, at[1:])) for at in indices],
+            args=args,
+            prelude=prelude,
         )
+        return (summary, [(read.name, *at) for at in indices])
 
-    pairs = _chunkwise(f"sksegment-{kind}-pairs-{token}", first, cells, object, [array])
+    members = []
+    for group in np.ndindex(*groups):
+        local, ranges = chunks_of(group)
+        members.append(
+            [
+                int(np.ravel_multi_index([r[i] for r, i in zip(ranges, at)], grid))
+                for at in local
+            ]
+        )
+    pairs = _chunkwise(f"sksegment-{kind}-pairs-{token}", first, cells, object, [read])
     summaries = _chunkwise(
         f"sksegment-{kind}-summaries-{token}",
-        lambda index: (operator.itemgetter(0), (pairs.name, *index)),
+        lambda group: (_summaries, (pairs.name, *group)),
         cells,
         object,
         [pairs],
     )
     solved = _one_task(
         f"sksegment-{kind}-solve-{tokenize(token, solve, solve_args)}",
-        partial(_solve_cells, grid=grid, solve=solve, args=solve_args),
+        partial(_solve_cells, grid=grid, members=members, solve=solve, args=solve_args),
         summaries,
     )
     name = f"sksegment-{kind}-counts-{solved.key}"
@@ -1196,8 +1295,17 @@ def _two_passes(
         return None, counts
 
     def second(index):
-        finish = partial(_finish, apply=apply, index=index, args=apply_args)
-        return (finish, (pairs.name, *index), solved.key)
+        group = tuple(i // k for i, k in zip(index, sizes))
+        local = [i % k for i, k in zip(index, sizes)]
+        shape = [len(r) for r in chunks_of(group)[1]]
+        finish = partial(
+            _finish,
+            apply=apply,
+            index=index,
+            position=int(np.ravel_multi_index(local, shape)),
+            args=apply_args,
+        )
+        return (finish, (pairs.name, *group), solved.key)
 
     result = _chunkwise(
         f"sksegment-{kind}-{tokenize(solved.key, apply, apply_args)}",

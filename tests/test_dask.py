@@ -631,3 +631,45 @@ def test_overlap_on_uneven_chunks_smaller_than_the_depth_is_one_task_per_chunk()
         np.testing.assert_array_equal(lazy.compute(), step.transform(masks))
         assert len(lazy.dask.layers[lazy.name]) == Xd.npartitions == 12
         assert lazy.dask.dependencies[lazy.name] == {Xd.name}
+
+
+@pytest.mark.parametrize("group_pixels", [1, 150, 700, 1 << 20])
+@pytest.mark.parametrize("chunks", [(1, 7, 9), (2, 13, 5)])
+def test_groups_of_chunks_equal_numpy(monkeypatch, group_pixels, chunks):
+    """The first pass of a global step summarizes small chunks in groups
+    (``GROUP_PIXELS``): one chunk per group, groups cut short at the image
+    edges, and whole images as one group all give the in-memory results, and
+    a thresholding before the step is read through (no task of its own)."""
+    import dask
+
+    from sksegment import _dask
+
+    monkeypatch.setattr(_dask, "GROUP_PIXELS", group_pixels)
+    X = _images((3, 40, 45), seed=4)
+    Xd = da.from_array(X, chunks=chunks)
+    thresholder = sks.OtsuThresholder().fit(X)
+    masks = thresholder.transform(X)
+    lazy_masks = thresholder.transform(Xd)
+    labels = label(masks[0], connectivity=2)
+    steps = [
+        sks.ComponentLabeler(),
+        sks.BorderClearer(),
+        sks.AreaFilter(min_area=15),
+        sks.MorphCloser(3),
+    ]
+    for step in steps:
+        np.testing.assert_array_equal(
+            step.transform(lazy_masks).compute(), step.transform(masks)
+        )
+    counts = sks.ObjectCounter().predict(lazy_masks).compute()
+    np.testing.assert_array_equal(counts, sks.ObjectCounter().predict(masks))
+    ids = da.from_array((labels * 7)[None], chunks=chunks)
+    for step in (sks.AreaFilter(max_area=40), sks.BorderClearer()):
+        np.testing.assert_array_equal(
+            step.transform(ids).compute(), step.transform((labels * 7)[None])
+        )
+    for step in (sks.ComponentLabeler(), sks.MorphCloser(3)):
+        (optimized,) = dask.optimize(step.transform(lazy_masks))
+        graph = optimized.__dask_graph__()
+        names = {key[0] for key in graph if isinstance(key, tuple)}
+        assert lazy_masks.name not in names and Xd.name in names
