@@ -20,13 +20,17 @@ Reductions of pixels (ranges, sums, pooled histograms) are summed chunk by
 chunk (``pixel_summary``, ``summarize_pixels``).
 
 Every helper builds a fixed number of graph layers, whatever the number of
-chunks: blockwise layers over the chunks, and single tasks (a layer built
-from the chunk keys directly, ``_one_task``) that read all of a layer's
-chunks.  Building and computing the graph are linear in the number of
-chunks: no per-chunk ``delayed`` call, which would merge and cull the whole
-upstream graph once per chunk.  A small result read by many chunks (a
-table, a threshold) is not a blockwise task: dask's blockwise fusion would
-copy a blockwise task, and every step before it, into each reader.
+chunks: layers of one task per chunk (an overlap reads its neighbours'
+edges in the same task; a global step's first pass summarizes small chunks
+in groups of about ``GROUP_PIXELS``), and single tasks (``_one_task``) that
+read all of a layer's results.  Building and computing the graph are linear
+in the number of chunks: no per-chunk ``delayed`` call, which would merge
+and cull the whole upstream graph once per chunk.  An elementwise step is
+read through by the overlap or first pass after it (``map_elementwise``
+records its function), so it costs no task of its own.  A small result
+read by many chunks (a table, a threshold) is not a blockwise task: dask's
+blockwise fusion would copy a blockwise task, and every step before it,
+into each reader.
 
 dask is imported inside the functions, not with the module, so that the
 module can be imported (by doctest collection, say) without the extra.
@@ -557,11 +561,6 @@ def map_overlap(batch, func, depth, dtype, *, periodic=False, trailing=()):
 MAX_INT_BINS = 1 << 24
 
 
-def _numbers(part):
-    """Bool pixels as 0/1 integers; other pixels as they are."""
-    return part.view(np.uint8) if part.dtype == bool else part
-
-
 def _cell(value, ndim):
     """``value`` in an object array of one element per axis (a dask block)."""
     out = np.empty((1,) * ndim, dtype=object)
@@ -573,7 +572,7 @@ def _part_stats(block, check, want_sum):
     """Minimum, maximum, float64 sum (when asked) and size of a chunk."""
     lows, highs, total = [], [], np.float64(0)
     for part in block:
-        part = _numbers(check(part))
+        part = _kernels.as_numbers(check(part))
         lows.append(part.min())
         highs.append(part.max())
         if want_sum:
@@ -606,13 +605,11 @@ def _part_counts(block, stats, check, nbins, label, max_exact=None):
     if lo == hi:
         return _cell(None, block.ndim)
     if np.dtype(lo.dtype).kind != "f" and _binned(stats.flat[0], max_exact):
-        parts = [_numbers(check(part)) for part in block]
+        parts = [_kernels.as_numbers(check(part)) for part in block]
         return _cell(_kernels.binned_histogram(parts, lo, hi, nbins)[0], block.ndim)
     if np.dtype(lo.dtype).kind == "f":
-        counts = sum(
-            np.histogram(_numbers(check(part)), bins=nbins, range=(lo, hi))[0]
-            for part in block
-        )
+        parts = (_kernels.as_numbers(check(part)) for part in block)
+        counts = sum(np.histogram(p, bins=nbins, range=(lo, hi))[0] for p in parts)
         return _cell(counts, block.ndim)
     lo, hi = int(lo), int(hi)
     if hi - lo + 1 > MAX_INT_BINS:
@@ -625,7 +622,7 @@ def _part_counts(block, stats, check, nbins, label, max_exact=None):
         )
     counts = np.zeros(hi - lo + 1, dtype=np.int64)
     for part in block:
-        part = _numbers(check(part))
+        part = _kernels.as_numbers(check(part))
         if part.dtype.kind == "u":  # part >= lo: no overflow in its own dtype
             shifted = part - part.dtype.type(lo)
         else:
@@ -657,7 +654,8 @@ def _without_hist(stats):
 
 def _part_counts_uint8(block, check):
     """The 256 counts of a chunk of uint8 (or bool) images: one pass."""
-    counts = sum(_kernels.counts_uint8(_numbers(check(part))) for part in block)
+    parts = (_kernels.as_numbers(check(part)) for part in block)
+    counts = sum(_kernels.counts_uint8(part) for part in parts)
     return _cell(counts, block.ndim)
 
 
