@@ -15,6 +15,7 @@ by ``skimage.measure.regionprops_table``, asked for those properties only.
 """
 
 import contextlib
+from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
@@ -29,7 +30,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from sksegment import _kernels
 from sksegment._base import ImageStepMixin, validate_batch
-from sksegment._batch import _run, shape_stated
+from sksegment._batch import _run, image_list, shape_stated
 from sksegment._chunks import Global
 from sksegment._docstrings import fill_doc
 from sksegment._kernels.regions import PROPERTIES_2D_ONLY as _PROPERTIES_2D_ONLY
@@ -179,16 +180,37 @@ def _is_dask(X):
     return hasattr(X, "__dask_graph__")
 
 
+def _chunked_like(X, other, caller, name):
+    """The in-memory batch ``X`` as a dask array chunked as ``other``."""
+    import dask.array as da
+
+    array = np.stack(image_list(X, caller, name)) if _uniform(X) else None
+    if array is None or array.shape != other.shape:
+        got = "images of several shapes" if array is None else f"shape {array.shape}"
+        raise ValueError(
+            f"{caller}: the label images and the intensity images must have one "
+            f"shape; the dask array has shape {other.shape}, {name} has {got}."
+        )
+    return da.from_array(array, chunks=other.chunks)
+
+
+def _uniform(X):
+    """Whether the images of an array or list all have one shape."""
+    if isinstance(X, (list, tuple)):
+        return len({np.shape(image) for image in X}) <= 1
+    return True
+
+
 def _dask_tables(labels, images, properties, connectivity, caller):
     """The tables of a dask batch (dicts of columns, image column first)."""
-    import dask.array as da
 
     from sksegment._dask_regions import object_columns
 
+    # the argument in memory is checked as in memory, then chunked as the other
     if not _is_dask(labels):
-        labels = da.from_array(np.asarray(labels), chunks=images.chunks)
+        labels = _chunked_like(labels, images, caller, "labels")
     if images is not None and not _is_dask(images):
-        images = da.from_array(np.asarray(images), chunks=labels.chunks)
+        images = _chunked_like(images, labels, caller, "images")
     batch = validate_batch(caller, labels, reset=False)
     intensities = None
     needs_images = sorted(set(properties) & _INTENSITY_PROPERTIES)
@@ -628,7 +650,10 @@ class RegionFeatures(ImageStepMixin, TransformerMixin, BaseEstimator):
 
             features = map_rows(batch, segmented, rows.row, rows.n_features)
         else:  # objects measured over the chunks (computed for crop properties)
-            features = self._on_split_chunks(batch).build(batch, segmented)
+            plan = self._on_split_chunks(batch)
+            if isinstance(plan, Global):  # the segmentation is made already
+                plan = Global(partial(plan.build, segmented=segmented))
+            features = batch.run_plan(plan, None)
         if _get_output_config("transform", self)["dense"] != "default":
             return features.compute()
         return features

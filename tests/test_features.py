@@ -1153,3 +1153,36 @@ def test_dask_features_of_images_split_into_chunks(da, split, properties):
         assert isinstance(features, da.Array) and features.dtype == np.float64
         assert features.chunks == (Xd.chunks[0], (expected.shape[1],))
         np.testing.assert_allclose(features.compute(), expected, rtol=1e-9)
+
+
+def test_region_table_checks_an_in_memory_argument_next_to_a_dask_one(da):
+    labels = np.zeros((1, 8, 8), np.int32)
+    labels[0, 2:4, 2:4] = 1
+    lazy = da.from_array(labels, chunks=(1, 4, 4))
+    props = ("label", "intensity_mean")
+    with pytest.raises(ValueError, match="region_table: .*one shape.*\\(1, 8, 9\\)"):
+        region_table(lazy, np.ones((1, 8, 9)), properties=props)
+    with pytest.raises(ValueError, match="region_table: .*several shapes"):
+        region_table(
+            [labels[0], labels[0, :6, :6]], da.ones((2, 8, 8)), properties=props
+        )
+    table = region_table(labels, da.ones((1, 8, 8), chunks=(1, 4, 4)), properties=props)
+    assert table["intensity_mean"].tolist() == [1.0]
+
+
+def test_a_region_features_subclass_runs_on_whole_images_only_unless_it_says_so(da):
+    class Features(RegionFeatures):
+        def _rows(self):
+            return super()._rows()
+
+    class Declared(Features):
+        _on_split_chunks = RegionFeatures._on_split_chunks
+
+    X = (np.random.default_rng(1).random((1, 16, 16)) * 255).astype(np.uint8)
+    Xd = da.from_array(X, chunks=(1, 8, 8))
+    make = lambda cls: cls(segmenter(), properties=("area",)).fit(X)  # noqa: E731
+    with pytest.raises(NotImplementedError, match="Features .*rechunk"):
+        make(Features).transform(Xd)
+    np.testing.assert_array_equal(
+        make(Declared).transform(Xd).compute(), make(RegionFeatures).transform(X)
+    )
