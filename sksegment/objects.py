@@ -615,6 +615,13 @@ class ObjectFilter(_ObjectStep):
         self.image_shape = image_shape
         self.n_jobs = n_jobs
 
+    def __setstate__(self, state):
+        # a step pickled or saved before the rename keeps its bounds
+        for old, new in (("min", "min_value"), ("max", "max_value")):
+            if old in state and new not in state:
+                state[new] = state.pop(old)
+        super().__setstate__(state)
+
     def _check_params(self):
         check_bounds(
             "ObjectFilter", "min_value", self.min_value, "max_value", self.max_value

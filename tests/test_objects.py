@@ -817,3 +817,16 @@ def test_object_filter_old_bound_names_are_refused_clearly():
     step = ObjectFilter("area", min_value=2, max_value=9)
     assert step.get_params()["min_value"] == 2
     assert clone(step).get_params() == step.get_params()
+
+
+def test_object_filter_saved_before_the_rename_keeps_its_bounds():
+    old = ObjectFilter.__new__(ObjectFilter)
+    old.__setstate__(
+        {"property": "area", "min": 3, "max": None, "connectivity": None,
+         "image_shape": None, "n_jobs": None}
+    )  # fmt: skip
+    assert old.get_params()["min_value"] == 3
+    mask = _masks((1, 12, 12), seed=2)
+    np.testing.assert_array_equal(
+        old.transform(mask), ObjectFilter("area", min_value=3).transform(mask)
+    )
