@@ -1,5 +1,6 @@
 """docs/contributing.rst stays true: its Dilater is picked up by every suite."""
 
+import inspect
 import re
 import textwrap
 import types
@@ -58,26 +59,39 @@ def test_the_walkthrough_docstring_example_runs(dilater):
     assert runner.failures == 0 and runner.tries > 0
 
 
+def _per_step_tests(module, params):
+    """The tests of ``module`` that take exactly ``params``: those run per step."""
+    for name, func in sorted(vars(module).items()):
+        if name.startswith("test_") and inspect.isfunction(func):
+            if tuple(inspect.signature(func).parameters) == params:
+                yield name, func
+
+
 def test_the_walkthrough_step_passes_the_suites(dilater):
-    """What the conformance and dask suites check of every exported step."""
+    """Every per-step test of the conformance and dask suites, on the Dilater."""
     import test_common
     import test_dask
 
+    from conftest import make_estimator
+
     check_estimator(dilater(image_shape=(1, -1)), on_skip=None)
-    step = dilater()
-    test_common.test_clone_and_pickle_round_trip(step)
-    test_common.test_input_unchanged(step)
-    test_common.test_list_and_array_give_equal_results(step)
-    test_common.test_n_jobs_equals_sequential(step)
-    test_common.test_3d_images(step)
-    test_common.test_flattened_images_round_trip(step)
-    for kind in ("intensity", "mask", "labels"):
-        test_dask.test_every_step_on_chunks_of_whole_images_equals_numpy(
-            "Dilater", dilater, kind
-        )
-        test_dask.test_every_step_on_split_chunks_equals_numpy_or_says_so(
-            "Dilater", dilater, kind
-        )
+    ran = []
+    for name, test in _per_step_tests(test_common, ("estimator",)):
+        test(make_estimator(dilater))
+        ran.append(name)
+    for name, test in _per_step_tests(test_common, ("name", "cls")):
+        test("Dilater", dilater)
+        ran.append(name)
+    for name, test in _per_step_tests(test_dask, ("name", "cls", "kind")):
+        for kind in ("intensity", "mask", "labels"):
+            test("Dilater", dilater, kind)
+        ran.append(name)
+    assert {
+        "test_clone_and_pickle_round_trip",
+        "test_output_never_aliases_input",
+        "test_param_validation",
+        "test_every_step_on_split_chunks_equals_numpy_or_says_so",
+    } <= set(ran)
     # the overlap it declares is what makes chunks smaller than its footprint
     # exact: a larger square at 5x7 chunks
     da = pytest.importorskip("dask.array")
