@@ -534,7 +534,7 @@ class Thresholder(_GlobalThresholder):
         counts, values = hist
         if values.dtype.kind == "f":  # integers binned: too wide a range
             raise NotImplementedError(
-                f"Thresholder(method={method!r}) cannot learn its threshold from "
+                f"{self._dask_label()} cannot learn its threshold from "
                 f"a dask array of integer images whose values span "
                 f"{int(hi) - int(lo) + 1} integers (from {lo} to {hi}), more than "
                 f"max(65536, number of pixels): it needs every distinct pixel "
@@ -556,7 +556,7 @@ class Thresholder(_GlobalThresholder):
             return _HIST_METHODS[method](hist=hist).item()
         except RuntimeError as error:  # threshold_minimum without two peaks
             raise ValueError(
-                f"Thresholder(method={method!r}) found no threshold: {error}. "
+                f"{self._dask_label()} found no threshold: {error}. "
                 "Try another method or nbins."
             ) from error
 
@@ -564,7 +564,7 @@ class Thresholder(_GlobalThresholder):
         present = np.flatnonzero(counts)
         if len(present) < self.classes:
             warn_user(
-                f"Thresholder: only {len(present)} distinct values for "
+                f"{type(self).__name__}: only {len(present)} distinct values for "
                 f"classes={self.classes}; each value is its own class."
             )
             thresholds = centers[present[:-1]]
