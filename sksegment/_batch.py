@@ -137,9 +137,19 @@ class Batch:
         results in the container kind of the batch; ``split`` is the step's
         declaration for images split into chunks (``sksegment._chunks``),
         used by dask batches only.
+    batch.describe()
+        ``(where, dtype, ndim)`` of the images, for checks made before any
+        pixel is read: one entry per image (``"image 2 of X"``), or one for
+        a dask array (``"X"``).
     """
 
     kind = None
+
+    def describe(self):
+        return [
+            (f"image {i} of X", image.dtype, image.ndim)
+            for i, image in enumerate(self.images)
+        ]
 
     def __len__(self):  # pragma: no cover - protocol
         raise NotImplementedError

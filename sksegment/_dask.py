@@ -139,6 +139,10 @@ class DaskBatch(Batch):
             return result.reshape((result.shape[0], -1))
         return result
 
+    def describe(self):
+        """``Batch.describe``: one entry for the whole array."""
+        return [("X", np.dtype(self.array.dtype), self.array.ndim - 1)]
+
     def run_plan(self, plan, func):
         """The lazy result of a plan for images split into chunks."""
         if isinstance(plan, Elementwise):

@@ -158,10 +158,7 @@ class PixelFeatures(ImageTransformer):
             )
 
     def _fit(self, batch):
-        if batch.kind == "dask":
-            self.ndim_ = batch.array.ndim - 1
-        else:
-            self.ndim_ = batch.images[0].ndim
+        self.ndim_ = batch.describe()[0][2]
 
     def transform(self, X):
         """Compute the feature stack of every image of ``X``.
@@ -486,7 +483,7 @@ class PixelClassifier(ImageTransformer):
                 f"{name} learns from images of one number of dimensions (their "
                 f"features differ); X mixes {ndims[0]}D and {ndims[1]}D images."
             )
-        scales = {_scale(image.dtype) for image in _dtypes_of(batch)}
+        scales = {_scale(dtype) for _, dtype, _ in batch.describe()}
         if len(scales) > 1:
             raise ValueError(
                 f"{name} learns from pixel features scaled by the images' dtype "
@@ -545,7 +542,7 @@ class PixelClassifier(ImageTransformer):
         picks = _sample(counts, classes, annotations, self.n_samples, seed)
         self.features_ = features
         self.ndim_ = batch.images[0].ndim
-        self.dtype_ = str(next(iter(_dtypes_of(batch))).dtype)
+        self.dtype_ = str(batch.describe()[0][1])
         halo = _kernels.pixels.halo(features.sigma_max)
         rows, targets = [], []
         for image, ann, pick in zip(batch.images, annotations, picks):
@@ -757,29 +754,21 @@ class PixelClassifier(ImageTransformer):
         """
         self._check_ready()
         batch = self._validate_batch(X, reset=False)
-        for i, image in enumerate(_dtypes_of(batch)):
-            if _scale(image.dtype) != _scale(self.dtype_):
-                where = "X" if batch.kind == "dask" else f"image {i} of X"
+        name = type(self).__name__
+        for where, dtype, ndim in batch.describe():
+            if _scale(dtype) != _scale(self.dtype_):
                 raise ValueError(
-                    f"{type(self).__name__} was fitted on {self.dtype_} images; "
-                    f"{where} is {image.dtype}, whose pixel values the features "
-                    f"scale by another range ({_scale(image.dtype)} instead of "
-                    f"{_scale(self.dtype_)}): the classifier would see features "
-                    f"it never learned. Convert the images to {self.dtype_}, or "
-                    "train on images of their dtype."
+                    f"{name} was fitted on {self.dtype_} images; {where} is "
+                    f"{dtype}, whose pixel values the features scale by another "
+                    f"range ({_scale(dtype)} instead of {_scale(self.dtype_)}): "
+                    "the classifier would see features it never learned. Convert "
+                    f"the images to {self.dtype_}, or train on images of their "
+                    "dtype."
                 )
-        if batch.kind == "dask" and batch.array.ndim - 1 != self.ndim_:
-            raise ValueError(
-                f"{type(self).__name__} was fitted on {self.ndim_}D images; X holds "
-                f"{batch.array.ndim - 1}D images."
-            )
-        if batch.kind != "dask":
-            for i, image in enumerate(batch.images):
-                if image.ndim != self.ndim_:
-                    raise ValueError(
-                        f"{type(self).__name__} was fitted on {self.ndim_}D images; "
-                        f"image {i} of X is {image.ndim}D."
-                    )
+            if ndim != self.ndim_:
+                raise ValueError(
+                    f"{name} was fitted on {self.ndim_}D images; {where} is {ndim}D."
+                )
         n_threads = 1 if self.n_jobs is None else effective_n_jobs(self.n_jobs)
         if n_threads > 1 and batch.kind != "dask" and _large(batch.images):
             # images one after the other, each one's pixels in threads
@@ -790,11 +779,6 @@ class PixelClassifier(ImageTransformer):
         return batch.map(
             self._transform_image, n_jobs=self.n_jobs, split=self._on_split_chunks
         )
-
-
-def _dtypes_of(batch):
-    """What carries the dtype of each image of a batch (the array for dask)."""
-    return [batch.array] if batch.kind == "dask" else batch.images
 
 
 def _scale(dtype):

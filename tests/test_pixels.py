@@ -404,7 +404,7 @@ def test_classifier_on_images_split_into_chunks_equals_in_memory(output):
         lazy = step.transform(da.from_array(images, chunks=chunks))
         assert lazy.dtype == expected.dtype
         np.testing.assert_array_equal(lazy.compute(), expected, err_msg=str(chunks))
-    with pytest.raises(ValueError, match="fitted on 2D images; X holds 3D"):
+    with pytest.raises(ValueError, match="fitted on 2D images; X is 3D"):
         step.transform(da.from_array(images[:, None], chunks=(1, 1, 16, 16)))
 
 
