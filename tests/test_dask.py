@@ -294,12 +294,8 @@ def test_thresholds_read_each_chunk_once_per_pass(dtype, passes):
     np.testing.assert_array_equal(masks, [x > threshold_otsu(x) for x in X])
 
 
-def test_no_step_runs_twice_per_chunk_in_one_computation(monkeypatch):
-    """Labels, border clearing, area filtering and counts of one lazy closing,
-    computed together: the closing runs once per chunk, and each global step's
-    own labeling twice per chunk (summary and relabel), never more."""
-    import dask
-
+def _count_kernel_calls(monkeypatch):
+    """Count the calls of the closing and labeling kernels, from now on."""
     from sksegment import _kernels
 
     calls = {"closing": 0, "label": 0}
@@ -313,6 +309,16 @@ def test_no_step_runs_twice_per_chunk_in_one_computation(monkeypatch):
 
     monkeypatch.setattr(_kernels, "closing", counted("closing", _kernels.closing))
     monkeypatch.setattr(_kernels, "label_mask", counted("label", _kernels.label_mask))
+    return calls
+
+
+def test_no_step_runs_twice_per_chunk_in_one_computation(monkeypatch):
+    """Labels, border clearing, area filtering and counts of one lazy closing,
+    computed together: the closing runs once per chunk, and each global step's
+    own labeling twice per chunk (summary and relabel), never more."""
+    import dask
+
+    calls = _count_kernel_calls(monkeypatch)
     X = _images((1, 60, 64))
     Xd = da.from_array(X, chunks=(1, 20, 16))
     n_chunks = 3 * 4
@@ -341,19 +347,7 @@ def test_hole_filling_and_count_guard_run_no_step_twice(monkeypatch):
     background twice, the guard's count labels each chunk once."""
     import dask
 
-    from sksegment import _kernels
-
-    calls = {"closing": 0, "label": 0}
-
-    def counted(name, function):
-        def wrapper(*args, **kwargs):
-            calls[name] += 1
-            return function(*args, **kwargs)
-
-        return wrapper
-
-    monkeypatch.setattr(_kernels, "closing", counted("closing", _kernels.closing))
-    monkeypatch.setattr(_kernels, "label_mask", counted("label", _kernels.label_mask))
+    calls = _count_kernel_calls(monkeypatch)
     masks = _images((1, 60, 64), seed=2) > 120
     Xd = da.from_array(masks, chunks=(1, 20, 16))
     n_chunks = 3 * 4
