@@ -31,7 +31,12 @@ from sksegment._base import ImageStepMixin, ImageTransformer
 from sksegment._chunks import Elementwise, Global, WholeImages
 from sksegment._docstrings import fill_doc
 from sksegment._kernels import exact_integer_bins, pooled_histogram
-from sksegment._validation import StrictInterval, warn_constant, warn_user
+from sksegment._validation import (
+    SequenceOf,
+    StrictInterval,
+    warn_constant,
+    warn_user,
+)
 
 __all__ = ["LocalThresholder", "OtsuThresholder", "Thresholder"]
 
@@ -52,22 +57,17 @@ _METHODS = {*_HIST_METHODS, "li", "triangle", "mean", "multiotsu", "robust_backg
 _MAX_EXACT = {"minimum": 1 << 12, "multiotsu": 1 << 12}
 
 
-def _check_pair(step, name, value, *, positive=False):
-    """Check a ``(low, high)`` parameter whose entries may be None."""
-    what = "positive numbers" if positive else "numbers"
-    ok = isinstance(value, (tuple, list)) and len(value) == 2
-    ok = ok and all(
-        v is None
-        or (isinstance(v, Real) and not isinstance(v, bool) and math.isfinite(v))
-        for v in value
-    )
-    if ok and positive:
-        ok = all(v is None or v > 0 for v in value)
-    if not ok:
-        raise InvalidParameterError(
-            f"The {name!r} parameter of {step} must be a pair (low, high) of "
-            f"{what} or None; got {value!r}."
-        )
+_NUMBER = StrictInterval(Real, None, None, closed="neither")
+_POSITIVE = StrictInterval(Real, 0, None, closed="neither")
+
+
+def _pair(entry, what):
+    """The constraint of a ``(low, high)`` parameter whose entries may be None."""
+    return SequenceOf([None, entry], length=2, what=f"{what} or None")
+
+
+def _check_order(step, name, value):
+    """``low <= high`` of a ``(low, high)`` pair that passed its constraint."""
     low, high = value
     if low is not None and high is not None and low > high:
         raise InvalidParameterError(
@@ -369,7 +369,9 @@ class Thresholder(_GlobalThresholder):
         "method": [StrOptions(_METHODS)],
         "threshold": [None, StrictInterval(Real, None, None, closed="neither")],
         "correction": [StrictInterval(Real, 0, None, closed="neither")],
-        "bounds": [tuple, list],
+        "bounds": [
+            _pair(StrictInterval(Real, None, None, closed="neither"), "a number")
+        ],
         "scope": [StrOptions({"batch", "image"})],
         "nbins": [StrictInterval(Integral, 2, None, closed="left")],
         "classes": [StrictInterval(Integral, 2, None, closed="left")],
@@ -422,7 +424,7 @@ class Thresholder(_GlobalThresholder):
         self.n_jobs = n_jobs
 
     def _check_params(self):
-        _check_pair("Thresholder", "bounds", self.bounds)
+        _check_order("Thresholder", "bounds", self.bounds)
         if self.lower_fraction + self.upper_fraction >= 1:
             raise InvalidParameterError(
                 f"Thresholder: lower_fraction={self.lower_fraction} and "
@@ -774,7 +776,10 @@ default="sauvola"
         "k": [StrictInterval(Real, None, None, closed="neither")],
         "offset": [StrictInterval(Real, None, None, closed="neither")],
         "r": [None, StrictInterval(Real, 0, None, closed="neither")],
-        "clamp": [None, tuple, list],
+        "clamp": [
+            None,
+            _pair(_POSITIVE, "a positive number"),
+        ],
         "guide": [StrOptions(_METHODS)],
     }
 
@@ -808,7 +813,7 @@ default="sauvola"
                 f"centred on its pixel; got block_size={self.block_size}."
             )
         if self.clamp is not None:
-            _check_pair("LocalThresholder", "clamp", self.clamp, positive=True)
+            _check_order("LocalThresholder", "clamp", self.clamp)
 
     def _fit(self, batch):
         if self.clamp is None:
