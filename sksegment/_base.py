@@ -9,6 +9,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from sksegment._batch import validate_images
 from sksegment._chunks import whole_images_only
+from sksegment._docstrings import fill_doc
 from sksegment._validation import StrictInterval
 
 __all__ = ["ImageStepMixin", "ImageTransformer", "validate_batch"]
@@ -152,15 +153,14 @@ class ImageTransformer(ImageStepMixin, TransformerMixin, BaseEstimator):
         raise NotImplementedError
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @fill_doc
     def fit(self, X, y=None):
         """Validate the parameters and the batch and learn what the step needs.
 
         Parameters
         ----------
-        X : ndarray of shape (n_images, ...), list of ndarray or dask array
-            The batch of images.
-        y : None
-            Ignored; present for compatibility with pipelines.
+        %(batch_X)s
+        %(y_ignored)s
 
         Returns
         -------
@@ -172,15 +172,14 @@ class ImageTransformer(ImageStepMixin, TransformerMixin, BaseEstimator):
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @fill_doc
     def fit_transform(self, X, y=None):
         """Fit to ``X`` and transform it, validating ``X`` once.
 
         Parameters
         ----------
-        X : ndarray of shape (n_images, ...), list of ndarray or dask array
-            The batch of images.
-        y : None
-            Ignored; present for compatibility with pipelines.
+        %(batch_X)s
+        %(y_ignored)s
 
         Returns
         -------
@@ -220,13 +219,13 @@ class ImageTransformer(ImageStepMixin, TransformerMixin, BaseEstimator):
             )
         return self
 
+    @fill_doc
     def transform(self, X):
         """Apply the step to every image of ``X``.
 
         Parameters
         ----------
-        X : ndarray of shape (n_images, ...), list of ndarray or dask array
-            The batch of images.
+        %(batch_X)s
 
         Returns
         -------

@@ -1,9 +1,12 @@
 """Docstring text shared by the steps, filled in by ``fill_doc``.
 
-A class docstring names a snippet as ``%(name)s`` on a line of its own,
-indented as a parameter; ``fill_doc`` replaces it.  Only these names are
-replaced, so other ``%`` signs in docstrings are left alone.
+A docstring names a snippet as ``%(name)s`` on a line of its own, indented
+as a parameter (of a class, a function or a method: the snippet is indented
+to match); ``fill_doc`` replaces it.  Only these names are replaced, so
+other ``%`` signs in docstrings are left alone.
 """
+
+import re
 
 __all__ = ["fill_doc"]
 
@@ -30,6 +33,10 @@ SNIPPETS = {
         True label images or masks (read as their connected components).
     pred_labels : ndarray of shape (n_images, ...) or list of ndarray
         Predicted label images or masks, one per true image, of its shape.""",
+    "batch_X": """X : ndarray of shape (n_images, ...), list of ndarray or dask array
+        The batch of images.""",
+    "y_ignored": """y : None
+        Ignored; present for compatibility with pipelines.""",
     "connectivity": """connectivity : int or None, default=None
         Which neighbours join pixels of a mask into one object, as in
         ``skimage.measure.label``: 1 for face neighbours only, up to the
@@ -45,6 +52,14 @@ def fill_doc(obj):
     """
     doc = obj.__doc__
     for name, text in SNIPPETS.items():
-        doc = doc.replace(f"%({name})s", text)
+        # the snippets are written for a class (parameters indented by 4)
+        doc = re.sub(
+            rf"^( *)%\({name}\)s",
+            lambda m, text=text: (
+                m.group(1) + text.replace("\n", "\n" + " " * (len(m.group(1)) - 4))
+            ),
+            doc,
+            flags=re.M,
+        )
     obj.__doc__ = doc
     return obj
