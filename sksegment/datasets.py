@@ -18,6 +18,7 @@ from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import InvalidParameterError, validate_params
 
 from sksegment._validation import Range, SequenceOf, StrictInterval
+from sksegment.pixels import BACKGROUND, FOREGROUND
 
 __all__ = ["load_coins", "make_objects", "make_strokes"]
 
@@ -671,20 +672,20 @@ def _strokes_of(labels, image, n_lines, n_bright, gap, rng):
             ).astype(int)
             rr, cc = line(*ends)
             keep = (labels[rr, cc] == k) & (depth[rr, cc] >= _STROKE_DEPTH)
-            strokes[rr[keep], cc[keep]] = 2
+            strokes[rr[keep], cc[keep]] = FOREGROUND
     # background next to the objects: arcs of a ring just outside them
     distance = ndimage.distance_transform_edt(~objects)
     field = ndimage.gaussian_filter(rng.normal(size=labels.shape), 3.0)
     arcs = field > 0.67 * field.std()  # about a quarter of the ring
     ring = (distance >= _STROKE_DEPTH) & (distance < _STROKE_DEPTH + 1)
-    strokes[ring & arcs] = 1
+    strokes[ring & arcs] = BACKGROUND
     # and along the same arcs on their outlines: both sides of their edges
-    strokes[objects & ~inner & arcs] = 2
+    strokes[objects & ~inner & arcs] = FOREGROUND
     # gaps: where objects grown by ``gap`` meet, on the background
     grown = expand_labels(labels, distance=gap)
     meet = find_boundaries(grown, mode="inner") & (grown > 0)
     between = meet & ~find_boundaries(grown > 0, mode="inner")
-    strokes[between & ~objects] = 1
+    strokes[between & ~objects] = BACKGROUND
     # lines across the background, 3 pixels or more from every object
     far = distance >= 3
     height, width = labels.shape
@@ -698,7 +699,7 @@ def _strokes_of(labels, image, n_lines, n_bright, gap, rng):
             ends.append((int(round(r)), int(round(c))))
         rr, cc = line(*ends[0], *ends[1])
         keep = far[rr, cc]
-        strokes[rr[keep], cc[keep]] = 1
+        strokes[rr[keep], cc[keep]] = BACKGROUND
     # short strokes on the brightest background spots
     if image is not None and n_bright:
         bright = ndimage.gaussian_filter(image, 2.0)
@@ -725,7 +726,7 @@ def _strokes_of(labels, image, n_lines, n_bright, gap, rng):
             ).astype(int)
             rr, cc = line(*ends)
             keep = far[rr, cc]
-            strokes[rr[keep], cc[keep]] = 1
+            strokes[rr[keep], cc[keep]] = BACKGROUND
             free[max(r - 10, 0) : r + 11, max(c - 10, 0) : c + 11] = False
     return strokes
 

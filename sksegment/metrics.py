@@ -290,21 +290,13 @@ def _objects(labels):
     The lookup is a table from id to position in ``ids`` when ids are small
     enough to index one, else None (positions are then found by search).
     """
-    flat = labels.reshape(-1)
-    top = int(flat.max())
-    if top <= flat.size:
-        if flat.dtype.kind == "u" and flat.dtype.itemsize >= 8:
-            flat = flat.astype(np.intp)  # np.bincount refuses uint64
-        areas = np.bincount(flat, minlength=top + 1)
-        areas[0] = 0
-        ids = np.flatnonzero(areas)
-        lookup = np.zeros(top + 1, dtype=np.intp)
-        lookup[ids] = np.arange(ids.size)
-        return ids, areas[ids], lookup
-    ids, areas = np.unique(flat, return_counts=True)
-    if ids[0] == 0:
-        ids, areas = ids[1:], areas[1:]
-    return ids, areas, None
+    top = int(labels.max())
+    ids, areas = _kernels.object_areas(labels, top)
+    if not _kernels.ids_fit_table(labels, top):
+        return ids, areas, None
+    lookup = np.zeros(top + 1, dtype=np.intp)
+    lookup[ids] = np.arange(ids.size)
+    return ids, areas, lookup
 
 
 def _positions(values, ids, lookup):
@@ -805,7 +797,7 @@ def _true_counts(y, func):
         if objects.dtype == bool:
             counts.append(_kernels.count_mask(objects, None))
         else:
-            counts.append(_objects(objects)[0].size)
+            counts.append(_kernels.count_labels(objects))
     return np.array(counts, dtype=np.int64)
 
 

@@ -668,9 +668,9 @@ class ObjectFilter(_ObjectStep):
         bounded = self.min_value is not None or self.max_value is not None
         self._check_2d(image.ndim, image.shape)
         if is_labels:
-            labels, top = _kernels.sequential(objects)
             if not bounded:
                 return _kernels.area_filter_labels(objects, None, None, out)
+            labels, top = _kernels.sequential(objects)
             ids, values = self._values(labels)
             keep = _kernels.in_bounds(values, self.min_value, self.max_value)
             return _kernels.keep_ids(labels, top, ids[keep], out)

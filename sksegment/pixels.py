@@ -809,16 +809,8 @@ def _class_counts(annotations):
     """Annotated pixels per image and class, and the classes (sorted)."""
     found = []  # per image: its classes and their pixel counts, 0 left out
     for a in annotations:
-        flat = a.reshape(-1)
-        top = int(flat.max()) if flat.size else 0
-        if _kernels.ids_fit_table(flat, top):
-            counts = np.bincount(flat)
-            values = np.flatnonzero(counts)
-            counts = counts[values]
-        else:  # sparse large ids: sorted, never a table sized by the largest
-            values, counts = np.unique(flat, return_counts=True)
-        keep = values != 0  # 0 is "not annotated"
-        found.append((values[keep], counts[keep]))
+        top = int(a.max()) if a.size else 0
+        found.append(_kernels.object_areas(a, top))  # 0 is "not annotated"
     classes = np.unique(np.concatenate([v for v, _ in found]))
     counts = np.zeros((len(annotations), len(classes)), dtype=np.int64)
     for i, (values, n) in enumerate(found):
