@@ -608,32 +608,18 @@ def _part_counts(block, stats, check, nbins, label, max_exact=None):
     lo, hi = stats.flat[0][:2]
     if lo == hi:
         return _cell(None, block.ndim)
-    if np.dtype(lo.dtype).kind != "f" and _binned(stats.flat[0], max_exact):
-        parts = [_kernels.as_numbers(check(part)) for part in block]
+    parts = [_kernels.as_numbers(check(part)) for part in block]
+    if _binned(stats.flat[0], max_exact):
         return _cell(_kernels.binned_histogram(parts, lo, hi, nbins)[0], block.ndim)
-    if np.dtype(lo.dtype).kind == "f":
-        parts = (_kernels.as_numbers(check(part)) for part in block)
-        counts = sum(np.histogram(p, bins=nbins, range=(lo, hi))[0] for p in parts)
-        return _cell(counts, block.ndim)
-    lo, hi = int(lo), int(hi)
-    if hi - lo + 1 > MAX_INT_BINS:
+    if int(hi) - int(lo) + 1 > MAX_INT_BINS:
         raise NotImplementedError(
             f"{label} on a dask array needs an exact histogram of the integer "
-            f"pixel values, which span {hi - lo + 1} values (from {lo} to {hi}), "
-            f"more than {MAX_INT_BINS}; fit on a sample in memory (for example "
-            "X[:k].compute()), or cast the images to float32 for the methods "
-            "that bin float images (all but li and robust_background)."
+            f"pixel values, which span {int(hi) - int(lo) + 1} values (from {lo} "
+            f"to {hi}), more than {MAX_INT_BINS}; fit on a sample in memory (for "
+            "example X[:k].compute()), or cast the images to float32 for the "
+            "methods that bin float images (all but li and robust_background)."
         )
-    counts = np.zeros(hi - lo + 1, dtype=np.int64)
-    for part in block:
-        part = _kernels.as_numbers(check(part))
-        if part.dtype.kind == "u":  # part >= lo: no overflow in its own dtype
-            shifted = part - part.dtype.type(lo)
-        else:
-            shifted = part.astype(np.int64) - lo
-        shifted = shifted.ravel().astype(np.intp, copy=False)  # uint64 too
-        counts += np.bincount(shifted, minlength=hi - lo + 1)
-    return _cell(counts, block.ndim)
+    return _cell(_kernels.exact_counts(parts, lo, hi), block.ndim)
 
 
 def _merge_counts(cells, stats, nbins, max_exact=None):
@@ -643,13 +629,11 @@ def _merge_counts(cells, stats, nbins, max_exact=None):
     if lo == hi:
         return _cell((stats, None), cells.ndim)
     counts = sum(cells.ravel().tolist())
-    if np.dtype(lo.dtype).kind != "f" and _binned(stats, max_exact):
-        return _cell((stats, (counts, _kernels.bin_centers(lo, hi, nbins))), cells.ndim)
-    if np.dtype(lo.dtype).kind == "f":
-        # the edges np.histogram makes for these bins and this range
-        edges = np.histogram_bin_edges(np.array([lo, hi]), bins=nbins, range=(lo, hi))
-        return _cell((stats, (counts, (edges[:-1] + edges[1:]) / 2)), cells.ndim)
-    return _cell((stats, (counts, np.arange(int(lo), int(hi) + 1))), cells.ndim)
+    if _binned(stats, max_exact):
+        values = _kernels.bin_centers(lo, hi, nbins)
+    else:
+        values = _kernels.integer_values(lo, hi)
+    return _cell((stats, (counts, values)), cells.ndim)
 
 
 def _without_hist(stats):

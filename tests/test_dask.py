@@ -672,3 +672,12 @@ def test_groups_of_chunks_equal_numpy(monkeypatch, group_pixels, chunks):
         graph = optimized.__dask_graph__()
         names = {key[0] for key in graph if isinstance(key, tuple)}
         assert lazy_masks.name not in names and Xd.name in names
+
+
+def test_thresholds_of_uint64_images_past_2_63_on_chunks_equal_numpy():
+    """The pooled histogram's values stay exact integers past 2**63."""
+    image = (np.uint64(2**63 + 100) + _images((1, 20, 24), seed=5)).astype(np.uint64)
+    Xd = da.from_array(image, chunks=(1, 7, 9))
+    for method in ("otsu", "mean", "li"):
+        lazy = sks.Thresholder(method).fit(Xd)
+        assert lazy.threshold_ == sks.Thresholder(method).fit(image).threshold_, method

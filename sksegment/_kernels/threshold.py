@@ -111,6 +111,11 @@ def pooled_histogram(images, nbins, max_exact=None):
         lo, hi, n_pixels, max_exact
     ):
         return binned_histogram(images, lo, hi, nbins)
+    return exact_counts(images, lo, hi), integer_values(lo, hi)
+
+
+def exact_counts(images, lo, hi):
+    """Counts of each integer from ``lo`` to ``hi`` in the integer ``images``."""
     lo, hi = int(lo), int(hi)
     size = hi - lo + 1
     counts = np.zeros(size, dtype=np.int64)
@@ -123,9 +128,15 @@ def pooled_histogram(images, nbins, max_exact=None):
         else:
             shifted = image.astype(np.int64) - lo
         counts += bincount(shifted.astype(np.intp, copy=False), size)
-    if hi > np.iinfo(np.int64).max:  # uint64 values: np.arange makes objects
-        return counts, np.uint64(lo) + np.arange(size, dtype=np.uint64)
-    return counts, np.arange(lo, hi + 1)
+    return counts
+
+
+def integer_values(lo, hi):
+    """The integers from ``lo`` to ``hi``, exactly (uint64 past 2**63 too)."""
+    lo, hi = int(lo), int(hi)
+    if hi > np.iinfo(np.int64).max:  # uint64 values: np.arange makes floats
+        return np.uint64(lo) + np.arange(hi - lo + 1, dtype=np.uint64)
+    return np.arange(lo, hi + 1)
 
 
 def distinct_values(images):
