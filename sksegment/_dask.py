@@ -73,7 +73,6 @@ __all__ = [
     "summarize_pixels",
     "unfused",
     "validate_dask_batch",
-    "wide_labels_dtype",
 ]
 
 
@@ -457,12 +456,6 @@ def objects_of(batch, dtype):
     )
 
 
-def wide_labels_dtype(dtype):
-    """The dtype of label images of ``dtype`` whose ids are kept (the rule of
-    ``_kernels.kept_label_dtype``: int32, int64, or uint64 for uint64)."""
-    return _kernels.kept_label_dtype(dtype)
-
-
 def _reach(bounds, index, depth, size, periodic):
     """Pieces ``(chunk, slice)`` along one axis covering chunk ``index`` and
     ``depth`` pixels each side, and the offset of the chunk in that range.
@@ -681,13 +674,11 @@ def unfused(array):
     return da.Array(graph, name, array.chunks, meta=array._meta)
 
 
-def pixel_summary(
-    batch, *, per_image, label, want_sum, want_hist, nbins, max_exact=None
-):
-    """Lazy summary of the pixels of each image, or of the whole batch.
+def pixel_summary(batch, *, label, want_sum, want_hist, nbins, max_exact=None):
+    """Lazy summary of the pixels of each image.
 
-    An object dask array of one element per image (shape ``(n, 1, ...)``) or
-    of one element for the batch, each element ``(stats, hist)``: ``stats``
+    An object dask array of one element per image (shape ``(n, 1, ...)``),
+    each element ``(stats, hist)``: ``stats``
     is (min, max, float64 sum when ``want_sum``, size) and ``hist`` what
     ``_kernels.pooled_histogram`` gives of the group when ``want_hist`` (None
     for a constant group, or when not asked for).  Each chunk gives a small
@@ -698,14 +689,12 @@ def pixel_summary(
     """
     import dask.array as da
 
-    array = batch.array
-    if per_image:
-        array = _one_image_per_chunk(array)
+    array = _one_image_per_chunk(batch.array)
     ndim = array.ndim
     meta = np.empty((0,) * ndim, dtype=object)
     grid = tuple((1,) * n for n in array.numblocks)
-    group = {a: -1 for a in range(1 if per_image else 0, ndim)}
-    merged = (grid[0] if per_image else (1,),) + ((1,),) * (ndim - 1)
+    group = {a: -1 for a in range(1, ndim)}
+    merged = (grid[0],) + ((1,),) * (ndim - 1)
 
     def blocks(func, *args, chunks=grid):
         return da.map_blocks(func, *args, chunks=chunks, dtype=object, meta=meta)
@@ -796,7 +785,7 @@ def map_with_image_summary(batch, plan, label, value_of, func, dtype):
     import dask.array as da
 
     array = _one_image_per_chunk(batch.array)
-    summary = pixel_summary(batch, per_image=True, label=label, **plan)
+    summary = pixel_summary(batch, label=label, **plan)
     meta = np.empty((0,) * array.ndim, dtype=object)
     values = da.map_blocks(_image_value, summary, value_of, dtype=object, meta=meta)
     return da.map_blocks(
@@ -1449,7 +1438,7 @@ def global_ids(batch, what, *, buffer_size=None, min_area=None, max_area=None):
     image border removed, the others kept), ``"area"`` (the ids whose pixel
     count is within ``[min_area, max_area]`` kept, renumbered 1..n in the
     order of the kept ids) or ``"count"``.  The output is int32, except for
-    ``"clear"`` on label images of wider dtypes (``wide_labels_dtype``), which
+    ``"clear"`` on label images of wider dtypes (``_kernels.kept_label_dtype``), which
     keeps their ids in int64.  Each chunk is held between the two passes (as
     the ranks of its ids, ``_hold``), so the steps before run once per chunk.
 
@@ -1460,7 +1449,9 @@ def global_ids(batch, what, *, buffer_size=None, min_area=None, max_area=None):
     counts : dask.array.Array
         The lazy number of ids per image (kept ones).
     """
-    dtype = wide_labels_dtype(batch.array.dtype) if what == "clear" else np.int32
+    dtype = (
+        _kernels.kept_label_dtype(batch.array.dtype) if what == "clear" else np.int32
+    )
     dtype = np.dtype(dtype)
     border = buffer_size if what == "clear" else None
     return _two_passes(

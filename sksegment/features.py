@@ -748,10 +748,6 @@ class RegionFeatures(ImageStepMixin, TransformerMixin, BaseEstimator):
         return np.asarray(self._feature_names(), dtype=object)
 
 
-def _count(labels):
-    return _kernels.count_labels(labels)
-
-
 class _Rows:
     """The feature rows of images from their segmentation.
 
@@ -795,7 +791,11 @@ class _Rows:
             self.wrong_output(objects, f"image {index} of shape {image.shape}")
         labels = _as_labels(objects, caller, self.connectivity)
         columns = _measure(labels, image, self.properties, caller, index=index)
-        n = len(next(iter(columns.values()))) if columns else _count(labels)
+        n = (
+            len(next(iter(columns.values())))
+            if columns
+            else _kernels.count_labels(labels)
+        )
         return self.from_columns(columns, n)
 
     def from_columns(self, columns, n):

@@ -771,7 +771,6 @@ class MaxCountGuard(_ObjectStep):
             objects_of,
             reads_labels,
             unfused,
-            wide_labels_dtype,
         )
 
         array = batch.array
@@ -780,7 +779,7 @@ class MaxCountGuard(_ObjectStep):
         batch = DaskBatch(unfused(array), self, batch.finite)
         if reads_labels(batch):
             counts = global_ids(batch, "count")[1]
-            dtype = wide_labels_dtype(array.dtype)
+            dtype = _kernels.kept_label_dtype(array.dtype)
         else:
             counts = global_objects(batch, self.connectivity, "label", result=False)[1]
             dtype = np.dtype(bool)

@@ -160,42 +160,6 @@ class PixelFeatures(ImageTransformer):
     def _fit(self, batch):
         self.ndim_ = batch.describe()[0][2]
 
-    def transform(self, X):
-        """Compute the feature stack of every image of ``X``.
-
-        Parameters
-        ----------
-        X : ndarray of shape (n_images, ...) or list of ndarray
-            The batch of images.
-
-        Returns
-        -------
-        Xt : ndarray of shape (n_images, ..., n_features) or list
-            The float32 feature stacks (flattened rows with ``image_shape``).
-        """
-        self._check_ready()
-        batch = self._validate_batch(X, reset=False)
-        return batch.map(
-            self._transform_image, n_jobs=self.n_jobs, split=self._on_split_chunks
-        )
-
-    def fit_transform(self, X, y=None):
-        """Fit to ``X`` and compute its feature stacks.
-
-        Parameters
-        ----------
-        X : ndarray of shape (n_images, ...) or list of ndarray
-            The batch of images.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        Xt : ndarray of shape (n_images, ..., n_features) or list
-            The float32 feature stacks.
-        """
-        return self.fit(X).transform(X)
-
     def _n_features(self, ndim):
         return len(_kernels.pixels.feature_names(ndim, **_kernel_params(self)))
 
