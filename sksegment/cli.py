@@ -593,13 +593,17 @@ def _check_folder(option, path, create=False):
         )
 
 
+def _os_reason(exc):
+    """What the system said about a refused file operation, on one line."""
+    return exc.strerror or " ".join(str(exc).split())
+
+
 def _writing(option, path, write):
     """Run ``write()``, naming the flag and the file if the system refuses."""
     try:
         return write()
     except OSError as exc:
-        reason = exc.strerror or " ".join(str(exc).split())
-        raise UserError(f"cannot write {option} {path}: {reason}") from None
+        raise UserError(f"cannot write {option} {path}: {_os_reason(exc)}") from None
 
 
 def _write(option, path, write, force):
@@ -854,8 +858,7 @@ def _load_pipeline(args):
     try:
         pipe = load_pipeline(path, trusted=args.trust, unsafe_pickle=args.unsafe_pickle)
     except OSError as exc:
-        reason = exc.strerror or str(exc)
-        raise UserError(f"--pipeline {path}: {reason}") from None
+        raise UserError(f"--pipeline {path}: {_os_reason(exc)}") from None
     except ValueError as exc:
         message = str(exc)
         if "is not a skops file;" in message:
@@ -882,7 +885,7 @@ def _read_counts(path, names):
         with open(path, newline="", encoding="utf-8-sig") as f:
             rows = list(csv.DictReader(f))
     except OSError as exc:
-        raise UserError(f"cannot read --counts {path}: {exc.strerror}") from None
+        raise UserError(f"cannot read --counts {path}: {_os_reason(exc)}") from None
     except (UnicodeDecodeError, csv.Error) as exc:
         raise UserError(f"cannot read --counts {path}: {exc}") from None
     if not rows or not {"path", "count"} <= set(rows[0]):
@@ -1485,7 +1488,11 @@ def _train(args):
         )
     from sksegment.io import save_pipeline
 
-    save_pipeline(pipe, args.save, overwrite=args.force)
+    _writing(
+        "--save",
+        args.save,
+        lambda: save_pipeline(pipe, args.save, overwrite=args.force),
+    )
     print(f"saved {args.save} (sksegment count IMAGES --pipeline {args.save})")
 
 
