@@ -122,21 +122,29 @@ def _column_names(name, width):
     return [name]
 
 
+def _check_2d_only(caller, properties, ndim, got):
+    """Refuse properties defined in 2D only on images of ``ndim`` dimensions."""
+    flat_only = sorted(set(properties) & _PROPERTIES_2D_ONLY)
+    if ndim != 2 and flat_only:
+        raise ValueError(
+            f"{caller}: properties {flat_only} are defined for 2D images only; "
+            f"got {got}. The 2D-only properties are {sorted(_PROPERTIES_2D_ONLY)}."
+        )
+
+
 def _measure(labels, image, properties, caller, *, index=None):
     """The properties of each object of one label image, as a dict of columns.
 
     Column names and dtypes are those of ``regionprops_table``; objects are
     the distinct nonzero ids of ``labels``, in increasing order.
     """
-    if labels.ndim != 2:
-        flat_only = sorted(set(properties) & _PROPERTIES_2D_ONLY)
-        if flat_only:
-            where = "" if index is None else f" (image {index} of the batch)"
-            raise ValueError(
-                f"{caller}: properties {flat_only} are defined for 2D images only; "
-                f"got a {labels.ndim}D image of shape {labels.shape}{where}. The "
-                f"2D-only properties are {sorted(_PROPERTIES_2D_ONLY)}."
-            )
+    where = "" if index is None else f" (image {index} of the batch)"
+    _check_2d_only(
+        caller,
+        properties,
+        labels.ndim,
+        f"a {labels.ndim}D image of shape {labels.shape}{where}",
+    )
     fast = fast_properties(labels.ndim)
     slow = [name for name in properties if name not in fast]
     regions = Regions(labels, image)
@@ -213,12 +221,6 @@ def _dask_tables(labels, images, properties, connectivity, caller):
         images = _chunked_like(images, labels, caller, "images")
     batch = validate_batch(caller, labels, reset=False)
     intensities = None
-    needs_images = sorted(set(properties) & _INTENSITY_PROPERTIES)
-    if images is None and needs_images:
-        raise ValueError(
-            f"{caller}: properties {needs_images} need intensity images; "
-            f"pass images=..."
-        )
     if images is not None:
         intensities = validate_batch(caller, images, reset=False)
         if intensities.array.shape != batch.array.shape:
@@ -227,13 +229,8 @@ def _dask_tables(labels, images, properties, connectivity, caller):
                 f"the intensity images have shape {intensities.array.shape}."
             )
     ndim = batch.array.ndim - 1
-    flat_only = sorted(set(properties) & _PROPERTIES_2D_ONLY)
-    if ndim != 2 and flat_only:
-        raise ValueError(
-            f"{caller}: properties {flat_only} are defined for 2D images only; "
-            f"got {ndim}D images of shape {batch.array.shape[1:]}. The 2D-only "
-            f"properties are {sorted(_PROPERTIES_2D_ONLY)}."
-        )
+    got = f"{ndim}D images of shape {batch.array.shape[1:]}"
+    _check_2d_only(caller, properties, ndim, got)
     columns = object_columns(batch, intensities, properties, connectivity, caller)
     tables = []
     for i, table in enumerate(columns):
@@ -346,17 +343,17 @@ def region_table(
     pd = import_optional("pandas", "region_table")
     caller = "region_table"
     properties = _check_names(caller, "properties", properties, _TABLE_PROPERTIES)
+    needs_images = sorted(set(properties) & _INTENSITY_PROPERTIES)
+    if images is None and needs_images:
+        raise ValueError(
+            f"{caller}: properties {needs_images} need intensity images; "
+            f"pass images=..."
+        )
     if _is_dask(labels) or _is_dask(images):
         tables = _dask_tables(labels, images, properties, connectivity, caller)
         return _table_frame(tables, properties, pd)
     batch = validate_batch(caller, labels, reset=False)
-    needs_images = sorted(set(properties) & _INTENSITY_PROPERTIES)
     if images is None:
-        if needs_images:
-            raise ValueError(
-                f"{caller}: properties {needs_images} need intensity images; "
-                f"pass images=..."
-            )
         intensities = [None] * len(batch)
     else:
         intensities = validate_batch(caller, images, reset=False).images
@@ -583,12 +580,10 @@ class RegionFeatures(ImageStepMixin, TransformerMixin, BaseEstimator):
         """Images split into chunks: objects measured as ``region_table`` does."""
         return Global(self._split_features)
 
-    def _split_features(self, batch, segmented=None):
-        """The features of a batch split within images (segmented if None)."""
+    def _split_features(self, batch, segmented):
+        """The features of a batch split within images, from its segmentation."""
         from sksegment._dask_regions import region_features
 
-        if segmented is None:
-            segmented = self.segmenter_.transform(batch.array)
         return region_features(batch, segmented, self._rows())
 
     def _segmenter_input(self, X, batch):
