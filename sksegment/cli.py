@@ -443,7 +443,7 @@ def _parser():
     )
     search.add_argument(
         "--min-distance",
-        type=_values(int),
+        type=_values(int, low=1),
         default=None,
         metavar="PIXELS",
         help="smallest distance between the centres of touching objects split "
@@ -453,7 +453,7 @@ def _parser():
     )
     search.add_argument(
         "--min-area",
-        type=_values(float),
+        type=_values(float, low=0),
         default=None,
         metavar="AREAS",
         help="smallest object area kept, in pixels, inclusive (default: "
@@ -468,7 +468,10 @@ def _parser():
         "(default: none)",
     )
     search.add_argument(
-        "--cv", type=int, default=None, help="folds of the search (default: 3)"
+        "--cv",
+        type=_whole(2, "a number of folds"),
+        default=None,
+        help="folds of the search (default: 3)",
     )
     return parser
 
@@ -1240,10 +1243,6 @@ def _train_grid(args, search):
                 f"{flag} takes probabilities between 0 and 1 (exclusive); got "
                 + ",".join("otsu" if v is None else f"{v:g}" for v in given)
             )
-        if name == "min_distance" and min(given) < 1:
-            raise UserError(f"{flag} must be at least 1; got {min(given)}")
-        if name == "min_area" and min(given) < 0:
-            raise UserError(f"{flag} must be at least 0; got {min(given):g}")
         grid[name] = given
     return grid
 
@@ -1265,8 +1264,6 @@ def _check_train_options(args):
             args.max_depth is None or 1 <= args.max_depth <= 1_000,
         ),
         ("--seed", args.seed, 0 <= args.seed <= 2**32 - 1),
-        ("--cv", args.cv, args.cv is None or args.cv >= 2),
-        ("--jobs", args.jobs, args.jobs is None or args.jobs != 0),
     ]
     limits = {
         "--sigma-max": "between 1 and 10000 pixels",
@@ -1274,8 +1271,6 @@ def _check_train_options(args):
         "--trees": "from 1 to 10000",
         "--max-depth": "from 1 to 1000",
         "--seed": "from 0 to 4294967295",
-        "--cv": "at least 2",
-        "--jobs": "a number of threads, or -1 for all cores",
     }
     for flag, value, good in checks:
         if not good:
