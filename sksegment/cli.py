@@ -116,10 +116,16 @@ def _channel(text):
         ) from None
 
 
+# The most values one flag may search: a grid of this many candidates per
+# flag is already more than a search can run.
+_MAX_VALUES = 1000
+
+
 def _values(kind, low=None):
     """A parser of ``a:b:step`` ranges (end inclusive) or ``a,b,c`` lists.
 
-    With ``low``, every value must be at least ``low``.
+    With ``low``, every value must be at least ``low``; at most
+    ``_MAX_VALUES`` values, counted before any is made.
     """
 
     def parse(text):
@@ -148,6 +154,12 @@ def _values(kind, low=None):
                 if not np.isfinite([start, stop, step]).all():
                     raise argparse.ArgumentTypeError(
                         f"expected finite numbers, got {part!r}"
+                    )
+                n = int((stop - start) / step + 0.5) + 1
+                if len(values) + n > _MAX_VALUES:
+                    raise argparse.ArgumentTypeError(
+                        f"{part!r} gives {n} values; a search takes at most "
+                        f"{_MAX_VALUES} per flag (use a larger step)"
                     )
                 values.extend(kind(v) for v in np.arange(start, stop + step / 2, step))
             else:

@@ -1366,3 +1366,13 @@ def test_readme_first_steps_say_to_tune_with_true_numbers():
     tuned = recipe(threshold=120, size=3, min_area=50).fit(data.images)
     assert "picks `--threshold 120 --close 3 --min-area 50`" in first_steps
     np.testing.assert_array_equal(tuned.predict(data.images), data.counts)
+
+
+@pytest.mark.parametrize(
+    "flag, value", [("--close", "1:1000000000000:1"), ("--threshold", "0:1:1e-7")]
+)
+def test_huge_search_ranges_are_refused_before_any_value_is_made(flag, value, run):
+    code, _, err = run("tune", "--counts", "counts.csv", flag, value)
+    assert code == 1
+    assert f"argument {flag}" in err and "at most 1000 per flag" in err
+    _one_line(err)
