@@ -763,11 +763,12 @@ def load_pipeline(path, *, trusted=None, unsafe_pickle=False):
         import joblib
 
         try:
-            return joblib.load(name)
+            loaded = joblib.load(name)
         except Exception as exc:
             raise ValueError(
                 f"cannot load the pipeline {name}: {type(exc).__name__}: {exc}"
             ) from None
+        return _fitted_estimator(loaded, name)
     try:
         with open(name, "rb") as handle:
             data = handle.read()
@@ -787,6 +788,25 @@ def load_pipeline(path, *, trusted=None, unsafe_pickle=False):
         raise ValueError(f"cannot load the pipeline {name}: {exc}") from None
     _check_trees(loaded, name)
     _check_libsvm(loaded, name, extra)
+    return _fitted_estimator(loaded, name)
+
+
+def _fitted_estimator(loaded, name):
+    """``loaded``, when it is a fitted scikit-learn estimator (a pipeline)."""
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    if not (hasattr(loaded, "get_params") and hasattr(loaded, "fit")):
+        raise TypeError(
+            f"{name} holds a {type(loaded).__name__}, not a pipeline or estimator."
+        )
+    try:
+        check_is_fitted(loaded)
+    except NotFittedError:
+        raise ValueError(
+            f"{name} holds a {type(loaded).__name__} that is not fitted; save "
+            "pipelines after fitting them."
+        ) from None
     return loaded
 
 

@@ -689,3 +689,18 @@ def test_libsvm_models_need_explicit_trust(tmp_path):
         load_pipeline(tmp_path / "svc.skops")
     trusted = load_pipeline(tmp_path / "svc.skops", trusted=[SVC])
     np.testing.assert_array_equal(trusted.predict(X), model.predict(X))
+
+
+def test_load_pipeline_refuses_what_is_not_a_fitted_estimator(tmp_path):
+    import skops.io as sio
+
+    from sksegment.io import load_pipeline
+
+    array = tmp_path / "array.skops"
+    sio.dump(np.arange(3), array)
+    with pytest.raises(TypeError, match="holds a ndarray, not a pipeline"):
+        load_pipeline(array)
+    unfitted = tmp_path / "unfitted.skops"
+    sio.dump(sks.OtsuThresholder(), unfitted)
+    with pytest.raises(ValueError, match="not fitted"):
+        load_pipeline(unfitted)
