@@ -121,6 +121,13 @@ def _channel(text):
 _MAX_VALUES = 1000
 
 
+def _path(text):
+    """A file or folder path given to a flag: never an empty one."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a path, got an empty one")
+    return text
+
+
 def _values(kind, low=None):
     """A parser of ``a:b:step`` ranges (end inclusive) or ``a,b,c`` lists.
 
@@ -278,6 +285,7 @@ def _parser():
     count.add_argument(
         "--pipeline",
         metavar="FILE",
+        type=_path,
         help="a fitted pipeline saved by 'sksegment tune --save' or "
         "sksegment.io.save_pipeline (skops format), used instead of the recipe "
         "options; its types are checked before anything is built",
@@ -296,10 +304,13 @@ def _parser():
         help="let --pipeline be a pickle or joblib file. UNSAFE: loading a "
         "pickle runs any code the file holds; only for files you made yourself",
     )
-    count.add_argument("--csv", metavar="FILE", help="write path,count,threshold rows")
+    count.add_argument(
+        "--csv", metavar="FILE", type=_path, help="write path,count,threshold rows"
+    )
     count.add_argument(
         "--overlay",
         metavar="DIR",
+        type=_path,
         help="write one PNG per image (outlines, numbers), named by the image's "
         "path below the images' common folder plus .png (a/im1.tif: a/im1.tif.png)",
     )
@@ -316,10 +327,16 @@ def _parser():
     _add_input_options(tune)
     truth = tune.add_mutually_exclusive_group(required=True)
     truth.add_argument(
-        "--counts", metavar="FILE", help="CSV with columns path,count (true counts)"
+        "--counts",
+        metavar="FILE",
+        type=_path,
+        help="CSV with columns path,count (true counts)",
     )
     truth.add_argument(
-        "--masks", metavar="DIR", help="folder of label images named as the images"
+        "--masks",
+        metavar="DIR",
+        type=_path,
+        help="folder of label images named as the images",
     )
     tune.add_argument(
         "--threshold",
@@ -351,9 +368,12 @@ def _parser():
     tune.add_argument(
         "--save",
         metavar="FILE",
+        type=_path,
         help="save the fitted best pipeline (skops format, for count --pipeline)",
     )
-    tune.add_argument("--plot", metavar="FILE", help="save the score heatmap as PNG")
+    tune.add_argument(
+        "--plot", metavar="FILE", type=_path, help="save the score heatmap as PNG"
+    )
 
     train = commands.add_parser(
         "train",
@@ -380,12 +400,14 @@ def _parser():
     annotations.add_argument(
         "--masks",
         metavar="DIR",
+        type=_path,
         help="folder of true label images named as the images (> 0 is "
         "foreground, one id per object): every pixel trains",
     )
     annotations.add_argument(
         "--strokes",
         metavar="DIR",
+        type=_path,
         help="folder of stroke images named as the images: 0 = not annotated, "
         "1 = background, 2 and above = objects (ilastik's convention); only "
         "annotated pixels train",
@@ -393,12 +415,14 @@ def _parser():
     train.add_argument(
         "--counts",
         metavar="FILE",
+        type=_path,
         help="with --strokes: CSV with columns path,count (true counts) to "
         "search the object sizes against; without it no search is made",
     )
     train.add_argument(
         "--save",
         metavar="FILE",
+        type=_path,
         required=True,
         help="write the trained pipeline here (skops format, for count --pipeline)",
     )

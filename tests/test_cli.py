@@ -1376,3 +1376,11 @@ def test_huge_search_ranges_are_refused_before_any_value_is_made(flag, value, ru
     assert code == 1
     assert f"argument {flag}" in err and "at most 1000 per flag" in err
     _one_line(err)
+
+
+@pytest.mark.parametrize("flag", ["--csv", "--overlay", "--pipeline"])
+def test_an_empty_path_is_refused_naming_the_flag(flag, run):
+    code, _, err = run("count", flag, "")
+    assert code == 1
+    assert f"argument {flag}: expected a path, got an empty one" in err
+    _one_line(err)
