@@ -35,6 +35,9 @@ _CRACK_WIDTHS = (1, 2)  # cracks are 1 or 2 pixels wide
 _CRACK_OFFSET = 0.2  # crack passes within 0.2 * smaller semi-axis of the centre
 _MIN_SHAPE = 32  # smallest image side
 _MAX_ATTEMPTS = 50  # rejection-sampling attempts per thing to place
+# Objects in a row that found no room: the image is full, the rest are not
+# tried (an n_objects far beyond what fits would otherwise run for ever).
+_MAX_MISSES = 100
 
 # Touching objects: clumps of 2 or 3 discs of one radius whose centres are
 # 1.3 to 1.6 radii apart (inclusive): they overlap, with a neck narrower than
@@ -876,7 +879,11 @@ def _make_one(image, labels, s, rng):
         _place_clump(
             canvas, labels, occupied, background, placed, crackable, size, s, rng
         )
+    misses = 0
     for _ in range(n_target - n_dim - n_clumped):
+        if misses == _MAX_MISSES:
+            break
+        misses += 1
         for _ in range(_MAX_ATTEMPTS):
             a, b = _axes(s, rng)
             theta = rng.uniform(0.0, np.pi)
@@ -895,6 +902,7 @@ def _make_one(image, labels, s, rng):
                 r0, c0, mask = box
                 region = labels[r0 : r0 + mask.shape[0], c0 : c0 + mask.shape[1]]
                 region[mask] = len(placed)
+                misses = 0
                 break
 
     candidates = np.flatnonzero(crackable)

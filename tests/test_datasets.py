@@ -776,3 +776,12 @@ def test_strokes_of_lists_masks_and_bad_input():
         make_strokes(data.labels, data.images[:, :10])
     with pytest.raises(InvalidParameterError, match="'n_lines' parameter"):
         make_strokes(data.labels, n_lines=1.5)
+
+
+def test_make_objects_stops_placing_when_the_image_is_full():
+    """Far more objects than fit: the image is filled, not tried for ever."""
+    full = make_objects(n_images=2, shape=(64, 64), n_objects=10**9, random_state=0)
+    crowded = make_objects(n_images=2, shape=(64, 64), n_objects=60, random_state=0)
+    assert 1 <= full.counts.max() <= crowded.counts.max() + 3
+    for labels, count in zip(full.labels, full.counts):
+        np.testing.assert_array_equal(np.unique(labels), np.arange(count + 1))
