@@ -395,11 +395,14 @@ def _crop_properties(labels, read, images, check, merged, slow, caller):
             [np.searchsorted(b, v, side="right") - 1 for b, v in zip(bounds, hi)]
         )
         inside = np.all(first == last, axis=0)
-        chunk = first[:, inside]
-        for index in {tuple(c) for c in chunk.T.tolist()}:
-            here = np.all(chunk == np.array(index)[:, None], axis=0)
+        # the objects inside one chunk, grouped by chunk in one sort
+        chunks, group = np.unique(first[:, inside].T, axis=0, return_inverse=True)
+        order = np.argsort(group.ravel(), kind="stable")
+        splits = np.cumsum(np.bincount(group.ravel(), minlength=len(chunks)))[:-1]
+        ids_inside = m["ids"][inside]
+        for index, members in zip(chunks.tolist(), np.split(order, splits)):
             start = tuple(int(b[j]) for b, j in zip(bounds, index))
-            tables[(i, *index)] = (m["ids"][inside][here], start)
+            tables[(i, *index)] = (ids_inside[members], start)
         for j in np.flatnonzero(~inside):
             crops.append(
                 (
@@ -416,10 +419,10 @@ def _crop_properties(labels, read, images, check, merged, slow, caller):
     gathered = _one_task(f"sksegment-region-crops-{inside.name}", _gather, inside)
     crossing = _crop_tasks(labels, images, crops, read, check, slow, caller)
     parts, crossing = dask.compute(gathered, crossing)
-    parts = list(parts) + list(crossing)
-    return [
-        _assemble_slow(m, [p for p in parts if p[0] == i]) for i, m in enumerate(merged)
-    ]
+    by_image = [[] for _ in merged]
+    for part in [*parts, *crossing]:
+        by_image[part[0]].append(part)
+    return [_assemble_slow(m, found) for m, found in zip(merged, by_image)]
 
 
 def _assemble_slow(merged, parts):
